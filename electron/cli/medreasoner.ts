@@ -1,0 +1,45 @@
+// `medreasoner <command> …`: the host's services for scripts, batch use and tests.
+import { createRequire } from 'node:module';
+import { EXIT_OK, EXIT_USAGE, processIO, type CliIO } from './cli-io.ts';
+import { runIndexCommand } from './commands/index-command.ts';
+import { runSampleCommand } from './commands/sample-command.ts';
+import { runServeCommand } from './commands/serve-command.ts';
+
+const USAGE = `Usage: medreasoner <command> [options]
+
+Commands:
+  index <path>… [--json]        Index DICOM files, folders or DICOMDIRs: patients, studies, series,
+                                geometry warnings and per-file problems (--json: every file's outcome)
+  sample <dir> [--size small|512]
+                                Write the embedded synthetic CT sample (and its ground-truth masks)
+  serve [--port N] [--no-open]  Start browser mode: the app on http://127.0.0.1 with a per-launch secret
+  help                          This text
+  version                       The app version
+
+Exit status: 0 when the command ran, 1 when it failed, 2 on usage errors.`;
+
+type Command = (args: string[], io: CliIO) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  index: runIndexCommand,
+  sample: runSampleCommand,
+  serve: runServeCommand,
+};
+
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    (name === undefined ? io.err : io.out)(USAGE);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === 'version' || name === '--version') {
+    io.out((createRequire(import.meta.url)('../../package.json') as { version: string }).version);
+    return EXIT_OK;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`Unknown command "${name}".\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  return command(rest, io);
+}

@@ -1,0 +1,14 @@
+// Messages between the importer (main thread) and the import worker.
+import type { ImportOutcome, ImportProgressUpdate } from './import-types.ts';
+
+export interface WorkerInput {
+  paths: string[];
+  /** Int32[1]: the importer stores 1 to ask the worker to stop after the current file. */
+  cancelFlag: SharedArrayBuffer;
+  initialReadBytes?: number;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; update: ImportProgressUpdate }
+  | { type: 'result'; outcome: Omit<ImportOutcome, 'elapsedMs'> }
+  | { type: 'failed'; message: string };

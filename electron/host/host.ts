@@ -1,0 +1,161 @@
+// The host: the services behind the contract, as one plain Node object.
+// The Electron main process, the browser-mode server, the CLI and the tests all
+// create it the same way; only the shell-specific parts (a native dialog) are injected.
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { AppInfo, EventName, EventPayload, HostEvent } from '../common/contract.ts';
+import type { ImportResult } from '../common/dicom-model.ts';
+import { dispatch, HostError, type CallHandlers, type DispatchResponse } from './dispatch.ts';
+import { PathGrants } from './path-grants.ts';
+import { DicomIndex } from './dicom/dicom-index.ts';
+import { importDicom } from './dicom/importer.ts';
+import { ensureSample } from './sample/sample-store.ts';
+
+export interface HostOptions {
+  shell: AppInfo['shell'];
+  dataDir: string;
+  /** Native file dialog (Electron). Its answers become readable; without it, app.choosePaths is unsupported. */
+  choosePaths?: (kind: 'folder' | 'files') => Promise<string[]>;
+  /** Electron: import only what the user chose (or the sample). Browser mode and CLI take typed paths. */
+  restrictToGrantedPaths?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface Host {
+  dispatch(method: string, params: unknown): Promise<DispatchResponse>;
+  subscribe(listener: (event: HostEvent) => void): () => void;
+  /** The only way a file's bytes become reachable from a renderer: by a key the index handed out. */
+  resolveFile(fileKey: string): string | undefined;
+  /** Writes the sample if needed (first start) without importing it. */
+  prepareSample(): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+const packageJson = createRequire(import.meta.url)('../../package.json') as { name: string; version: string };
+
+export function createHost(options: HostOptions): Host {
+  const log = options.log ?? (() => {});
+  const index = new DicomIndex();
+  const grants = new PathGrants();
+  const listeners = new Set<(event: HostEvent) => void>();
+  const imports = new Map<string, AbortController>();
+  const sampleDir = path.join(options.dataDir, 'sample');
+  let samplePath: string | null = null;
+  let samplePreparation: Promise<string> | null = null;
+
+  function emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    const message = { event, payload } as HostEvent;
+    for (const listener of listeners) {
+      try {
+        listener(message);
+      } catch (error) {
+        log(`event listener failed on ${event}: ${String(error)}`);
+      }
+    }
+  }
+
+  function prepareSample(): Promise<string> {
+    if (samplePreparation) return samplePreparation;
+    const preparation = ensureSample(options.dataDir).then(
+      (manifest) => {
+        samplePath = manifest.seriesDir;
+        grants.grant(sampleDir);
+        return manifest.seriesDir;
+      },
+      (error: unknown) => {
+        samplePreparation = null; // a failed write may succeed on the next try (disk full, then freed)
+        throw error;
+      },
+    );
+    samplePreparation = preparation;
+    return preparation;
+  }
+
+  async function runImport(jobId: string, paths: string[]): Promise<ImportResult> {
+    if (imports.has(jobId)) throw new HostError('invalid-params', `An import with job id "${jobId}" is already running.`);
+    const resolved = paths.map((p) => path.resolve(p));
+    if (options.restrictToGrantedPaths) {
+      const refused = resolved.filter((p) => !grants.allows(p));
+      if (refused.length > 0) {
+        throw new HostError('forbidden-path', `Not chosen by the user, so not readable: ${refused.join(', ')}`);
+      }
+    }
+    const controller = new AbortController();
+    imports.set(jobId, controller);
+    try {
+      const outcome = await importDicom({
+        paths: resolved,
+        signal: controller.signal,
+        onProgress: (progress) => emit('dicom.importProgress', { jobId, ...progress }),
+      });
+      const merged = index.merge(outcome);
+      emit('dicom.importProgress', {
+        jobId,
+        phase: 'done',
+        done: outcome.files.length,
+        total: outcome.files.length,
+        problems: merged.problems.length,
+      });
+      if (merged.seriesKeys.length > 0) emit('dicom.studiesChanged', { seriesKeys: merged.seriesKeys });
+      return {
+        jobId,
+        cancelled: outcome.cancelled,
+        filesSeen: outcome.files.length,
+        instancesAdded: merged.instancesAdded,
+        seriesKeys: merged.seriesKeys,
+        problems: merged.problems,
+        elapsedMs: outcome.elapsedMs,
+      };
+    } finally {
+      imports.delete(jobId);
+    }
+  }
+
+  const handlers: CallHandlers = {
+    'app.info': async () => ({
+      name: packageJson.name,
+      version: packageJson.version,
+      shell: options.shell,
+      platform: process.platform,
+      nodeVersion: process.version,
+      samplePath,
+      canChoosePaths: options.choosePaths !== undefined,
+    }),
+    'app.choosePaths': async ({ kind }) => {
+      if (!options.choosePaths) {
+        throw new HostError('unsupported', 'This shell has no native file dialog: type a path to import instead.');
+      }
+      const paths = await options.choosePaths(kind);
+      for (const p of paths) grants.grant(p);
+      return { paths };
+    },
+    'dicom.import': async ({ jobId, paths }) => runImport(jobId, paths),
+    'dicom.cancelImport': async ({ jobId }) => {
+      const controller = imports.get(jobId);
+      if (!controller) return { cancelled: false };
+      controller.abort();
+      return { cancelled: true };
+    },
+    'dicom.studies': async () => ({ patients: index.patients() }),
+    'dicom.series': async ({ seriesKey }) => {
+      const detail = index.seriesDetail(seriesKey);
+      if (!detail) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
+      return detail;
+    },
+    'sample.open': async ({ jobId }) => runImport(jobId, [await prepareSample()]),
+  };
+
+  return {
+    dispatch: (method, params) => dispatch(handlers, method, params, log),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    resolveFile: (fileKey) => index.pathForFileKey(fileKey),
+    prepareSample,
+    async dispose() {
+      for (const controller of imports.values()) controller.abort();
+      listeners.clear();
+    },
+  };
+}

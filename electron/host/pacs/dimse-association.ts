@@ -1,0 +1,285 @@
+// One DIMSE association with dcmjs-dimse, as a promise: connect, associate, run the
+// requests, release, and say precisely how it ended (refused, timed out, rejected with
+// the PACS's reason, aborted, lost). dcmjs-dimse reports these as events and wraps
+// socket errors in plain messages, so we listen to its socket as well.
+//
+// Two hooks reach into the Client's network object (dcmjs-dimse 0.3.3 creates it
+// synchronously in send()): one adds storage presentation contexts with the SCP role
+// (C-GET needs them for SOP classes dcmjs-dimse does not list, such as Segmentation),
+// one streams received C-STORE data sets straight to disk, byte for byte, instead of
+// through a parse and re-encode.
+import dcmjsDimse from 'dcmjs-dimse';
+import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
+import type { DimseNode, PacsFailure } from '../../common/contract-pacs.ts';
+import { pacsFailure, rejectionFailure, socketFailure } from './pacs-failure.ts';
+import type { IncomingFile, InstanceStore, StoredInstance } from './instance-store.ts';
+import { MEDREASONER_IMPLEMENTATION_CLASS_UID, MEDREASONER_IMPLEMENTATION_VERSION } from './part10.ts';
+
+const { Client, Dataset, Implementation, constants, log } = dcmjsDimse;
+const { CStoreResponse } = dcmjsDimse.responses;
+
+type Association = InstanceType<typeof dcmjsDimse.association.Association>;
+type PresentationContext = InstanceType<typeof dcmjsDimse.association.PresentationContext>;
+export type DimseRequest = InstanceType<typeof dcmjsDimse.requests.Request>;
+type CStoreRequest = InstanceType<typeof dcmjsDimse.requests.CStoreRequest>;
+type CStoreResponseType = InstanceType<typeof dcmjsDimse.responses.CStoreResponse>;
+type DimseDataset = InstanceType<typeof dcmjsDimse.Dataset>;
+
+// The library logs through loglevel to the console; the app reports outcomes itself.
+log.setLevel(process.env.MEDREASONER_DIMSE_LOG === 'debug' ? 'debug' : 'silent');
+Implementation.setImplementationClassUid(MEDREASONER_IMPLEMENTATION_CLASS_UID);
+Implementation.setImplementationVersion(MEDREASONER_IMPLEMENTATION_VERSION);
+
+export const { Status, TransferSyntax, PresentationContextResult } = constants;
+
+/** Storage SOP classes dcmjs-dimse's StorageClass list lacks and a workstation must receive. */
+export const EXTRA_STORAGE_SOP_CLASSES = [
+  '1.2.840.10008.5.1.4.1.1.66', // Raw Data
+  '1.2.840.10008.5.1.4.1.1.66.1', // Spatial Registration
+  '1.2.840.10008.5.1.4.1.1.66.3', // Deformable Spatial Registration
+  '1.2.840.10008.5.1.4.1.1.66.4', // Segmentation
+  '1.2.840.10008.5.1.4.1.1.66.5', // Surface Segmentation
+  '1.2.840.10008.5.1.4.1.1.66.7', // Label Map Segmentation
+  '1.2.840.10008.5.1.4.1.1.30', // Parametric Map
+  '1.2.840.10008.5.1.4.1.1.481.2', // RT Dose
+  '1.2.840.10008.5.1.4.1.1.481.3', // RT Structure Set
+  '1.2.840.10008.5.1.4.1.1.481.5', // RT Plan
+  '1.2.840.10008.5.1.4.1.1.88.34', // Comprehensive 3D SR
+  '1.2.840.10008.5.1.4.1.1.88.59', // Key Object Selection Document
+  '1.2.840.10008.5.1.4.1.1.11.1', // Grayscale Softcopy Presentation State
+];
+
+export interface DimseTimeouts {
+  /** Connect, and also the longest silence tolerated on an open connection. */
+  connectMs: number;
+  /** From connect to the PACS's answer to our association request. */
+  associationMs: number;
+  /** The longest wait for the next message once associated (a C-GET of a big study waits on the PACS). */
+  responseMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: DimseTimeouts = { connectMs: 10_000, associationMs: 15_000, responseMs: 60_000 };
+
+export interface AssociationOptions {
+  node: Pick<DimseNode, 'host' | 'port' | 'calledAet' | 'callingAet' | 'tls'>;
+  timeouts?: Partial<DimseTimeouts>;
+  /** Propose these storage SOP classes with the SCP role (C-GET sub-operations arrive on them). */
+  receiveStorage?: boolean;
+  /** Where C-STORE sub-operations (C-GET) are written. */
+  incoming?: InstanceStore;
+  onStored?: (instance: StoredInstance) => void;
+  onAccepted?: (association: Association) => void;
+  /** Aborts the association (after onCancel had its chance, e.g. to send C-CANCEL). */
+  signal?: AbortSignal;
+  onCancel?: (cancel: (request: DimseRequest) => void) => void;
+  /** How long a cancelled exchange may take to wind down before we abort it. */
+  cancelGraceMs?: number;
+}
+
+export interface AssociationOutcome {
+  /** The association was accepted (requests ran, maybe not all to the end). */
+  accepted: boolean;
+  /** Released cleanly after every request finished. */
+  released: boolean;
+  failure: PacsFailure | null;
+  cancelled: boolean;
+}
+
+interface NetworkInternals {
+  socket: Socket;
+  sendAssociationRequest(association: Association): void;
+  createStoreWritableStream(context: PresentationContext, request: CStoreRequest): Writable;
+  createDatasetFromStoreWritableStream(writable: Writable, context: PresentationContext, callback: (dataset: DimseDataset) => void): void;
+  on(event: 'abort', listener: (abort: { source: number; reason: number }) => void): void;
+}
+
+/** A data set received to disk: the Dataset dcmjs-dimse hands on carries only its file. */
+interface ReceivedDataset extends DimseDataset {
+  receivedFile?: IncomingFile;
+}
+
+export function describeNode(node: Pick<DimseNode, 'host' | 'port' | 'calledAet'>): string {
+  return `${node.calledAet}@${node.host}:${node.port}`;
+}
+
+export function runAssociation(requests: DimseRequest[], options: AssociationOptions): Promise<AssociationOutcome> {
+  const { node } = options;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const target = describeNode(node);
+  const client = new Client();
+  for (const request of requests) client.addRequest(request);
+
+  return new Promise<AssociationOutcome>((resolve) => {
+    let accepted = false;
+    let released = false;
+    let cancelled = false;
+    let failure: PacsFailure | null = null;
+    let socketError: unknown;
+    let settled = false;
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const fail = (next: PacsFailure) => {
+      failure ??= next;
+    };
+
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      for (const timer of timers) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (!failure && !released && !cancelled) {
+        fail(
+          accepted
+            ? pacsFailure('connection-lost', `${target} closed the connection before the exchange finished.`)
+            : pacsFailure('connection-lost', `${target} closed the connection without answering the association request.`),
+        );
+      }
+      resolve({ accepted, released, failure: cancelled ? null : failure, cancelled });
+    };
+
+    client.on('associationAccepted', (association: Association) => {
+      accepted = true;
+      options.onAccepted?.(association);
+    });
+    client.on('associationRejected', (rejection: { result: number; source: number; reason: number }) => {
+      fail(rejectionFailure(rejection, target));
+    });
+    client.on('associationReleased', () => {
+      released = true;
+    });
+    client.on('networkError', (error: Error) => {
+      if (socketError !== undefined) fail(socketFailure(socketError, target));
+      else if (/timeout/i.test(error.message)) fail(pacsFailure('timeout', `${target} did not answer in time (${error.message.replace(/^.*?->\s*/, '')}).`));
+      else fail(pacsFailure('protocol', `${target}: ${error.message.replace(/^.*?->\s*/, '')}`));
+      // dcmjs-dimse only ends the socket; a peer that never answers would keep it half open.
+      destroySocketSoon(500);
+    });
+    client.on('closed', finish);
+    if (options.receiveStorage || options.incoming) {
+      client.on('cStoreRequest', (request: CStoreRequest, callback: (response: CStoreResponseType) => void) => {
+        void answerStore(request, callback);
+      });
+    }
+
+    const onAbort = () => {
+      cancelled = true;
+      if (options.onCancel) {
+        options.onCancel((request) => {
+          try {
+            client.cancel(request as Parameters<typeof client.cancel>[0]);
+          } catch {
+            // not associated yet: the abort below ends it
+          }
+        });
+        timers.push(setTimeout(abortNow, options.cancelGraceMs ?? 3000));
+      } else abortNow();
+    };
+    const abortNow = () => {
+      try {
+        client.abort();
+      } catch {
+        // no network yet or already closed
+      }
+      destroySocketSoon(300);
+    };
+
+    let network: NetworkInternals | undefined;
+    const destroySocketSoon = (delayMs: number) => {
+      timers.push(setTimeout(() => network?.socket.destroy(), delayMs));
+    };
+
+    try {
+      client.send(node.host, node.port, node.callingAet, node.calledAet, {
+        connectTimeout: timeouts.connectMs,
+        associationTimeout: timeouts.associationMs,
+        pduTimeout: timeouts.responseMs,
+        ...(node.tls ? { securityOptions: { rejectUnauthorized: true } } : {}),
+      });
+    } catch (error) {
+      fail(pacsFailure('protocol', `Could not start the association with ${target}: ${error instanceof Error ? error.message : String(error)}`));
+      settled = true;
+      resolve({ accepted, released, failure, cancelled });
+      return;
+    }
+    network = networkOf(client);
+    network.socket.on('error', (error) => {
+      socketError = error;
+    });
+    network.socket.on('timeout', () => {
+      socketError ??= Object.assign(new Error('socket timeout'), { code: 'ETIMEDOUT' });
+    });
+    network.on('abort', ({ source, reason }) => {
+      fail(pacsFailure('association-aborted', `${target} aborted the association (A-ABORT source ${source}, reason ${reason}).`));
+    });
+    if (options.receiveStorage) addStorageContexts(network);
+    if (options.incoming) streamStoresToDisk(network, options.incoming, node.calledAet);
+
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+  async function answerStore(request: CStoreRequest, callback: (response: CStoreResponseType) => void): Promise<void> {
+    const response = CStoreResponse.fromRequest(request);
+    const received = (request.getDataset() as ReceivedDataset | undefined)?.receivedFile;
+    if (!received) {
+      response.setStatus(0xa700); // Refused: out of resources — nowhere to put it
+      callback(response);
+      return;
+    }
+    try {
+      const stored = await received.finish();
+      response.setStatus(Status.Success);
+      callback(response);
+      options.onStored?.(stored);
+    } catch (error) {
+      response.setStatus(0xa700);
+      response.setErrorComment(`could not store: ${error instanceof Error ? error.message : String(error)}`.slice(0, 64));
+      callback(response);
+    }
+  }
+}
+
+function networkOf(client: InstanceType<typeof Client>): NetworkInternals {
+  const network = (client as unknown as { network?: NetworkInternals }).network;
+  if (!network || typeof network.sendAssociationRequest !== 'function' || !network.socket) {
+    throw new Error('dcmjs-dimse internals changed (Client.network): this code was written against dcmjs-dimse 0.3.3');
+  }
+  return network;
+}
+
+/** Every storage SOP class, SCP role, uncompressed syntaxes: what getscu proposes, plus the classes dcmjs-dimse lacks. */
+function addStorageContexts(network: NetworkInternals): void {
+  const send = network.sendAssociationRequest.bind(network);
+  network.sendAssociationRequest = (association: Association) => {
+    const known = new Set<string>(Object.values(constants.StorageClass));
+    for (const sopClass of [...known, ...EXTRA_STORAGE_SOP_CLASSES]) {
+      const id = association.addOrGetPresentationContext(sopClass);
+      const context = association.getPresentationContext(id);
+      context.setProviderRole(true);
+      for (const syntax of [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]) {
+        if (!context.hasTransferSyntaxUid(syntax)) context.addTransferSyntaxUid(syntax);
+      }
+    }
+    send(association);
+  };
+}
+
+/** Received data sets go to disk as they arrive, in the accepted transfer syntax, untouched. */
+export function streamStoresToDisk(network: Pick<NetworkInternals, 'createStoreWritableStream' | 'createDatasetFromStoreWritableStream'>, store: InstanceStore, sourceAet: string): void {
+  const files = new WeakMap<Writable, IncomingFile>();
+  network.createStoreWritableStream = (context, request) => {
+    const incoming = store.beginDataset({
+      sopClassUid: request.getAffectedSopClassUid(),
+      sopInstanceUid: request.getAffectedSopInstanceUid(),
+      transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? TransferSyntax.ImplicitVRLittleEndian,
+      sourceAet,
+    });
+    files.set(incoming.stream, incoming);
+    return incoming.stream;
+  };
+  network.createDatasetFromStoreWritableStream = (writable, context, callback) => {
+    const dataset = new Dataset({}, context.getAcceptedTransferSyntaxUid()) as ReceivedDataset;
+    dataset.receivedFile = files.get(writable);
+    callback(dataset);
+  };
+}

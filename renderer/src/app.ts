@@ -1,0 +1,104 @@
+// The first screen: the study browser and data panel on the left, one stack viewport
+// on the right. Wires the panels to the host and to each other.
+import type { AppInfo, HostApi } from '../../electron/common/contract.ts';
+import type { ImportResult, PatientSummary, SeriesSummary } from '../../electron/common/dicom-model.ts';
+import { SeriesThumbnails } from './cornerstone/series-thumbnails.ts';
+import { StackViewer } from './cornerstone/stack-viewer.ts';
+import { SeriesDetails } from './series-details.ts';
+import { installTestHook } from './test-hook.ts';
+import type { AppPhase } from './test-hook-types.ts';
+import { el } from './ui/dom.ts';
+import { createImportPanel, messageOf } from './ui/import-panel.ts';
+import { createStatusLine } from './ui/status-line.ts';
+import { createStudyBrowser } from './ui/study-browser.ts';
+import { createViewerToolbar } from './ui/viewer-toolbar.ts';
+import { createViewportOverlay } from './ui/viewport-overlay.ts';
+
+export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInfo): Promise<void> {
+  let phase: AppPhase = 'starting';
+  let patients: PatientSummary[] = [];
+  const details = new SeriesDetails(host);
+  const thumbnails = new SeriesThumbnails(host, details);
+  const status = createStatusLine();
+
+  const viewportElement = el('div', { class: 'viewport-element', 'data-testid': 'viewport' });
+  const overlay = createViewportOverlay();
+  const viewer = new StackViewer(viewportElement, host);
+  const toolbar = createViewerToolbar(viewer);
+  viewer.onChange((state) => {
+    overlay.render(state);
+    toolbar.render(state);
+    viewportElement.dataset['seriesKey'] = state.seriesKey ?? '';
+    viewportElement.dataset['imageIndex'] = String(state.imageIndex);
+    viewportElement.dataset['imageCount'] = String(state.imageCount);
+  });
+  installTestHook(viewer, () => phase);
+
+  const browser = createStudyBrowser({ thumbnails, onOpenSeries: (series) => void openSeries(series) });
+  const importPanel = createImportPanel({
+    host,
+    appInfo,
+    onFinished: (result) => void afterImport(result),
+    onError: (message) => status.error(message),
+  });
+
+  root.replaceChildren(
+    el(
+      'header',
+      { class: 'topbar' },
+      el('div', { class: 'brand' }, el('span', { class: 'brand-mark' }, 'MR'), el('span', { class: 'brand-name' }, 'MedReasoner Workstation')),
+      toolbar.element,
+      el('div', { class: 'topbar-info' }, `${appInfo.shell} · v${appInfo.version}`),
+    ),
+    el(
+      'div',
+      { class: 'workspace' },
+      el('aside', { class: 'sidebar' }, importPanel.element, browser.element, status.element),
+      el('main', { class: 'viewer' }, el('div', { class: 'viewport-frame' }, viewportElement, overlay.element)),
+    ),
+  );
+
+  async function refreshStudies(): Promise<void> {
+    patients = (await host.call('dicom.studies', {})).patients;
+    browser.render(patients);
+  }
+
+  function findSeries(seriesKey: string): SeriesSummary | undefined {
+    for (const patient of patients) for (const study of patient.studies) for (const series of study.series) if (series.seriesKey === seriesKey) return series;
+    return undefined;
+  }
+
+  async function openSeries(series: SeriesSummary): Promise<void> {
+    browser.setSelected(series.seriesKey);
+    try {
+      const detail = await details.get(series.seriesKey);
+      await viewer.showSeries(detail);
+    } catch (error) {
+      status.error(`Could not open "${series.description || series.seriesKey}": ${messageOf(error)}`);
+    }
+  }
+
+  /** After an import, show its first image series unless the user is already looking at something. */
+  async function afterImport(result: ImportResult): Promise<void> {
+    await refreshStudies();
+    if (viewer.state.seriesKey !== null) return;
+    const first = result.seriesKeys.map(findSeries).find((series) => series?.kind === 'image' && series.sliceCount > 0);
+    if (first) await openSeries(first);
+  }
+
+  host.on('dicom.studiesChanged', ({ seriesKeys }) => {
+    thumbnails.forget(seriesKeys);
+    refreshStudies().catch((error: unknown) => status.error(`Could not refresh the study list: ${messageOf(error)}`));
+  });
+
+  try {
+    await refreshStudies();
+    phase = 'ready';
+  } catch (error) {
+    phase = 'failed';
+    status.error(`Could not read the study list: ${messageOf(error)}`);
+    return;
+  }
+  // A fresh install shows images at once: the first start opens the built-in sample.
+  if (patients.length === 0) await importPanel.openSample();
+}

@@ -1,0 +1,200 @@
+// The main view: one rendering engine holding one stack viewport, its tool group and
+// the keyboard scroll. It reports what it shows (series, slice, window/level) to
+// listeners, which draw the overlay and answer the e2e test hook.
+import { Enums, RenderingEngine, utilities } from '@cornerstonejs/core';
+import type { Types } from '@cornerstonejs/core';
+import { utilities as toolUtilities } from '@cornerstonejs/tools';
+import type { HostApi } from '../../../electron/common/contract.ts';
+import type { SeriesDetail } from '../../../electron/common/dicom-model.ts';
+import { imageIdsForSlices } from './image-ids.ts';
+import { createStackToolGroup } from './stack-tool-group.ts';
+import type { ViewerState } from '../test-hook-types.ts';
+
+export type { ViewerState };
+
+const RENDERING_ENGINE_ID = 'mr-main-engine';
+const VIEWPORT_ID = 'mr-stack-viewport';
+const TOOL_GROUP_ID = 'mr-stack-tools';
+
+
+const emptyState: ViewerState = {
+  seriesKey: null,
+  patientName: '',
+  seriesDescription: '',
+  modality: '',
+  imageIndex: 0,
+  imageCount: 0,
+  windowCenter: null,
+  windowWidth: null,
+  imageId: null,
+  renderedImageId: null,
+  renderCount: 0,
+  error: null,
+};
+
+export class StackViewer {
+  readonly element: HTMLDivElement;
+  private readonly host: HostApi;
+  private readonly renderingEngine: RenderingEngine;
+  private readonly listeners = new Set<(state: ViewerState) => void>();
+  private current: ViewerState = { ...emptyState };
+  /** Guards against a slow setStack finishing after the user already chose another series. */
+  private loadGeneration = 0;
+
+  constructor(element: HTMLDivElement, host: HostApi) {
+    this.element = element;
+    this.host = host;
+    this.renderingEngine = new RenderingEngine(RENDERING_ENGINE_ID);
+    this.renderingEngine.enableElement({
+      viewportId: VIEWPORT_ID,
+      type: Enums.ViewportType.STACK,
+      element,
+      defaultOptions: { background: [0, 0, 0] },
+    });
+    createStackToolGroup(TOOL_GROUP_ID, VIEWPORT_ID, RENDERING_ENGINE_ID);
+
+    // Right drag zooms: the browser's context menu would interrupt it.
+    element.addEventListener('contextmenu', (event) => event.preventDefault());
+    element.tabIndex = 0;
+    element.addEventListener('keydown', (event) => this.handleKey(event));
+    // Clicking into the image gives it the keyboard, as in any viewer.
+    element.addEventListener('pointerdown', () => element.focus({ preventScroll: true }));
+
+    element.addEventListener(Enums.Events.STACK_NEW_IMAGE, ((event: Types.EventTypes.StackNewImageEvent) => {
+      this.update({ imageIndex: event.detail.imageIdIndex, imageId: event.detail.imageId });
+    }) as EventListener);
+    element.addEventListener(Enums.Events.VOI_MODIFIED, () => this.update(this.readVoi()));
+    element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
+      const viewport = this.viewport();
+      const imageId = this.current.seriesKey ? viewport.getCurrentImageId() : null;
+      this.update({
+        ...this.readVoi(),
+        imageIndex: viewport.getCurrentImageIdIndex(),
+        imageId,
+        renderedImageId: imageId,
+        renderCount: this.current.renderCount + 1,
+      });
+    });
+
+    new ResizeObserver(() => this.renderingEngine.resize(true, true)).observe(element);
+  }
+
+  get state(): ViewerState {
+    return { ...this.current };
+  }
+
+  onChange(listener: (state: ViewerState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Shows a series from its middle slice, where most anatomy is. */
+  async showSeries(detail: SeriesDetail): Promise<void> {
+    const generation = ++this.loadGeneration;
+    const imageIds = imageIdsForSlices(this.host, detail.slices);
+    if (imageIds.length === 0) throw new Error(`Series "${detail.series.description || detail.series.seriesKey}" has no slices to show`);
+    const startIndex = Math.floor((imageIds.length - 1) / 2);
+    this.update({
+      ...emptyState,
+      seriesKey: detail.series.seriesKey,
+      patientName: detail.patient.patientName,
+      seriesDescription: detail.series.description,
+      modality: detail.series.modality,
+      imageIndex: startIndex,
+      imageCount: imageIds.length,
+      imageId: imageIds[startIndex] ?? null,
+    });
+    const viewport = this.viewport();
+    toolUtilities.stackPrefetch.disable(this.element);
+    try {
+      await viewport.setStack(imageIds, startIndex);
+    } catch (error) {
+      if (generation === this.loadGeneration) this.update({ error: describeLoadError(error) });
+      throw error;
+    }
+    if (generation !== this.loadGeneration) return;
+    viewport.resetCamera();
+    viewport.render();
+    // Fetch and decode the neighbours in the background so scrolling does not stall.
+    toolUtilities.stackPrefetch.enable(this.element);
+  }
+
+  scrollBy(delta: number): void {
+    if (!this.current.seriesKey) return;
+    this.viewport().scroll(delta, false, false);
+  }
+
+  async jumpTo(index: number): Promise<void> {
+    if (!this.current.seriesKey) return;
+    const clamped = Math.min(Math.max(0, Math.round(index)), this.current.imageCount - 1);
+    await this.viewport().setImageIdIndex(clamped);
+  }
+
+  /** Sets window/level in the modality's units (Hounsfield units for CT). */
+  setWindowLevel(windowCenter: number, windowWidth: number): void {
+    const viewport = this.viewport();
+    viewport.setProperties({ voiRange: utilities.windowLevel.toLowHighRange(windowWidth, windowCenter) });
+    viewport.render();
+  }
+
+  /** Back to the image's own window/level, zoom and pan. */
+  resetView(): void {
+    const viewport = this.viewport();
+    viewport.resetProperties();
+    viewport.resetCamera();
+    viewport.render();
+  }
+
+  /** Page coordinates (CSS pixels) of an image pixel centre of the current slice: lets tests find anatomy on screen. */
+  imagePointToPage(column: number, row: number): { x: number; y: number } | null {
+    const imageId = this.current.imageId;
+    if (!imageId) return null;
+    const viewport = this.viewport();
+    const world = utilities.imageToWorldCoords(imageId, [column, row]);
+    if (!world) return null;
+    const [x, y] = viewport.worldToCanvas(world);
+    const box = viewport.canvas.getBoundingClientRect();
+    return { x: box.left + x, y: box.top + y };
+  }
+
+  private viewport(): Types.IStackViewport {
+    return this.renderingEngine.getViewport(VIEWPORT_ID) as Types.IStackViewport;
+  }
+
+  private readVoi(): Pick<ViewerState, 'windowCenter' | 'windowWidth'> {
+    const range = this.viewport().getProperties().voiRange;
+    if (!range) return { windowCenter: null, windowWidth: null };
+    const { windowCenter, windowWidth } = utilities.windowLevel.toWindowLevel(range.lower, range.upper);
+    return { windowCenter, windowWidth };
+  }
+
+  private handleKey(event: KeyboardEvent): void {
+    if (!this.current.seriesKey) return;
+    const page = Math.max(1, Math.round(this.current.imageCount / 10));
+    const steps: Record<string, number> = { ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1, PageUp: -page, PageDown: page };
+    const step = steps[event.key];
+    if (step !== undefined) {
+      this.scrollBy(step);
+    } else if (event.key === 'Home') {
+      void this.jumpTo(0);
+    } else if (event.key === 'End') {
+      void this.jumpTo(this.current.imageCount - 1);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  private update(patch: Partial<ViewerState>): void {
+    this.current = { ...this.current, ...patch };
+    const snapshot = this.state;
+    for (const listener of this.listeners) listener(snapshot);
+  }
+}
+
+function describeLoadError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error && typeof error === 'object' && 'error' in error) return describeLoadError((error as { error: unknown }).error);
+  return `the image could not be loaded (${String(error)})`;
+}

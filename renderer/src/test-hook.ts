@@ -1,0 +1,12 @@
+// Installs window.__mrTest (see test-hook-types.ts). It changes nothing in the app,
+// so it ships in every build.
+import type { StackViewer } from './cornerstone/stack-viewer.ts';
+import type { AppPhase, MrTestGlobal } from './test-hook-types.ts';
+
+export function installTestHook(viewer: StackViewer, phase: () => AppPhase): void {
+  (window as MrTestGlobal).__mrTest = {
+    appPhase: phase,
+    viewportState: () => viewer.state,
+    imagePointToPage: (column, row) => viewer.imagePointToPage(column, row),
+  };
+}

@@ -1,0 +1,42 @@
+// Builds the renderer once for both shells: Electron loads it from the custom scheme
+// medreasoner://app/ and browser mode from http://127.0.0.1:<port>/, so every URL in
+// the bundle is relative (base './') and nothing is fetched from outside the bundle
+// (the browser server's CSP allows 'self' only).
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const rendererRoot = dirname(fileURLToPath(import.meta.url));
+
+export default defineConfig({
+  root: rendererRoot,
+  base: './',
+  publicDir: false,
+  build: {
+    outDir: resolve(rendererRoot, '../dist/renderer'),
+    emptyOutDir: true,
+    target: 'es2023',
+    sourcemap: true,
+    // Cornerstone + vtk.js is large by nature; the warning would only be noise.
+    chunkSizeWarningLimit: 8000,
+    assetsInlineLimit: 0,
+  },
+  worker: {
+    format: 'es',
+  },
+  optimizeDeps: {
+    // Dev server only: the loader's worker and codec URLs break when pre-bundled.
+    exclude: ['@cornerstonejs/dicom-image-loader'],
+    include: [
+      '@cornerstonejs/core',
+      '@cornerstonejs/metadata',
+      '@cornerstonejs/tools',
+      'dicom-parser',
+      '@cornerstonejs/codec-charls/decodewasmjs',
+      '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs',
+      '@cornerstonejs/codec-openjpeg/decodewasmjs',
+      '@cornerstonejs/codec-openjph/wasmjs',
+      '@cornerstonejs/codec-libjxl/decodewasmjs',
+    ],
+  },
+});

@@ -1,0 +1,214 @@
+// End-to-end harness: a real host on a temporary data folder, the browser-mode server
+// on 127.0.0.1, and Debian's Chromium rendering WebGL through SwiftShader. Missing
+// parts fail loudly with what to do; nothing is skipped.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createHost, type Host } from '../../electron/host/host.ts';
+import { startBrowserServer, type BrowserServer } from '../../electron/server/browser-server.ts';
+import type { MrTestGlobal, ViewerState } from '../../renderer/src/test-hook-types.ts';
+import { decodePng, type DecodedImage } from './png.ts';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+export const RENDERER_DIR = path.join(REPO_ROOT, 'dist/renderer');
+export const ARTIFACT_DIR = path.join(REPO_ROOT, 'test-artifacts/e2e');
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** SwiftShader WebGL2 headless, and quiet on a closed network (else start-up stalls on refused connections). */
+const CHROMIUM_ARGS = [
+  '--use-gl=angle',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--no-sandbox',
+];
+
+export function requireE2EParts(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Debian's Chromium is missing (${CHROMIUM}). Install it with \`sudo apt-get install chromium\` or \`npm run setup:system\`.`);
+  }
+  if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) {
+    throw new Error(`The renderer is not built (${RENDERER_DIR}/index.html is missing). Run \`npm run build:renderer\` (or \`npm run test:e2e\`, which builds first).`);
+  }
+}
+
+export interface Workstation {
+  dataDir: string;
+  host: Host;
+  server: BrowserServer;
+  /** Calls the host directly, as the tests' own client: throws on { ok: false }. */
+  call(method: string, params: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function startWorkstation(): Promise<Workstation> {
+  requireE2EParts();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'mr-e2e-'));
+  const host = createHost({ shell: 'test', dataDir });
+  const server = await startBrowserServer({ host, rendererDir: RENDERER_DIR, port: 0 });
+  return {
+    dataDir,
+    host,
+    server,
+    async call(method, params) {
+      const answer = await host.dispatch(method, params);
+      if (!answer.ok) throw new Error(`${method} failed: ${answer.error.code}: ${answer.error.message}`);
+      return answer.result;
+    },
+    async close() {
+      await server.close();
+      await host.dispose();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  requireE2EParts();
+  // Playwright gives each launch a fresh temporary profile (user-data-dir) and removes it on close.
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+export interface AppPage {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions of the page, for assertions and failure messages. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the app at the server's launch URL (which sets the session cookie) and waits until it is ready. */
+export async function openApp(browser: Browser, server: BrowserServer, viewport = { width: 1280, height: 800 }): Promise<AppPage> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await page.goto(server.launchUrl);
+  try {
+    await page.waitForFunction(() => (globalThis as MrTestGlobal).__mrTest?.appPhase() === 'ready', undefined, { timeout: 60_000 });
+  } catch (error) {
+    throw new Error(`The app did not become ready: ${String(error)}\nPage problems:\n${problems.join('\n') || '(none)'}`);
+  }
+  return { context, page, problems, close: () => context.close() };
+}
+
+export function viewportState(page: Page): Promise<ViewerState> {
+  return page.evaluate(() => {
+    const hook = (globalThis as MrTestGlobal).__mrTest;
+    if (!hook) throw new Error('window.__mrTest is not installed: the app did not start');
+    return hook.viewportState();
+  });
+}
+
+/** Waits until the viewport drew the slice it is on (after a series change, a scroll or a W/L change). */
+export async function waitForRenderedSlice(page: Page, predicate: (state: ViewerState) => boolean, what: string, timeout = 60_000): Promise<ViewerState> {
+  const deadline = Date.now() + timeout;
+  let last: ViewerState | null = null;
+  while (Date.now() < deadline) {
+    last = await viewportState(page);
+    if (last.error) throw new Error(`The viewport reported an error while waiting for ${what}: ${last.error}`);
+    if (last.imageId !== null && last.renderedImageId === last.imageId && predicate(last)) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`Timed out waiting for ${what}; last viewport state: ${JSON.stringify(last)}`);
+}
+
+/** Waits until nothing new has been drawn for a moment: the frame on screen is final. */
+export async function waitForQuietViewport(page: Page, quietMs = 400, timeout = 20_000): Promise<ViewerState> {
+  const deadline = Date.now() + timeout;
+  let previous = await viewportState(page);
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    await page.waitForTimeout(100);
+    const next = await viewportState(page);
+    if (next.renderCount !== previous.renderCount || next.renderedImageId !== previous.renderedImageId) {
+      quietSince = Date.now();
+      previous = next;
+    } else if (Date.now() - quietSince >= quietMs) {
+      return next;
+    }
+  }
+  throw new Error(`The viewport kept redrawing for ${timeout} ms`);
+}
+
+export interface Screenshot {
+  file: string;
+  image: DecodedImage;
+  /** Page coordinates of the screenshot's top-left corner, to map page points into it. */
+  origin: { x: number; y: number };
+}
+
+/** A screenshot of the viewport area (canvas plus overlay) saved as test-artifacts/e2e/<name>.png. */
+export async function screenshotViewport(page: Page, name: string): Promise<Screenshot> {
+  const box = await page.getByTestId('viewport').boundingBox();
+  if (!box) throw new Error('the viewport element is not visible');
+  const clip = { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) };
+  const png = await page.screenshot({ clip });
+  const file = await saveArtifact(`${name}.png`, png);
+  return { file, image: decodePng(png), origin: { x: clip.x, y: clip.y } };
+}
+
+export async function screenshotPage(page: Page, name: string): Promise<string> {
+  return saveArtifact(`${name}.png`, await page.screenshot());
+}
+
+async function saveArtifact(fileName: string, bytes: Uint8Array): Promise<string> {
+  await mkdir(ARTIFACT_DIR, { recursive: true });
+  const file = path.join(ARTIFACT_DIR, fileName);
+  await writeFile(file, bytes);
+  return file;
+}
+
+/** Clicks the study browser's entry of a series and waits until its first frame is drawn. */
+export async function openSeriesFromBrowser(page: Page, seriesKey: string): Promise<ViewerState> {
+  await page.locator(`button.series-item[data-series-key="${cssEscape(seriesKey)}"]`).click();
+  return waitForRenderedSlice(page, (state) => state.seriesKey === seriesKey, `series ${seriesKey} to render`);
+}
+
+function cssEscape(value: string): string {
+  return value.replace(/["\\]/g, '\\$&');
+}
+
+export interface SampledPixel {
+  column: number;
+  row: number;
+  /** RGB of the screenshot pixel nearest to the image pixel's centre. */
+  rgb: [number, number, number];
+}
+
+/**
+ * Reads the screenshot at the centres of image pixels of the current slice, on a grid of
+ * at most about maxSamples points. With the image magnified, the rendered value at a
+ * pixel centre is that pixel's own value (linear interpolation is exact there).
+ */
+export async function sampleImagePixels(page: Page, shot: Screenshot, columns: number, rows: number, maxSamples = 16_384): Promise<SampledPixel[]> {
+  const step = Math.max(1, Math.ceil(Math.sqrt((columns * rows) / maxSamples)));
+  const grid: Array<[number, number]> = [];
+  for (let row = 0; row < rows; row += step) for (let column = 0; column < columns; column += step) grid.push([column, row]);
+  const points = await page.evaluate((cells) => {
+    const hook = (globalThis as MrTestGlobal).__mrTest;
+    if (!hook) throw new Error('window.__mrTest is not installed');
+    return cells.map(([column, row]) => hook.imagePointToPage(column, row));
+  }, grid);
+  return grid.map(([column, row], i) => {
+    const point = points[i];
+    if (!point) throw new Error(`image pixel (${column}, ${row}) has no page position`);
+    const x = Math.round(point.x - 0.5 - shot.origin.x);
+    const y = Math.round(point.y - 0.5 - shot.origin.y);
+    if (x < 0 || y < 0 || x >= shot.image.width || y >= shot.image.height) {
+      throw new Error(`image pixel (${column}, ${row}) lies outside the screenshot at (${x}, ${y})`);
+    }
+    const offset = (y * shot.image.width + x) * 4;
+    const rgba = shot.image.rgba;
+    return { column, row, rgb: [rgba[offset] ?? 0, rgba[offset + 1] ?? 0, rgba[offset + 2] ?? 0] };
+  });
+}

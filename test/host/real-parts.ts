@@ -1,0 +1,18 @@
+// The real parts tests stand on. When one is missing the test fails with what to
+// install; it never passes by skipping.
+import { existsSync } from 'node:fs';
+
+export const PYDICOM_TEST_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
+export const DEBIAN_PYTHON = '/usr/bin/python3';
+
+export function requireDir(dir: string, what: string): void {
+  if (!existsSync(dir)) {
+    throw new Error(`${what} is missing (${dir} does not exist). Run \`bash scripts/install-system-deps.sh\`.`);
+  }
+}
+
+export function requireExecutable(file: string, what: string): void {
+  if (!existsSync(file)) {
+    throw new Error(`${what} is missing (${file}). Run \`bash scripts/install-system-deps.sh\`.`);
+  }
+}
