@@ -178,6 +178,12 @@ function cssEscape(value: string): string {
   return value.replace(/["\\]/g, '\\$&');
 }
 
+export interface SampledImage {
+  samples: SampledPixel[];
+  /** Screen pixels per image pixel (the viewport's magnification). */
+  magnification: number;
+}
+
 export interface SampledPixel {
   column: number;
   row: number;
@@ -188,20 +194,31 @@ export interface SampledPixel {
 /**
  * Reads the screenshot at the centres of image pixels of the current slice, on a grid of
  * at most about maxSamples points. With the image magnified, the rendered value at a
- * pixel centre is that pixel's own value (linear interpolation is exact there).
+ * pixel centre is that pixel's own value (linear interpolation is exact there). Points
+ * under the overlay's text are left out.
  */
-export async function sampleImagePixels(page: Page, shot: Screenshot, columns: number, rows: number, maxSamples = 16_384): Promise<SampledPixel[]> {
+export async function sampleImagePixels(page: Page, shot: Screenshot, columns: number, rows: number, maxSamples = 16_384): Promise<SampledImage> {
   const step = Math.max(1, Math.ceil(Math.sqrt((columns * rows) / maxSamples)));
   const grid: Array<[number, number]> = [];
   for (let row = 0; row < rows; row += step) for (let column = 0; column < columns; column += step) grid.push([column, row]);
-  const points = await page.evaluate((cells) => {
+  const { points, textBoxes, unit } = await page.evaluate((cells) => {
     const hook = (globalThis as MrTestGlobal).__mrTest;
     if (!hook) throw new Error('window.__mrTest is not installed');
-    return cells.map(([column, row]) => hook.imagePointToPage(column, row));
+    // The overlay's text is drawn over the image: those pixels are not the image's.
+    const doc = (globalThis as unknown as { document: { querySelectorAll(selector: string): Iterable<{ getBoundingClientRect(): { left: number; top: number; right: number; bottom: number } }> } }).document;
+    const boxes = [...doc.querySelectorAll('.viewport-overlay .overlay-line, .viewport-overlay .overlay-message')].map((element) => {
+      const { left, top, right, bottom } = element.getBoundingClientRect();
+      return { left: left - 3, top: top - 3, right: right + 3, bottom: bottom + 3 };
+    });
+    const [a, b] = [hook.imagePointToPage(0, 0), hook.imagePointToPage(1, 0)];
+    const unit = a && b ? Math.hypot(b.x - a.x, b.y - a.y) : Number.NaN;
+    return { points: cells.map(([column, row]) => hook.imagePointToPage(column, row)), textBoxes: boxes, unit };
   }, grid);
-  return grid.map(([column, row], i) => {
+  const underText = (point: { x: number; y: number }) => textBoxes.some((box) => point.x >= box.left && point.x <= box.right && point.y >= box.top && point.y <= box.bottom);
+  const samples = grid.flatMap(([column, row], i) => {
     const point = points[i];
     if (!point) throw new Error(`image pixel (${column}, ${row}) has no page position`);
+    if (underText(point)) return [];
     const x = Math.round(point.x - 0.5 - shot.origin.x);
     const y = Math.round(point.y - 0.5 - shot.origin.y);
     if (x < 0 || y < 0 || x >= shot.image.width || y >= shot.image.height) {
@@ -209,6 +226,7 @@ export async function sampleImagePixels(page: Page, shot: Screenshot, columns: n
     }
     const offset = (y * shot.image.width + x) * 4;
     const rgba = shot.image.rgba;
-    return { column, row, rgb: [rgba[offset] ?? 0, rgba[offset + 1] ?? 0, rgba[offset + 2] ?? 0] };
+    return [{ column, row, rgb: [rgba[offset] ?? 0, rgba[offset + 1] ?? 0, rgba[offset + 2] ?? 0] as [number, number, number] }];
   });
+  return { samples, magnification: unit };
 }

@@ -45,19 +45,80 @@ function readWithPydicom(file: string): ReferenceImage {
   return JSON.parse(json) as ReferenceImage;
 }
 
-/**
- * The grey level (0–255) or RGB triple a viewer shows for one pixel: modality LUT, then
- * the linear window of DICOM PS3.3 C.11.2.1.2 for greyscale, stored values for colour.
- */
-export function expectedDisplay(reference: ReferenceImage, frame: number, row: number, column: number, windowCenter: number, windowWidth: number): [number, number, number] {
-  const framePixels = reference.pixels[frame];
-  const value = framePixels?.[row]?.[column];
-  if (value === undefined) throw new Error(`reference has no pixel at frame ${frame}, row ${row}, column ${column}`);
+type Rgb = [number, number, number];
+
+/** A pixel's modality values (HU for CT) or its RGB, before any window. */
+function valueAt(reference: ReferenceImage, frame: number, row: number, column: number): Rgb | number | undefined {
+  const value = reference.pixels[frame]?.[row]?.[column];
+  if (value === undefined) return undefined;
   if (Array.isArray(value)) return [value[0] ?? 0, value[1] ?? 0, value[2] ?? 0];
-  const modality = value * (reference.rescaleSlope ?? 1) + (reference.rescaleIntercept ?? 0);
+  return value * (reference.rescaleSlope ?? 1) + (reference.rescaleIntercept ?? 0);
+}
+
+/** The linear window of DICOM PS3.3 C.11.2.1.2, to 0–255. */
+function windowed(reference: ReferenceImage, modality: number, windowCenter: number, windowWidth: number): number {
   const c = windowCenter - 0.5;
   const w = windowWidth - 1;
-  let grey = modality <= c - w / 2 ? 0 : modality > c + w / 2 ? 255 : ((modality - c) / w + 0.5) * 255;
-  if (reference.photometric === 'MONOCHROME1') grey = 255 - grey;
+  const grey = modality <= c - w / 2 ? 0 : modality > c + w / 2 ? 255 : ((modality - c) / w + 0.5) * 255;
+  return reference.photometric === 'MONOCHROME1' ? 255 - grey : grey;
+}
+
+/** The grey level (0–255, as RGB) or RGB triple a viewer shows at the centre of one pixel. */
+export function expectedDisplay(reference: ReferenceImage, frame: number, row: number, column: number, windowCenter: number, windowWidth: number): Rgb {
+  const value = valueAt(reference, frame, row, column);
+  if (value === undefined) throw new Error(`reference has no pixel at frame ${frame}, row ${row}, column ${column}`);
+  if (Array.isArray(value)) return value;
+  const grey = windowed(reference, value, windowCenter, windowWidth);
   return [grey, grey, grey];
+}
+
+/**
+ * The span of what a screen pixel may show when its centre falls up to `reach` image
+ * pixels away from the image pixel's centre: the viewer interpolates linearly between
+ * neighbours before the window (so a fat pixel next to air may legitimately turn black
+ * at a soft-tissue window). Screen pixel centres are at most half a screen pixel off,
+ * so reach = 0.5 / magnification.
+ */
+export function expectedDisplayRange(
+  reference: ReferenceImage,
+  frame: number,
+  row: number,
+  column: number,
+  windowCenter: number,
+  windowWidth: number,
+  reach: number,
+): { low: Rgb; high: Rgb } {
+  const centre = valueAt(reference, frame, row, column);
+  if (centre === undefined) throw new Error(`reference has no pixel at frame ${frame}, row ${row}, column ${column}`);
+  const centreRgb: Rgb = Array.isArray(centre) ? centre : [centre, centre, centre];
+  const low: Rgb = [...centreRgb];
+  const high: Rgb = [...centreRgb];
+  for (let dr = -1; dr <= 1; dr++) {
+    for (let dc = -1; dc <= 1; dc++) {
+      const neighbour = valueAt(reference, frame, row + dr, column + dc);
+      if (neighbour === undefined) continue;
+      const neighbourRgb: Rgb = Array.isArray(neighbour) ? neighbour : [neighbour, neighbour, neighbour];
+      for (let channel = 0; channel < 3; channel++) {
+        const mixed = centreRgb[channel]! + reach * (neighbourRgb[channel]! - centreRgb[channel]!);
+        low[channel] = Math.min(low[channel]!, mixed);
+        high[channel] = Math.max(high[channel]!, mixed);
+      }
+    }
+  }
+  if (Array.isArray(centre)) return { low, high };
+  // The window is monotonic: the span of values maps to a span of greys.
+  const a = windowed(reference, low[0], windowCenter, windowWidth);
+  const b = windowed(reference, high[0], windowCenter, windowWidth);
+  const [greyLow, greyHigh] = a <= b ? [a, b] : [b, a];
+  return { low: [greyLow, greyLow, greyLow], high: [greyHigh, greyHigh, greyHigh] };
+}
+
+/** How far a screen colour lies outside an expected span (0 inside), largest over the channels. */
+export function distanceOutside(rgb: readonly number[], range: { low: Rgb; high: Rgb }): number {
+  let worst = 0;
+  for (let channel = 0; channel < 3; channel++) {
+    const value = rgb[channel] ?? 0;
+    worst = Math.max(worst, range.low[channel]! - value, value - range.high[channel]!);
+  }
+  return worst;
 }

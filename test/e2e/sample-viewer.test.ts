@@ -20,11 +20,11 @@ import {
   waitForQuietViewport,
   waitForRenderedSlice,
   type AppPage,
-  type SampledPixel,
+  type SampledImage,
   type Workstation,
 } from './harness.ts';
 import { compareImages, decodePng, pixelStats } from './png.ts';
-import { expectedDisplay, referenceImage, type ReferenceImage } from './reference-pixels.ts';
+import { distanceOutside, expectedDisplayRange, referenceImage, type ReferenceImage } from './reference-pixels.ts';
 
 const LUNG_LABELS = new Set([2, 3]);
 const BODY_LABEL = 1;
@@ -109,17 +109,22 @@ async function sliceFile(k: number): Promise<string> {
   return path.join(workstation.dataDir, 'sample', 'dicom', entry.fileName);
 }
 
-/** How far the screen is from pydicom's decode of the slice file through window (center, width). */
-function fidelity(samples: SampledPixel[], reference: ReferenceImage, windowCenter: number, windowWidth: number): { meanAbsDiff: number; outlierFraction: number } {
+/**
+ * How far the screen is from pydicom's decode of the slice file through window
+ * (center, width), allowing for the sub-pixel interpolation of a magnified image.
+ */
+function fidelity(sampled: SampledImage, reference: ReferenceImage, windowCenter: number, windowWidth: number): { meanDistance: number; outlierFraction: number; outliers: string } {
+  if (!(sampled.magnification >= 1)) throw new Error(`the image must be magnified on screen for this comparison (magnification ${sampled.magnification})`);
+  const reach = 0.5 / sampled.magnification;
   let sum = 0;
-  let outliers = 0;
-  for (const { column, row, rgb } of samples) {
-    const [want] = expectedDisplay(reference, 0, row, column, windowCenter, windowWidth);
-    const diff = Math.abs(luminance(rgb) - want);
-    sum += diff;
-    if (diff > 12) outliers++;
+  const outliers: string[] = [];
+  for (const { column, row, rgb } of sampled.samples) {
+    const range = expectedDisplayRange(reference, 0, row, column, windowCenter, windowWidth, reach);
+    const distance = distanceOutside([luminance(rgb)], { low: [range.low[0], 0, 0], high: [range.high[0], 255, 255] });
+    sum += distance;
+    if (distance > 8) outliers.push(`(${column},${row}) screen ${luminance(rgb).toFixed(0)} expected ${range.low[0].toFixed(0)}–${range.high[0].toFixed(0)}`);
   }
-  return { meanAbsDiff: sum / samples.length, outlierFraction: outliers / samples.length };
+  return { meanDistance: sum / sampled.samples.length, outlierFraction: outliers.length / sampled.samples.length, outliers: outliers.slice(0, 8).join('; ') };
 }
 
 function overlayText(testId: string): Promise<string> {
@@ -143,7 +148,7 @@ describe('first start', () => {
     expect(state.modality).toBe('CT');
 
     const item = page.locator(`button.series-item[data-series-key="${detail.series.seriesKey}"]`);
-    await expect.poll(() => item.getAttribute('aria-current')).toBe('true');
+    await expect.poll(() => item.getAttribute('aria-current'), { timeout: 15_000 }).toBe('true');
     expect(await item.innerText()).toContain(`${detail.slices.length} slices`);
     const thumbnail = item.locator('canvas.series-thumbnail');
     await expect.poll(() => thumbnail.getAttribute('data-state'), { timeout: 30_000 }).toBe('ready');
@@ -183,16 +188,16 @@ describe('stack viewport on the sample', () => {
     await page.getByTestId('preset-soft-tissue').click();
     const state = await waitForQuietViewport(page);
     expect([state.windowWidth, state.windowCenter]).toEqual([400, 40]);
-    expect(await overlayText('overlay-wl')).toBe('W 400  L 40');
+    expect(await overlayText('overlay-wl')).toBe('W 400 L 40');
     expect(await overlayText('overlay-slice')).toBe(`Im ${lungIndex + 1} / ${detail.slices.length}`);
 
     softTissueShot = await screenshotViewport(page, 'sample-lung-slice-w400-l40');
-    const samples = await sampleImagePixels(page, softTissueShot, columns, rows);
+    const sampled = await sampleImagePixels(page, softTissueShot, columns, rows);
     const lung: number[] = [];
     const body: number[] = [];
     const airAbove: number[] = [];
     const bodyTop = truth.table.find((entry) => entry.value === BODY_LABEL)?.boundingBox?.min[1] ?? 0;
-    for (const sample of samples) {
+    for (const sample of sampled.samples) {
       const label = labelAt(lungK, sample.column, sample.row);
       const grey = luminance(sample.rgb);
       if (LUNG_LABELS.has(label)) lung.push(grey);
@@ -205,9 +210,9 @@ describe('stack viewport on the sample', () => {
     expect(median(body), 'the body is clearly brighter than the lungs').toBeGreaterThan(median(lung) + 25);
 
     reference = referenceImage(await sliceFile(lungK), 'pydicom');
-    const agreement = fidelity(samples, reference, 40, 400);
-    expect(agreement.meanAbsDiff, 'grey levels match the slice file under W/L 40/400').toBeLessThan(2);
-    expect(agreement.outlierFraction).toBeLessThan(0.01);
+    const agreement = fidelity(sampled, reference, 40, 400);
+    expect(agreement.meanDistance, 'grey levels match the slice file under W/L 40/400').toBeLessThan(1);
+    expect(agreement.outlierFraction, `pixels far from the slice file: ${agreement.outliers}`).toBeLessThan(0.01);
   });
 
   it('scrolls one slice per wheel step and by a page with PageDown, changing the pixels', async () => {
@@ -248,13 +253,14 @@ describe('stack viewport on the sample', () => {
     expect([state.windowWidth, state.windowCenter]).not.toEqual([400, 40]);
     const width = state.windowWidth as number;
     const center = state.windowCenter as number;
-    expect(await overlayText('overlay-wl')).toBe(`W ${Math.round(width)}  L ${Math.round(center)}`);
+    expect(await overlayText('overlay-wl')).toBe(`W ${Math.round(width)} L ${Math.round(center)}`);
 
     const shot = await screenshotViewport(page, 'sample-after-wl-drag');
     expect(compareImages(softTissueShot.image, shot.image).changedFraction).toBeGreaterThan(0.05);
-    const samples = await sampleImagePixels(page, shot, truth.sizes[0], truth.sizes[1]);
-    const agreement = fidelity(samples, reference, center, width);
-    expect(agreement.meanAbsDiff, `screen matches the slice under the overlay's W ${width} L ${center}`).toBeLessThan(2);
+    const sampled = await sampleImagePixels(page, shot, truth.sizes[0], truth.sizes[1]);
+    const agreement = fidelity(sampled, reference, center, width);
+    expect(agreement.meanDistance, `screen matches the slice under the overlay's W ${width} L ${center}`).toBeLessThan(1);
+    expect(agreement.outlierFraction, `pixels far from the slice file: ${agreement.outliers}`).toBeLessThan(0.01);
   });
 
   it('zooms with a right drag, pans with a middle drag, and Reset restores the image', async () => {

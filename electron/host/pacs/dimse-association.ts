@@ -19,7 +19,7 @@ import { MEDREASONER_IMPLEMENTATION_CLASS_UID, MEDREASONER_IMPLEMENTATION_VERSIO
 const { Client, Dataset, Implementation, constants, log } = dcmjsDimse;
 const { CStoreResponse } = dcmjsDimse.responses;
 
-type Association = InstanceType<typeof dcmjsDimse.association.Association>;
+export type Association = InstanceType<typeof dcmjsDimse.association.Association>;
 type PresentationContext = InstanceType<typeof dcmjsDimse.association.PresentationContext>;
 export type DimseRequest = InstanceType<typeof dcmjsDimse.requests.Request>;
 type CStoreRequest = InstanceType<typeof dcmjsDimse.requests.CStoreRequest>;
@@ -70,6 +70,8 @@ export interface AssociationOptions {
   incoming?: InstanceStore;
   onStored?: (instance: StoredInstance) => void;
   onAccepted?: (association: Association) => void;
+  /** Last changes to the proposed presentation contexts before the association request goes out. */
+  adjustContexts?: (association: Association) => void;
   /** Aborts the association (after onCancel had its chance, e.g. to send C-CANCEL). */
   signal?: AbortSignal;
   onCancel?: (cancel: (request: DimseRequest) => void) => void;
@@ -202,16 +204,26 @@ export function runAssociation(requests: DimseRequest[], options: AssociationOpt
       return;
     }
     network = networkOf(client);
-    network.socket.on('error', (error) => {
+    // Ahead of dcmjs-dimse's own listeners, which report the error before we would see its code.
+    network.socket.prependListener('error', (error) => {
       socketError = error;
     });
-    network.socket.on('timeout', () => {
+    network.socket.prependListener('timeout', () => {
       socketError ??= Object.assign(new Error('socket timeout'), { code: 'ETIMEDOUT' });
     });
     network.on('abort', ({ source, reason }) => {
       fail(pacsFailure('association-aborted', `${target} aborted the association (A-ABORT source ${source}, reason ${reason}).`));
     });
-    if (options.receiveStorage) addStorageContexts(network);
+    if (options.receiveStorage || options.adjustContexts) {
+      const adjust = options.adjustContexts;
+      const receive = options.receiveStorage;
+      const send = network.sendAssociationRequest.bind(network);
+      network.sendAssociationRequest = (association: Association) => {
+        if (receive) addStorageContexts(association);
+        adjust?.(association);
+        send(association);
+      };
+    }
     if (options.incoming) streamStoresToDisk(network, options.incoming, node.calledAet);
 
     if (options.signal?.aborted) onAbort();
@@ -248,20 +260,16 @@ function networkOf(client: InstanceType<typeof Client>): NetworkInternals {
 }
 
 /** Every storage SOP class, SCP role, uncompressed syntaxes: what getscu proposes, plus the classes dcmjs-dimse lacks. */
-function addStorageContexts(network: NetworkInternals): void {
-  const send = network.sendAssociationRequest.bind(network);
-  network.sendAssociationRequest = (association: Association) => {
-    const known = new Set<string>(Object.values(constants.StorageClass));
-    for (const sopClass of [...known, ...EXTRA_STORAGE_SOP_CLASSES]) {
-      const id = association.addOrGetPresentationContext(sopClass);
-      const context = association.getPresentationContext(id);
-      context.setProviderRole(true);
-      for (const syntax of [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]) {
-        if (!context.hasTransferSyntaxUid(syntax)) context.addTransferSyntaxUid(syntax);
-      }
+function addStorageContexts(association: Association): void {
+  const known = new Set<string>(Object.values(constants.StorageClass));
+  for (const sopClass of [...known, ...EXTRA_STORAGE_SOP_CLASSES]) {
+    const id = association.addOrGetPresentationContext(sopClass);
+    const context = association.getPresentationContext(id);
+    context.setProviderRole(true);
+    for (const syntax of [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]) {
+      if (!context.hasTransferSyntaxUid(syntax)) context.addTransferSyntaxUid(syntax);
     }
-    send(association);
-  };
+  }
 }
 
 /** Received data sets go to disk as they arrive, in the accepted transfer syntax, untouched. */

@@ -11,6 +11,14 @@ export class PacsError extends Error {
   }
 }
 
+/** A node name that is not in the settings. */
+export class UnknownNodeError extends PacsError {
+  constructor(message: string) {
+    super({ code: 'config', message });
+    this.name = 'UnknownNodeError';
+  }
+}
+
 export function pacsFailure(code: PacsFailureCode, message: string, extra: Partial<PacsFailure> = {}): PacsFailure {
   return { ...extra, code, message };
 }
@@ -51,6 +59,9 @@ export function socketFailure(error: unknown, target: string): PacsFailure {
     case 'AbortError':
       return pacsFailure('cancelled', `Cancelled (${target}).`);
     default:
+      if (/bad port/i.test(String((error as { cause?: { message?: unknown } })?.cause?.message ?? ''))) {
+        return pacsFailure('config', `${target}: fetch refuses this port (it is on the browsers' list of blocked ports); use another port.`);
+      }
       if (code && TLS_CODES.test(code)) return pacsFailure('tls', `TLS with ${target} failed: ${detail} (${code}).`);
       return pacsFailure('protocol', `${target}: ${detail}${code ? ` (${code})` : ''}.`);
   }
@@ -64,7 +75,9 @@ function errorCode(error: unknown): string | undefined {
       const record = current as { code?: unknown; name?: unknown; cause?: unknown };
       if (typeof record.code === 'string') return record.code;
       if (record.name === 'AbortError' || record.name === 'TimeoutError') return record.name;
-      current = record.cause;
+      // Several addresses tried (happy eyeballs): the first one's reason stands for all.
+      const errors = (current as { errors?: unknown }).errors;
+      current = record.cause ?? (Array.isArray(errors) ? errors[0] : undefined);
     } else break;
   }
   return undefined;

@@ -105,7 +105,7 @@ export class LabelStatistics {
         centroidMm: [
           g.origin[0] + centroid[0] * g.pixelSpacing,
           g.origin[1] + centroid[1] * g.pixelSpacing,
-          g.origin[2] + centroid[2] * g.sliceThickness,
+          g.origin[2] + centroid[2] * g.sliceThickness, // centroids are fractional: the linear form is the right one
         ],
       };
     });

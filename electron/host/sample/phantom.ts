@@ -121,7 +121,8 @@ export function phantomGeometry(spec: PhantomSpec): PhantomGeometry {
     origin: [
       (-(s.columns - 1) / 2) * s.pixelSpacing,
       (-(s.rows - 1) / 2) * s.pixelSpacing,
-      (-(s.slices - 1) / 2) * s.sliceThickness,
+      // The same expression as sliceZ(geometry, 0), so the origin equals slice 0's position to the bit.
+      (-(s.slices - 1) * s.sliceThickness) / 2,
     ],
     rowDirection: [1, 0, 0],
     columnDirection: [0, 1, 0],
@@ -129,13 +130,18 @@ export function phantomGeometry(spec: PhantomSpec): PhantomGeometry {
   };
 }
 
+/**
+ * Patient z (mm) of slice index k. Computed from the centre rather than as
+ * origin + k × thickness so that round values stay round (0.3, not
+ * 0.30000000000001) in the headers.
+ */
+export function sliceZ(geometry: PhantomGeometry, k: number): number {
+  return ((2 * k - (geometry.slices - 1)) * geometry.sliceThickness) / 2;
+}
+
 /** Patient position (LPS, mm) of voxel (column i, row j, slice index k). */
 export function voxelToPatient(geometry: PhantomGeometry, i: number, j: number, k: number): Vec3 {
-  return [
-    geometry.origin[0] + i * geometry.pixelSpacing,
-    geometry.origin[1] + j * geometry.pixelSpacing,
-    geometry.origin[2] + k * geometry.sliceThickness,
-  ];
+  return [geometry.origin[0] + i * geometry.pixelSpacing, geometry.origin[1] + j * geometry.pixelSpacing, sliceZ(geometry, k)];
 }
 
 export function createPhantomRenderer(spec: PhantomSpec): PhantomRenderer {
@@ -159,7 +165,7 @@ export function createPhantomRenderer(spec: PhantomSpec): PhantomRenderer {
     if (hu.length !== pixels || labels.length !== pixels) {
       throw new RangeError(`slice buffers must hold ${pixels} values (got ${hu.length} and ${labels.length})`);
     }
-    const z = geometry.origin[2] + k * geometry.sliceThickness;
+    const z = sliceZ(geometry, k);
     work.fill(-1000);
     labels.fill(0);
     paintLayers(anatomy, z, xs, ys, pixelSpacing, work, labels);

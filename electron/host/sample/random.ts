@@ -13,10 +13,12 @@ export function hashString(text: string): number {
 
 /** mulberry32: small, fast, good enough for textures and noise; returns [0, 1). */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
+  // State in a typed array: a uint32 in a plain closure variable would be boxed
+  // on every call, and the noise draws millions of numbers per sample.
+  const state = new Uint32Array([seed >>> 0]);
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
+    state[0] = state[0]! + 0x6d2b79f5;
+    let t = state[0]! | 0;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -30,18 +32,19 @@ export function streamFor(seed: number, purpose: string): () => number {
 
 /** Standard normal samples by Box-Muller, from a uniform source. */
 export function gaussianSource(uniform: () => number): () => number {
-  let spare: number | null = null;
+  // [spare value, 1 when it holds one]: typed storage keeps the hot loop allocation-free.
+  const spare = new Float64Array(2);
   return () => {
-    if (spare !== null) {
-      const s = spare;
-      spare = null;
-      return s;
+    if (spare[1] === 1) {
+      spare[1] = 0;
+      return spare[0]!;
     }
     let u = 0;
     while (u === 0) u = uniform();
     const v = uniform();
     const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
+    spare[0] = r * Math.sin(2 * Math.PI * v);
+    spare[1] = 1;
     return r * Math.cos(2 * Math.PI * v);
   };
 }

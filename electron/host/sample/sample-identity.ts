@@ -10,7 +10,7 @@ import type { PhantomSpec } from './phantom.ts';
  * Bump when anything in the written sample changes (pixels, labels, header):
  * ensureSample rewrites samples of another version, and the UIDs change with it.
  */
-export const SAMPLE_GENERATOR_VERSION = '1.0.0';
+export const SAMPLE_GENERATOR_VERSION = '1.1.0';
 
 export const SAMPLE_PATIENT = {
   name: 'SAMPLE^TORSO',

@@ -8,7 +8,6 @@
 // tests and benchmarks can rely on the anatomy being where it is described here.
 import { LABEL } from './label-table.ts';
 import {
-  AXES,
   box,
   clamp01,
   ellipse2,
@@ -469,9 +468,9 @@ export function buildTorsoAnatomy(seed: number, grid: SliceGrid, voxelSize: numb
       [-80, -20, -42],
       [-30, -62, -50],
       [40, -58, -42],
-      [84, -12, -22],
-      [96, 20, -60],
-      [96, 26, -240],
+      [76, -26, -22],
+      [100, 2, -72],
+      [98, 18, -240],
     ],
     17,
   );
@@ -489,7 +488,7 @@ export function buildTorsoAnatomy(seed: number, grid: SliceGrid, voxelSize: numb
 
   // ---- Upper abdomen.
   const liverWobble = smoothWobble(streamFor(seed, 'liver'), 4, 90);
-  const liverRight = ellipsoid([-55, 5, -20], [75, 88, 80]);
+  const liverRight = ellipsoid([-55, 5, -12], [75, 88, 72]);
   const liverLeft = ellipsoid([10, -45, 5], [60, 32, 38], yawFrame(-15));
   layers.push({
     name: 'liver',
@@ -871,7 +870,7 @@ function lungVesselTrees(seed: number, lungAt: (x: number, y: number, z: number)
   ];
   for (const [hilum, side] of hila) {
     const targets: Vec3[] = [];
-    for (let tries = 0; targets.length < 450 && tries < 60000; tries++) {
+    for (let tries = 0; targets.length < 800 && tries < 120000; tries++) {
       const p: Vec3 = [side * (10 + 150 * random()), -120 + 220 * random(), -40 + 240 * random()];
       if (lungAt(p[0], p[1], p[2]) < -6) targets.push(p);
     }

@@ -12,7 +12,7 @@ import path from 'node:path';
 // typed locally below and the import is cast to them.
 // @ts-ignore -- untyped package, see DcmjsData
 import * as dcmjsModule from 'dcmjs';
-import { MAX_HU, MIN_HU, type Phantom, type PhantomGeometry } from './phantom.ts';
+import { MAX_HU, MIN_HU, sliceZ, type Phantom, type PhantomGeometry } from './phantom.ts';
 import {
   IMPLEMENTATION_CLASS_UID,
   IMPLEMENTATION_VERSION_NAME,
@@ -28,9 +28,8 @@ interface DcmjsData {
   DicomDict: new (meta: DicomElements) => { dict: DicomElements; write(options?: { allowInvalidVRLength?: boolean }): ArrayBuffer };
   DicomMetaDictionary: { denaturalizeDataset(dataset: Record<string, unknown>): DicomElements };
 }
-const dcmjs = ((dcmjsModule as { default?: { data: DcmjsData } }).default ?? (dcmjsModule as unknown as { data: DcmjsData })) as {
-  data: DcmjsData;
-};
+const dcmjsExports = dcmjsModule as unknown as { default?: { data: DcmjsData }; data?: DcmjsData };
+const dcmjs: { data: DcmjsData } = dcmjsExports.default ?? { data: dcmjsExports.data as DcmjsData };
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -88,7 +87,7 @@ export function encodeCtSlice(geometry: PhantomGeometry, sliceIndex: number, hu:
     }
     view.setUint16(i * 2, value - RESCALE_INTERCEPT, true);
   }
-  const z = origin[2] + sliceIndex * sliceThickness;
+  const z = sliceZ(geometry, sliceIndex);
   const sopInstanceUid = uids.sopInstanceUid(sliceIndex);
   const ds = formatDecimalString;
   const dataset: Record<string, unknown> = {

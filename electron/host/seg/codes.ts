@@ -135,6 +135,8 @@ export const MEDR = {
   negativePoint: medr('PROMPT-POINT-NEG', 'Negative point prompt'),
   boxPrompt: medr('PROMPT-BOX', 'Box prompt'),
   model: medr('MODEL', 'Model'),
+  /** Stands in for a missing or unusable code in a SEG written elsewhere (reported as a warning). */
+  uncoded: medr('UNCODED', 'Uncoded structure'),
 } as const;
 
 /** One row of the segment pick list: what the segments panel offers to choose from. */

@@ -151,7 +151,8 @@ export class StackViewer {
     const imageId = this.current.imageId;
     if (!imageId) return null;
     const viewport = this.viewport();
-    const world = utilities.imageToWorldCoords(imageId, [column, row]);
+    // Cornerstone's image coordinates put (0, 0) at the first pixel's outer corner.
+    const world = utilities.imageToWorldCoords(imageId, [column + 0.5, row + 0.5]);
     if (!world) return null;
     const [x, y] = viewport.worldToCanvas(world);
     const box = viewport.canvas.getBoundingClientRect();

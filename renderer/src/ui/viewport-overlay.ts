@@ -28,7 +28,7 @@ export function createViewportOverlay(): { element: HTMLDivElement; render(state
     slice.textContent = shown && state.imageCount > 0 ? `Im ${state.imageIndex + 1} / ${state.imageCount}` : '';
     windowLevel.textContent =
       shown && state.windowCenter !== null && state.windowWidth !== null
-        ? `W ${formatWindowValue(state.windowWidth)}  L ${formatWindowValue(state.windowCenter)}`
+        ? `W ${formatWindowValue(state.windowWidth)} L ${formatWindowValue(state.windowCenter)}`
         : '';
     if (state.error) {
       message.textContent = `Cannot show this image: ${state.error}`;

@@ -1,0 +1,454 @@
+// Everything PACS behind one object: nodes, test, query, retrieve (with progress and
+// cancel, then import), send through the outbox, and the storage listener. The host's
+// call handlers and the CLI both drive this.
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ImportResult } from '../../common/dicom-model.ts';
+import {
+  ListenerSettings,
+  type EchoResult,
+  type FindQuery,
+  type FindResult,
+  type ListenerStatus,
+  type NodeRef,
+  type PacsEventName,
+  type PacsEventPayload,
+  type PacsFailure,
+  type PacsNode,
+  type RetrieveMethod,
+  type RetrieveProgress,
+  type RetrieveResult,
+} from '../../common/contract-pacs.ts';
+import { dimseGet, dimseMove, type SubOperationProgress } from './dimse-scu.ts';
+import { dicomwebInstanceCount, dicomwebRetrieve } from './dicomweb.ts';
+import { InstanceStore, type StoredInstance } from './instance-store.ts';
+import type { NodeReference } from './node-ref.ts';
+import { Outbox, type EnqueueResult, type OutboxOptions } from './outbox.ts';
+import type { OutboxTarget } from './outbox-store.ts';
+import { echoNode, findOnNode, nodeAddress } from './pacs-client.ts';
+import { pacsFailure, PacsError, UnknownNodeError } from './pacs-failure.ts';
+import { completeNode, PacsSettingsStore, type PacsSettings } from './pacs-settings.ts';
+import { StorageListener, type ReceivedInstance } from './storage-listener.ts';
+
+export type PacsEmit = <E extends PacsEventName>(event: E, payload: PacsEventPayload<E>) => void;
+
+export interface PacsServiceOptions {
+  dataDir: string;
+  emit?: PacsEmit;
+  /** Imports retrieved or received files into the app's DICOM index (the host's import, which merges and announces). */
+  importFiles?: (paths: string[], jobId: string) => Promise<ImportResult>;
+  log?: (message: string) => void;
+  /** Outbox tuning (tests shorten the backoff). */
+  outbox?: Partial<Pick<OutboxOptions, 'backoff' | 'pollMs' | 'batchSize' | 'transport'>>;
+  /** Deliver the outbox in the background (the app). The CLI delivers while it waits instead. */
+  deliverInBackground?: boolean;
+  /** Start the listener if the settings say so (the app at start-up). */
+  startListenerIfEnabled?: boolean;
+}
+
+export interface RetrieveRequest {
+  jobId: string;
+  node: PacsNode;
+  studyInstanceUid: string;
+  seriesInstanceUid?: string;
+  /** Another root than <dataDir>/store (CLI --to); nothing is imported then. */
+  storeRoot?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: RetrieveProgress) => void;
+}
+
+interface MoveCollector {
+  studyInstanceUid: string;
+  seriesInstanceUid: string | undefined;
+  sourceAet: string;
+  instances: StoredInstance[];
+  onStored: (instance: StoredInstance) => void;
+}
+
+export class PacsService {
+  readonly dataDir: string;
+  readonly settings: PacsSettingsStore;
+  readonly outbox: Outbox;
+  readonly store: InstanceStore;
+  private readonly options: PacsServiceOptions;
+  private listener: StorageListener | undefined;
+  private listenerError: string | null = null;
+  private runningListener: ListenerSettings | undefined;
+  private readonly retrievals = new Map<string, AbortController>();
+  private readonly moves = new Set<MoveCollector>();
+  private pushCount = 0;
+
+  private constructor(options: PacsServiceOptions, outbox: Outbox) {
+    this.options = options;
+    this.dataDir = path.resolve(options.dataDir);
+    this.settings = new PacsSettingsStore(this.dataDir);
+    this.outbox = outbox;
+    this.store = new InstanceStore(path.join(this.dataDir, 'store'));
+  }
+
+  static async open(options: PacsServiceOptions): Promise<PacsService> {
+    const settings = new PacsSettingsStore(options.dataDir);
+    const outbox = await Outbox.open({
+      dir: path.join(options.dataDir, 'outbox'),
+      resolveNode: (name) => settings.node(name),
+      autoStart: options.deliverInBackground ?? false,
+      onChange: (items) => options.emit?.('outbox.changed', { items }),
+      ...(options.log ? { log: options.log } : {}),
+      ...options.outbox,
+    });
+    const service = new PacsService(options, outbox);
+    if (options.startListenerIfEnabled) {
+      const current = await settings.load().catch(() => undefined);
+      if (current?.listener.enabled) await service.startListener({}).catch(() => {});
+    }
+    return service;
+  }
+
+  async close(): Promise<void> {
+    for (const controller of this.retrievals.values()) controller.abort();
+    await this.listener?.stop();
+    this.listener = undefined;
+    await this.outbox.close();
+  }
+
+  /** A node from the renderer (by name, or in full) or the CLI (name or address). */
+  async resolve(ref: NodeRef | NodeReference): Promise<PacsNode> {
+    if ('kind' in ref) {
+      if (ref.kind === 'inline') return ref.node;
+      return this.savedNode(ref.name);
+    }
+    if ('name' in ref) return this.savedNode(ref.name);
+    return completeNode(ref.node, await this.settings.node(ref.node.name));
+  }
+
+  private async savedNode(name: string): Promise<PacsNode> {
+    const node = await this.settings.node(name);
+    if (!node) {
+      const names = (await this.settings.load()).nodes.map((n) => n.name);
+      throw new UnknownNodeError(`No PACS node named "${name}". ${names.length > 0 ? `Saved nodes: ${names.join(', ')}.` : 'No node is saved yet.'}`);
+    }
+    return node;
+  }
+
+  async saveNode(input: Parameters<PacsSettingsStore['saveNode']>[0], originalName?: string): Promise<PacsSettings> {
+    const settings = await this.settings.saveNode(input, originalName);
+    await this.refreshCallers();
+    return settings;
+  }
+
+  async removeNode(name: string): Promise<PacsSettings> {
+    const settings = await this.settings.removeNode(name);
+    await this.refreshCallers();
+    return settings;
+  }
+
+  test(node: PacsNode): Promise<EchoResult> {
+    return echoNode(node);
+  }
+
+  find(node: PacsNode, query: FindQuery, limit: number, signal?: AbortSignal): Promise<FindResult> {
+    return findOnNode(node, query, limit, signal);
+  }
+
+  /** Queues files or folders for a node; delivery happens in the background (or while the CLI waits). */
+  async send(ref: NodeRef | NodeReference, paths: string[]): Promise<EnqueueResult> {
+    const node = await this.resolve(ref);
+    let target: OutboxTarget;
+    let label: string;
+    if ('kind' in ref && ref.kind === 'inline') {
+      target = { kind: 'inline', node: ref.node };
+      label = ref.label;
+    } else if (!('kind' in ref) && 'node' in ref) {
+      // Given in full by the renderer: saved under its name if it is one, else kept whole.
+      const saved = await this.settings.node(node.name);
+      target = saved ? { kind: 'saved', name: saved.name } : { kind: 'inline', node };
+      label = saved ? saved.name : nodeAddress(node);
+    } else {
+      target = { kind: 'saved', name: node.name };
+      label = node.name;
+    }
+    return this.outbox.enqueue(target, label, paths);
+  }
+
+  // ── Retrieve ────────────────────────────────────────────────────────────────
+
+  cancelRetrieve(jobId: string): boolean {
+    const controller = this.retrievals.get(jobId);
+    if (!controller) return false;
+    controller.abort();
+    return true;
+  }
+
+  async retrieve(request: RetrieveRequest): Promise<RetrieveResult> {
+    if (this.retrievals.has(request.jobId)) {
+      throw new PacsError(pacsFailure('config', `A retrieve with job id "${request.jobId}" is already running.`));
+    }
+    const controller = new AbortController();
+    const signal = request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal;
+    this.retrievals.set(request.jobId, controller);
+    try {
+      return await this.runRetrieve(request, signal);
+    } finally {
+      this.retrievals.delete(request.jobId);
+    }
+  }
+
+  private async runRetrieve(request: RetrieveRequest, signal: AbortSignal): Promise<RetrieveResult> {
+    const started = performance.now();
+    const { node, jobId } = request;
+    const store = request.storeRoot ? new InstanceStore(request.storeRoot) : this.store;
+    const method: RetrieveMethod = node.type === 'dicomweb' ? 'wado-rs' : node.retrieveMethod;
+    const stored: StoredInstance[] = [];
+    const state: RetrieveProgress = { jobId, phase: 'connecting', received: 0, failed: 0, total: null, bytes: 0 };
+    let lastEmit = 0;
+    const report = (force = false) => {
+      const now = performance.now();
+      if (!force && now - lastEmit < 100) return;
+      lastEmit = now;
+      const snapshot = { ...state };
+      request.onProgress?.(snapshot);
+      this.options.emit?.('pacs.retrieveProgress', snapshot);
+    };
+    const onStored = (instance: StoredInstance) => {
+      stored.push(instance);
+      state.phase = 'receiving';
+      state.received = stored.length;
+      state.bytes += instance.bytes;
+      report();
+    };
+    const onSubOperations = (progress: SubOperationProgress) => {
+      state.failed = progress.failed;
+      if (progress.remaining !== null) state.total = progress.remaining + progress.completed + progress.failed + progress.warnings;
+      report();
+    };
+    report(true);
+
+    let failure: PacsFailure | null = null;
+    let cancelled = false;
+    let failedCount = 0;
+    if (node.type === 'dicomweb') {
+      state.total = await dicomwebInstanceCount(node, request.studyInstanceUid, request.seriesInstanceUid);
+      const result = await dicomwebRetrieve(node, store, {
+        studyInstanceUid: request.studyInstanceUid,
+        ...(request.seriesInstanceUid ? { seriesInstanceUid: request.seriesInstanceUid } : {}),
+        signal,
+        onStored,
+      });
+      failure = result.failure;
+      cancelled = result.cancelled;
+    } else if (node.retrieveMethod === 'c-get') {
+      const result = await dimseGet(node, store, {
+        studyInstanceUid: request.studyInstanceUid,
+        ...(request.seriesInstanceUid ? { seriesInstanceUid: request.seriesInstanceUid } : {}),
+        signal,
+        onStored,
+        onProgress: onSubOperations,
+      });
+      failure = result.failure;
+      cancelled = result.cancelled;
+      failedCount = result.progress.failed;
+    } else {
+      const result = await this.moveToListener(node, request, store, signal, onStored, onSubOperations);
+      failure = result.failure;
+      cancelled = result.cancelled;
+      failedCount = result.failed;
+    }
+
+    const folders = [...new Set(stored.map((instance) => path.dirname(instance.path)))].sort();
+    let imported: ImportResult | null = null;
+    if (!cancelled && stored.length > 0 && !request.storeRoot && this.options.importFiles) {
+      state.phase = 'importing';
+      report(true);
+      imported = await this.options.importFiles(folders, jobId);
+    }
+    state.phase = 'done';
+    state.received = stored.length;
+    state.failed = failedCount;
+    report(true);
+    return {
+      jobId,
+      method,
+      cancelled,
+      received: stored.length,
+      failed: failedCount,
+      folders,
+      import: imported,
+      failure: cancelled ? null : failure,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  }
+
+  /** C-MOVE to our listener: started for the move if it is not running, stopped again after. */
+  private async moveToListener(
+    node: Extract<PacsNode, { type: 'dimse' }>,
+    request: RetrieveRequest,
+    store: InstanceStore,
+    signal: AbortSignal,
+    onStored: (instance: StoredInstance) => void,
+    onProgress: (progress: SubOperationProgress) => void,
+  ): Promise<{ failure: PacsFailure | null; cancelled: boolean; failed: number }> {
+    const startedHere = !this.listener?.running;
+    if (startedHere) {
+      try {
+        await this.startListener({}, { persist: false });
+      } catch (error) {
+        return { failure: pacsFailure('config', `C-MOVE needs the storage listener, which could not start: ${error instanceof Error ? error.message : String(error)}`), cancelled: false, failed: 0 };
+      }
+    }
+    const destinationAet = this.runningListener?.aeTitle ?? (await this.settings.load()).listener.aeTitle;
+    const collector: MoveCollector = {
+      studyInstanceUid: request.studyInstanceUid,
+      seriesInstanceUid: request.seriesInstanceUid,
+      sourceAet: node.calledAet,
+      instances: [],
+      onStored,
+    };
+    // The listener writes into the app's store; a CLI --to folder gets the files moved there after.
+    this.moves.add(collector);
+    try {
+      const result = await dimseMove(node, destinationAet, {
+        studyInstanceUid: request.studyInstanceUid,
+        ...(request.seriesInstanceUid ? { seriesInstanceUid: request.seriesInstanceUid } : {}),
+        signal,
+        onProgress,
+      });
+      // Sub-operations are answered before the PACS reports them complete; allow the last file a moment to be filed.
+      const expected = result.progress.completed + result.progress.warnings;
+      for (let waited = 0; collector.instances.length < expected && waited < 2000; waited += 50) await delay(50);
+      if (store !== this.store) await relocate(collector.instances, store);
+      return { failure: result.failure, cancelled: result.cancelled, failed: result.progress.failed };
+    } finally {
+      this.moves.delete(collector);
+      if (startedHere) await this.stopListener({ persist: false });
+    }
+  }
+
+  // ── Listener ────────────────────────────────────────────────────────────────
+
+  async listenerStatus(): Promise<ListenerStatus> {
+    const settings = (await this.settings.load()).listener;
+    return {
+      running: this.listener?.running ?? false,
+      settings: this.listener?.running ? { ...settings, port: this.listener.port } : settings,
+      received: this.listener?.received ?? 0,
+      lastReceivedAt: this.listener?.lastReceivedAt?.toISOString() ?? null,
+      error: this.listenerError,
+    };
+  }
+
+  async startListener(change: Partial<Pick<ListenerSettings, 'aeTitle' | 'port' | 'bindAddress'>>, options: { persist?: boolean } = {}): Promise<ListenerStatus> {
+    const persist = options.persist ?? true;
+    const current = await this.settings.load();
+    const settings = ListenerSettings.parse({ ...current.listener, ...change, ...(persist ? { enabled: true } : {}) });
+    if (persist) await this.settings.saveListener(settings);
+    if (this.listener?.running) {
+      const running = this.runningListener;
+      if (running && running.aeTitle === settings.aeTitle && running.port === settings.port && running.bindAddress === settings.bindAddress) {
+        return this.listenerStatus();
+      }
+      await this.listener.stop();
+    }
+    await this.refreshCallers();
+    const listener = new StorageListener({
+      aeTitle: settings.aeTitle,
+      port: settings.port,
+      bindAddress: settings.bindAddress,
+      store: this.store,
+      acceptCaller: (callingAet) => this.acceptCaller(callingAet, settings.acceptUnknownCallers),
+      onReceived: (instance) => this.onListenerReceived(instance),
+      onAssociationDone: (instances) => void this.importPushed(instances),
+      ...(this.options.log ? { log: this.options.log } : {}),
+    });
+    try {
+      await listener.start();
+    } catch (error) {
+      this.listener = undefined;
+      this.listenerError = error instanceof Error ? error.message : String(error);
+      this.options.emit?.('listener.changed', await this.listenerStatus());
+      throw error;
+    }
+    this.listener = listener;
+    this.runningListener = settings;
+    this.listenerError = null;
+    const status = await this.listenerStatus();
+    this.options.emit?.('listener.changed', status);
+    return status;
+  }
+
+  async stopListener(options: { persist?: boolean } = {}): Promise<ListenerStatus> {
+    if (options.persist ?? true) await this.settings.saveListener({ enabled: false });
+    await this.listener?.stop();
+    this.listener = undefined;
+    const status = await this.listenerStatus();
+    this.options.emit?.('listener.changed', status);
+    return status;
+  }
+
+  private cachedCallers: Set<string> = new Set();
+
+  /** Configured DIMSE nodes (and PACSs we are moving from right now) may store to us. */
+  private acceptCaller(callingAet: string, acceptUnknown: boolean): boolean {
+    if (acceptUnknown) return true;
+    for (const move of this.moves) if (move.sourceAet === callingAet) return true;
+    // The settings are read asynchronously; refreshed on every listener start and node save.
+    return this.cachedCallers.has(callingAet);
+  }
+
+  /** Keeps the listener's allow-list in step with the saved nodes. */
+  async refreshCallers(): Promise<void> {
+    const settings = await this.settings.load().catch(() => undefined);
+    this.cachedCallers = new Set(settings?.nodes.flatMap((node) => (node.type === 'dimse' ? [node.calledAet] : [])) ?? []);
+  }
+
+  private onListenerReceived(instance: ReceivedInstance): void {
+    for (const move of this.moves) {
+      if (
+        move.studyInstanceUid === instance.studyInstanceUid &&
+        (!move.seriesInstanceUid || move.seriesInstanceUid === instance.seriesInstanceUid)
+      ) {
+        move.instances.push(instance);
+        move.onStored(instance);
+        return;
+      }
+    }
+    this.options.emit?.('listener.received', {
+      path: instance.path,
+      callingAet: instance.callingAet,
+      sopInstanceUid: instance.sopInstanceUid,
+      studyInstanceUid: instance.studyInstanceUid,
+      seriesInstanceUid: instance.seriesInstanceUid,
+    });
+  }
+
+  /** What a modality or PACS pushed (not our own moves) is imported once its association ends. */
+  private async importPushed(instances: ReceivedInstance[]): Promise<void> {
+    if (this.options.emit) this.options.emit('listener.changed', await this.listenerStatus());
+    const pushed = instances.filter((instance) => ![...this.moves].some((move) => move.instances.includes(instance)));
+    if (pushed.length === 0 || !this.options.importFiles) return;
+    const folders = [...new Set(pushed.map((instance) => path.dirname(instance.path)))];
+    try {
+      await this.options.importFiles(folders, `listener-${++this.pushCount}`);
+    } catch (error) {
+      this.options.log?.(`listener: importing received files failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+async function relocate(instances: StoredInstance[], to: InstanceStore): Promise<void> {
+  for (const instance of instances) {
+    const target = to.pathFor(instance);
+    await mkdir(path.dirname(target), { recursive: true });
+    try {
+      await rename(instance.path, target);
+    } catch {
+      // Another file system: copy, then remove.
+      await copyFile(instance.path, target);
+      await rm(instance.path, { force: true });
+    }
+    instance.path = target;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
