@@ -5,13 +5,18 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { jpeg12LevelShiftFix } from './jpeg12-level-shift-fix.ts';
 
 const rendererRoot = dirname(fileURLToPath(import.meta.url));
 
+// Codec WASM: Vite resolves the decoders' `new URL('@cornerstonejs/codec-…/decodewasm',
+// import.meta.url)` and emits each .wasm as a hashed asset beside the decode worker, so
+// no wasmBasePath is needed under either scheme.
 export default defineConfig({
   root: rendererRoot,
   base: './',
   publicDir: false,
+  plugins: [jpeg12LevelShiftFix()],
   build: {
     outDir: resolve(rendererRoot, '../dist/renderer'),
     emptyOutDir: true,
@@ -21,8 +26,10 @@ export default defineConfig({
     chunkSizeWarningLimit: 8000,
     assetsInlineLimit: 0,
   },
+  // Workers are bundled on their own, with their own plugins: the JPEG decoder runs there.
   worker: {
     format: 'es',
+    plugins: () => [jpeg12LevelShiftFix()],
   },
   optimizeDeps: {
     // Dev server only: the loader's worker and codec URLs break when pre-bundled.

@@ -4,6 +4,8 @@ import { EXIT_OK, EXIT_USAGE, processIO, type CliIO } from './cli-io.ts';
 import { runIndexCommand } from './commands/index-command.ts';
 import { runSampleCommand } from './commands/sample-command.ts';
 import { runServeCommand } from './commands/serve-command.ts';
+import { runPacsCommand } from './commands/pacs-command.ts';
+import { runOutboxCommand } from './commands/outbox-command.ts';
 
 const USAGE = `Usage: medreasoner <command> [options]
 
@@ -13,6 +15,11 @@ Commands:
   sample <dir> [--size small|512]
                                 Write the embedded synthetic CT sample (and its ground-truth masks)
   serve [--port N] [--no-open]  Start browser mode: the app on http://127.0.0.1 with a per-launch secret
+  pacs echo|find|get|send|node|listen <node> …
+                                Query, retrieve and send over DIMSE or DICOMweb; a node is a saved name,
+                                dimse://CALLED_AET@host:port (--aet: our AE title) or a DICOMweb base URL
+  outbox list|flush|retry|remove
+                                What waits to be sent to PACS, and sending it now
   help                          This text
   version                       The app version
 
@@ -24,6 +31,8 @@ const commands: Record<string, Command> = {
   index: runIndexCommand,
   sample: runSampleCommand,
   serve: runServeCommand,
+  pacs: (args, io) => runPacsCommand(args, io),
+  outbox: (args, io) => runOutboxCommand(args, io),
 };
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {

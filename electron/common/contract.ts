@@ -4,6 +4,7 @@
 // the browser-mode HTTP server. No Node imports: the renderer bundles this file.
 import { z } from 'zod';
 import { ImportResult, PatientSummary, SeriesDetail } from './dicom-model.ts';
+import { pacsCalls, pacsEvents } from './contract-pacs.ts';
 
 const JobId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'job ids are letters, digits and _.:-');
 const AbsolutePath = z.string().min(1).max(4096);
@@ -21,8 +22,8 @@ export const AppInfo = z.object({
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
-/** Calls: method name → params and result schemas. */
-export const calls = {
+/** The app's and the DICOM index's calls: method name → params and result schemas. */
+const coreCalls = {
   'app.info': { params: z.object({}).strict(), result: AppInfo },
   /** Electron only: the native open dialog; chosen paths become readable for import. */
   'app.choosePaths': {
@@ -53,6 +54,9 @@ export const calls = {
   },
 } as const;
 
+/** Every call of the contract: the core's, then each service's own table. */
+export const calls = { ...coreCalls, ...pacsCalls } as const;
+
 export type CallName = keyof typeof calls;
 export type CallParams<M extends CallName> = z.input<(typeof calls)[M]['params']>;
 export type CallResult<M extends CallName> = z.infer<(typeof calls)[M]['result']>;
@@ -71,6 +75,7 @@ export type ImportProgress = z.infer<typeof ImportProgress>;
 export const events = {
   'dicom.importProgress': ImportProgress,
   'dicom.studiesChanged': z.object({ seriesKeys: z.array(z.string()) }),
+  ...pacsEvents,
 } as const;
 
 export type EventName = keyof typeof events;

@@ -10,6 +10,7 @@ import { PathGrants } from './path-grants.ts';
 import { DicomIndex } from './dicom/dicom-index.ts';
 import { importDicom } from './dicom/importer.ts';
 import { ensureSample } from './sample/sample-store.ts';
+import { createPacsHandlers } from './pacs/pacs-handlers.ts';
 
 export interface HostOptions {
   shell: AppInfo['shell'];
@@ -74,12 +75,7 @@ export function createHost(options: HostOptions): Host {
   async function runImport(jobId: string, paths: string[]): Promise<ImportResult> {
     if (imports.has(jobId)) throw new HostError('invalid-params', `An import with job id "${jobId}" is already running.`);
     const resolved = paths.map((p) => path.resolve(p));
-    if (options.restrictToGrantedPaths) {
-      const refused = resolved.filter((p) => !grants.allows(p));
-      if (refused.length > 0) {
-        throw new HostError('forbidden-path', `Not chosen by the user, so not readable: ${refused.join(', ')}`);
-      }
-    }
+    assertGranted(resolved);
     const controller = new AbortController();
     imports.set(jobId, controller);
     try {
@@ -111,7 +107,27 @@ export function createHost(options: HostOptions): Host {
     }
   }
 
+  function assertGranted(paths: string[]): void {
+    if (!options.restrictToGrantedPaths) return;
+    const refused = paths.map((p) => path.resolve(p)).filter((p) => !grants.allows(p));
+    if (refused.length > 0) {
+      throw new HostError('forbidden-path', `Not chosen by the user, so not readable: ${refused.join(', ')}`);
+    }
+  }
+
+  // Files retrieved from PACS or pushed to our listener land in the store: the app's own folder.
+  grants.grant(path.join(options.dataDir, 'store'));
+  const pacs = createPacsHandlers({
+    dataDir: options.dataDir,
+    emit,
+    importFiles: (paths, jobId) => runImport(jobId, paths),
+    seriesFiles: (seriesKey) => index.hostSeries(seriesKey)?.instances.map((instance) => instance.path),
+    assertReadable: assertGranted,
+    log,
+  });
+
   const handlers: CallHandlers = {
+    ...pacs.handlers,
     'app.info': async () => ({
       name: packageJson.name,
       version: packageJson.version,
@@ -155,6 +171,7 @@ export function createHost(options: HostOptions): Host {
     prepareSample,
     async dispose() {
       for (const controller of imports.values()) controller.abort();
+      await pacs.dispose();
       listeners.clear();
     },
   };

@@ -52,6 +52,8 @@ export interface TinyCrmOptions {
   /** Processor pixel limits (smart_resize); the real Qwen2.5-VL defaults unless set. */
   minPixels?: number;
   maxPixels?: number;
+  /** Mimic an export whose vision tower was traced at one grid: every image is resized to this square. */
+  fixedSize?: number;
 }
 
 export interface TinyCrmResult {
@@ -233,8 +235,9 @@ export async function writeTinyCrm(dir: string, options: TinyCrmOptions = {}): P
     do_normalize: true,
     image_mean: [0.48145466, 0.4578275, 0.40821073],
     image_std: [0.26862954, 0.26130258, 0.27577711],
-    min_pixels: options.minPixels ?? 56 * 56,
-    max_pixels: options.maxPixels ?? 28 * 28 * 16384,
+    min_pixels: options.fixedSize ? options.fixedSize ** 2 : (options.minPixels ?? 56 * 56),
+    max_pixels: options.fixedSize ? options.fixedSize ** 2 : (options.maxPixels ?? 28 * 28 * 16384),
+    ...(options.fixedSize ? { medreasoner_fixed_size: options.fixedSize } : {}),
     patch_size: 14,
     temporal_patch_size: 2,
     merge_size: 2,

@@ -300,4 +300,9 @@ describe('stack viewport on the sample', () => {
     const shot = await screenshotViewport(page, 'sample-after-reset');
     expect(compareImages(softTissueShot.image, shot.image).maxAbsDiff).toBeLessThan(3);
   });
+
+  it('raised no uncaught error and no CSP violation in the page along the way', () => {
+    const serious = app.problems.filter((p) => p.startsWith('page error') || /Refused to|Content Security Policy/i.test(p));
+    expect(serious).toEqual([]);
+  });
 });

@@ -112,8 +112,8 @@ async function resolveNode(service: PacsService, reference: NodeReference, parse
 async function echo(args: string[], io: CliIO, dataDir: string): Promise<number> {
   const parsed = parseArgs(args, { values: ['aet'], flags: [] });
   if (parsed.flags.has('help')) return help(io);
-  if (parsed.positionals.length !== 1) throw new UsageError('echo takes one node');
   const reference = nodeArgument(parsed);
+  if (parsed.positionals.length !== 1) throw new UsageError('echo takes one node');
   return withService(dataDir, async (service) => {
     const result = await service.test(await resolveNode(service, reference, parsed));
     if (result.ok) {
@@ -128,8 +128,8 @@ async function echo(args: string[], io: CliIO, dataDir: string): Promise<number>
 async function find(args: string[], io: CliIO, dataDir: string): Promise<number> {
   const parsed = parseArgs(args, { values: ['aet', 'patient', 'patient-id', 'modality', 'date', 'accession', 'study', 'limit'], flags: ['json'] });
   if (parsed.flags.has('help')) return help(io);
-  if (parsed.positionals.length !== 1) throw new UsageError('find takes one node (and options)');
   const reference = nodeArgument(parsed);
+  if (parsed.positionals.length !== 1) throw new UsageError('find takes one node (and options)');
   const date = parsed.values.get('date');
   const normalizedDate = date === undefined ? undefined : normalizeDateRange(date);
   if (normalizedDate === null) throw new UsageError(`--date "${date}" is not YYYYMMDD, YYYYMMDD-YYYYMMDD, -YYYYMMDD or YYYYMMDD-`);
@@ -165,6 +165,7 @@ async function find(args: string[], io: CliIO, dataDir: string): Promise<number>
 async function get(args: string[], io: CliIO, dataDir: string): Promise<number> {
   const parsed = parseArgs(args, { values: ['aet', 'study', 'series', 'to'], flags: ['move'] });
   if (parsed.flags.has('help')) return help(io);
+  if (parsed.positionals.length === 0) nodeArgument(parsed);
   if (parsed.positionals.length !== 1) throw new UsageError('get takes one node (and --study)');
   const study = parsed.values.get('study');
   if (!study) throw new UsageError('get needs --study UID');

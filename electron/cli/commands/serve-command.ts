@@ -48,17 +48,16 @@ export async function runServeCommand(args: string[], io: CliIO): Promise<number
   const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
   const host = createHost({ shell: 'browser', dataDir, log: (message) => io.err(message) });
   io.out(`Data folder: ${dataDir}`);
-  const started = Date.now();
-  try {
-    const sampleDir = await host.prepareSample();
-    io.out(`Sample series ready in ${sampleDir} (${Date.now() - started} ms).`);
-  } catch (error) {
-    // Viewing the user's own data must still work when the sample cannot be written.
-    io.err(`The embedded sample could not be written: ${(error as Error).message}`);
-  }
   const server = await startBrowserServer({ host, rendererDir: RENDERER_DIR, port, log: (message) => io.err(message) });
   io.out(`MedReasoner Workstation (browser mode) is serving on ${server.url}`);
   io.out(`Open this URL (it carries this launch's secret): ${server.launchUrl}`);
+  // The page can open while the sample is written: sample.open waits for the same preparation.
+  const started = Date.now();
+  host.prepareSample().then(
+    (sampleDir) => io.out(`Sample series ready in ${sampleDir} (${Date.now() - started} ms).`),
+    // Viewing the user's own data must still work when the sample cannot be written.
+    (error: unknown) => io.err(`The embedded sample could not be written: ${(error as Error).message}`),
+  );
 
   const opener = values['no-open'] ? null : browserOpener();
   if (opener) {

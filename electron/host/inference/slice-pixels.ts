@@ -1,6 +1,6 @@
 // A slice's pixels in the host, for the models: one frame of a DICOM file as modality
 // values (HU for CT: RescaleSlope/Intercept applied, per frame for enhanced multi-frame
-// objects). Native (uncompressed) pixel data only: little and big endian, deflated, 8/16/32
+// objects). Native (uncompressed) pixel data only: little and big endian, deflated, 1/8/16/32
 // bits, signed or not, any BitsStored. Compressed transfer syntaxes are decoded by the
 // renderer's codecs, not here: they fail with UnsupportedPixelData and say so.
 import { readFile } from 'node:fs/promises';
@@ -135,7 +135,7 @@ export function decodeSlice(bytes: Uint8Array, frame: number, file = '(bytes)'):
   const photometric = (dataSet.string('x00280004') ?? 'MONOCHROME2').trim().toUpperCase();
   const frames = Math.max(1, Number.parseInt(dataSet.string('x00280008') ?? '1', 10) || 1);
   if (rows === 0 || columns === 0) throw new SlicePixelError('malformed', file, `invalid image size ${columns}×${rows}`);
-  if (![8, 16, 32].includes(bitsAllocated)) throw new SlicePixelError('unsupported', file, `BitsAllocated ${bitsAllocated} is not supported (8, 16 or 32)`);
+  if (![1, 8, 16, 32].includes(bitsAllocated)) throw new SlicePixelError('unsupported', file, `BitsAllocated ${bitsAllocated} is not supported (1, 8, 16 or 32)`);
   if (!Number.isInteger(frame) || frame < 0 || frame >= frames) {
     throw new SlicePixelError('frame-out-of-range', file, `frame ${frame} does not exist (the object has ${frames} frame${frames === 1 ? '' : 's'})`);
   }
@@ -144,11 +144,25 @@ export function decodeSlice(bytes: Uint8Array, frame: number, file = '(bytes)'):
   if (!monochrome && !rgb) {
     throw new SlicePixelError('unsupported', file, `photometric interpretation ${photometric} with ${samples} sample(s) per pixel is not supported`);
   }
-  const bytesPerSample = bitsAllocated / 8;
   const pixelCount = rows * columns;
+  const source = dataSet.byteArray;
+  if (bitsAllocated === 1) {
+    // Bit-packed (segmentations): frames follow each other bit by bit, least significant bit first.
+    if (samples !== 1) throw new SlicePixelError('unsupported', file, '1-bit pixel data with several samples per pixel is not supported');
+    const firstBit = frame * pixelCount;
+    const lastByte = pixelElement.dataOffset + Math.ceil((firstBit + pixelCount) / 8);
+    if (lastByte > source.length) throw new SlicePixelError('malformed', file, `pixel data ends early: frame ${frame} needs ${lastByte} bytes, the file has ${source.length}`);
+    const { slope, intercept } = frameTransform(dataSet, frame);
+    const pixels = new Float32Array(pixelCount);
+    for (let i = 0; i < pixelCount; i++) {
+      const bit = firstBit + i;
+      pixels[i] = ((source[pixelElement.dataOffset + (bit >> 3)]! >> (bit & 7)) & 1) * slope + intercept;
+    }
+    return { width: columns, height: rows, pixels, invert: photometric === 'MONOCHROME1', conversionNote: null };
+  }
+  const bytesPerSample = bitsAllocated / 8;
   const frameBytes = pixelCount * samples * bytesPerSample;
   const start = pixelElement.dataOffset + frame * frameBytes;
-  const source = dataSet.byteArray;
   if (start + frameBytes > source.length || start + frameBytes > pixelElement.dataOffset + pixelElement.length) {
     throw new SlicePixelError('malformed', file, `pixel data ends early: frame ${frame} needs bytes ${start}..${start + frameBytes}, the file has ${Math.min(source.length, pixelElement.dataOffset + pixelElement.length)}`);
   }

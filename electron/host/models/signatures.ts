@@ -9,10 +9,15 @@ export interface QwenDimensions {
   kvHeads: number;
   headDim: number;
   vocab: number;
+  /**
+   * The decoder takes num_logits_to_keep (int64 scalar): transformers.js then asks for the last
+   * position's logits only, instead of [sequence, 152064] floats at prefill.
+   */
+  numLogitsToKeep: boolean;
 }
 
 /** Qwen2.5-VL-7B (MedReasoner-7B's base): 28 layers, hidden 3584, 4 KV heads of 128. */
-export const QWEN25_VL_7B: QwenDimensions = { layers: 28, hidden: 3584, kvHeads: 4, headDim: 128, vocab: 152064 };
+export const QWEN25_VL_7B: QwenDimensions = { layers: 28, hidden: 3584, kvHeads: 4, headDim: 128, vocab: 152064, numLogitsToKeep: true };
 
 export function qwen25vlSignatures(d: QwenDimensions): Record<string, SessionSignature> {
   const past: TensorSpec[] = [];
@@ -41,6 +46,7 @@ export function qwen25vlSignatures(d: QwenDimensions): Record<string, SessionSig
         { name: 'attention_mask', type: 'int64', dims: ['batch_size', 'total_sequence_length'] },
         { name: 'position_ids', type: 'int64', dims: [3, 'batch_size', 'sequence_length'] },
         ...past,
+        ...(d.numLogitsToKeep ? [{ name: 'num_logits_to_keep', type: 'int64' as const, dims: [] }] : []),
       ],
       outputs: [{ name: 'logits', type: 'float', dims: ['batch_size', 'sequence_length', d.vocab] }, ...present],
     },

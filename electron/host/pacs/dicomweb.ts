@@ -40,8 +40,17 @@ function authHeaders(auth: DicomwebAuth): Record<string, string> {
 
 function urlFor(target: DicomwebTarget, path: string, params?: URLSearchParams): string {
   const base = target.baseUrl.replace(/\/+$/, '');
-  const query = params && [...params.keys()].length > 0 ? `?${params.toString()}` : '';
-  return `${base}${path}${query}`;
+  const pairs = params ? [...params.entries()].map(([key, value]) => `${queryEscape(key)}=${queryEscape(value)}`) : [];
+  return `${base}${path}${pairs.length > 0 ? `?${pairs.join('&')}` : ''}`;
+}
+
+/**
+ * Escapes what would break a query (%, &, =, +, #, space, non-ASCII) and leaves DICOM's
+ * matching characters (^ * ? - , .) as they are: they are legal in a query, and some servers
+ * (Orthanc's DICOMweb plugin among them) match on the raw text without decoding %5E or %2A.
+ */
+function queryEscape(text: string): string {
+  return encodeURIComponent(text).replace(/%(5E|2A|3F|2C|3A|40|2F|21|24|27|28|29|3B)/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 /** For messages: the base URL (never credentials; the schema keeps them out of URLs). */

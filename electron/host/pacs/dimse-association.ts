@@ -69,7 +69,8 @@ export interface AssociationOptions {
   /** Where C-STORE sub-operations (C-GET) are written. */
   incoming?: InstanceStore;
   onStored?: (instance: StoredInstance) => void;
-  onAccepted?: (association: Association) => void;
+  /** The association is up; `cancel` sends C-CANCEL for a C-FIND, C-GET or C-MOVE in flight. */
+  onAccepted?: (association: Association, cancel: (request: DimseRequest) => void) => void;
   /** Last changes to the proposed presentation contexts before the association request goes out. */
   adjustContexts?: (association: Association) => void;
   /** Aborts the association (after onCancel had its chance, e.g. to send C-CANCEL). */
@@ -139,9 +140,16 @@ export function runAssociation(requests: DimseRequest[], options: AssociationOpt
       resolve({ accepted, released, failure: cancelled ? null : failure, cancelled });
     };
 
+    const cancelRequest = (request: DimseRequest) => {
+      try {
+        client.cancel(request as Parameters<typeof client.cancel>[0]);
+      } catch {
+        // already closed
+      }
+    };
     client.on('associationAccepted', (association: Association) => {
       accepted = true;
-      options.onAccepted?.(association);
+      options.onAccepted?.(association, cancelRequest);
     });
     client.on('associationRejected', (rejection: { result: number; source: number; reason: number }) => {
       fail(rejectionFailure(rejection, target));
@@ -165,15 +173,13 @@ export function runAssociation(requests: DimseRequest[], options: AssociationOpt
 
     const onAbort = () => {
       cancelled = true;
-      if (options.onCancel) {
-        options.onCancel((request) => {
-          try {
-            client.cancel(request as Parameters<typeof client.cancel>[0]);
-          } catch {
-            // not associated yet: the abort below ends it
-          }
-        });
+      // C-CANCEL needs an association; before there is one, just hang up.
+      if (options.onCancel && accepted) {
+        options.onCancel(cancelRequest);
         timers.push(setTimeout(abortNow, options.cancelGraceMs ?? 3000));
+      } else if (!accepted) {
+        // Nothing to abort politely yet: hang up before the association starts.
+        network?.socket.destroy();
       } else abortNow();
     };
     const abortNow = () => {

@@ -59,6 +59,7 @@ export async function dimseFind(node: DimseTarget, query: FindQuery, limit: numb
         if (!dataset) return;
         count++;
         if (count > limit) {
+          // A limit reached mid-way cancels the rest with C-CANCEL; the PACS then ends the query normally.
           if (!truncated) {
             truncated = true;
             cancelRequest?.(request);
@@ -89,12 +90,11 @@ export async function dimseFind(node: DimseTarget, query: FindQuery, limit: numb
   const outcome = await runAssociation(requests, {
     node,
     ...(signal ? { signal } : {}),
-    onAccepted: (association) => {
+    onAccepted: (association, cancel) => {
       accepted = association;
+      cancelRequest = cancel;
     },
   });
-  // A limit reached mid-way cancels with C-CANCEL; the association then ends normally.
-  cancelRequest = undefined;
   if (outcome.cancelled) return { studies, series, truncated, failure: pacsFailure('cancelled', 'The query was cancelled.') };
   failure ??= outcome.failure;
   if (!failure && accepted && studyStatus() === undefined) {

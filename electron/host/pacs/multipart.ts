@@ -125,8 +125,14 @@ export async function readMultipart(
         parts++;
         state = 'body';
       } else if (state === 'body') {
-        const at = buffer.indexOf(delimiter);
-        if (at >= 0) {
+        let from = 0;
+        let at = buffer.indexOf(delimiter, from);
+        // A delimiter is "\r\n--boundary" followed by "--", CRLF or padding; anything else is data.
+        while (at >= 0 && at + delimiter.length + 2 <= buffer.length && !isDelimiterEnd(buffer, at + delimiter.length)) {
+          from = at + 1;
+          at = buffer.indexOf(delimiter, from);
+        }
+        if (at >= 0 && at + delimiter.length + 2 <= buffer.length) {
           if (at > 0) await sink!.write(buffer.subarray(0, at));
           await sink!.end();
           sink = undefined;
@@ -134,8 +140,9 @@ export async function readMultipart(
           state = 'after-delimiter';
           continue;
         }
-        // Keep what could be the start of a delimiter split across chunks.
-        const safe = buffer.length - (delimiter.length - 1);
+        // Keep what could be the start of a delimiter (and the two bytes after it) split across chunks.
+        const keep = at >= 0 ? buffer.length - at : delimiter.length + 1;
+        const safe = buffer.length - keep;
         if (safe > 0) {
           await sink!.write(buffer.subarray(0, safe));
           buffer = buffer.subarray(safe);
@@ -154,6 +161,12 @@ export async function readMultipart(
   if (state !== 'done') await process(true);
   if (state !== 'done') throw new Error(`multipart body ended before its closing boundary (after ${parts} part${parts === 1 ? '' : 's'})`);
   return parts;
+}
+
+function isDelimiterEnd(buffer: Buffer, offset: number): boolean {
+  const first = buffer[offset];
+  const second = buffer[offset + 1];
+  return (first === 0x2d && second === 0x2d) || (first === 0x0d && second === 0x0a) || first === 0x20 || first === 0x09;
 }
 
 function parseHeaders(text: string): PartHeaders {

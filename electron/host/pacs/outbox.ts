@@ -64,6 +64,9 @@ export class OutboxBusyError extends Error {
 
 const DELIVERY_STATES_ACTIVE = new Set(['queued', 'sending', 'failed']);
 
+/** How long the record of a delivered item stays listed (its file copy goes at delivery). */
+export const DELIVERED_RECORD_DAYS = 30;
+
 export class Outbox {
   readonly store: OutboxStore;
   private readonly options: OutboxOptions;
@@ -254,11 +257,19 @@ export class Outbox {
     await this.serial(() => this.recover());
   }
 
-  /** Items left 'sending' were on the wire when their deliverer stopped: the PACS may have them. */
+  /**
+   * Items left 'sending' were on the wire when their deliverer stopped: the PACS may have them.
+   * Records of deliveries older than DELIVERED_RECORD_DAYS go, so the folder does not grow forever.
+   */
   private async recover(): Promise<void> {
     await this.store.clearStaging(isProcessAlive);
     const changed: OutboxRecord[] = [];
+    const keepAfter = Date.now() - DELIVERED_RECORD_DAYS * 24 * 3600 * 1000;
     for (const record of await this.store.readAll()) {
+      if (record.state === 'delivered' && Date.parse(record.deliveredAt ?? '') < keepAfter) {
+        await this.store.remove(record.id);
+        continue;
+      }
       if (record.state !== 'sending') continue;
       const next: OutboxRecord = {
         ...record,

@@ -228,6 +228,7 @@ export class PacsService {
     let failedCount = 0;
     if (node.type === 'dicomweb') {
       state.total = await dicomwebInstanceCount(node, request.studyInstanceUid, request.seriesInstanceUid);
+      report(true);
       const result = await dicomwebRetrieve(node, store, {
         studyInstanceUid: request.studyInstanceUid,
         ...(request.seriesInstanceUid ? { seriesInstanceUid: request.seriesInstanceUid } : {}),

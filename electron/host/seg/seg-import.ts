@@ -6,6 +6,7 @@
 import { codeProblem, MEDR, type Code } from './codes.ts';
 import type { Rgb } from './cielab.ts';
 import { ProvenanceSource, SegmentAlgorithmType } from './seg-enums.ts';
+import { forEachNonZero } from './labelmap-scan.ts';
 import { SegReadError, type ParsedSeg, type ParsedSegment } from './seg-reader.ts';
 import type { SegmentInit } from './segment.ts';
 import { Segmentation } from './segmentation.ts';
@@ -45,6 +46,9 @@ export function alignSegToSource(parsed: ParsedSeg, source: SourceSeries): Impor
 
   const numberMap = new Map<number, number>();
   parsed.segments.forEach((s, i) => numberMap.set(s.number, i + 1));
+  // LABELMAP pixel value → new segment number (0: not described), one array read per voxel.
+  const valueLookup = new Uint16Array(65536);
+  for (const [original, renumbered] of numberMap) if (original < 65536) valueLookup[original] = renumbered;
   const count = parsed.segments.length;
   const perSlice = source.pixelsPerSlice;
   const labelmap = count > 255 ? new Uint16Array(perSlice * source.sliceCount) : new Uint8Array(perSlice * source.sliceCount);
@@ -89,13 +93,11 @@ export function alignSegToSource(parsed: ParsedSeg, source: SourceSeries): Impor
       }
     } else {
       const values = parsed.decodeFrame(f);
-      for (let i = 0; i < perSlice; i++) {
-        const v = values[i]!;
-        if (v === 0) continue;
-        const mapped = numberMap.get(v);
-        if (mapped === undefined) unknownLabelValues.add(v);
+      forEachNonZero(values, 0, perSlice, (i, v) => {
+        const mapped = valueLookup[v]!;
+        if (mapped === 0) unknownLabelValues.add(v);
         else labelmap[base + i] = mapped;
-      }
+      });
     }
   });
 

@@ -64,7 +64,7 @@ export interface ParsedSeg {
   /** From the Common Instance Reference module, plus series of frame references not listed there. */
   referencedSeries: Array<{ seriesInstanceUid: string; instanceUids: string[] }>;
   warnings: string[];
-  /** Frame f (0-based) as one value per pixel: 0/1 for BINARY, segment numbers for LABELMAP, 0/1 at ≥ 50 % for FRACTIONAL. */
+  /** Frame f (0-based) as one value per pixel (read-only; may be a view of the file's bytes): 0/1 for BINARY, segment numbers for LABELMAP, 0/1 at ≥ 50 % for FRACTIONAL. */
   decodeFrame(f: number): Uint8Array | Uint16Array;
   /** BINARY native frames only: the packed bytes and the bit where frame f starts, for fast scans. */
   packedFrame(f: number): { bytes: Uint8Array; bitOffset: number } | null;
@@ -190,7 +190,8 @@ export function parseSeg(input: Uint8Array, name = 'the file'): ParsedSeg {
     } else if (bits === 1) {
       values = unpackBits(byteArray.subarray(pixelElement.dataOffset), f * perFrame, perFrame);
     } else if (bits === 8) {
-      values = byteArray.slice(pixelElement.dataOffset + f * perFrame, pixelElement.dataOffset + (f + 1) * perFrame);
+      // A view, not a copy: callers only read frames.
+      values = byteArray.subarray(pixelElement.dataOffset + f * perFrame, pixelElement.dataOffset + (f + 1) * perFrame);
     } else {
       const start = pixelElement.dataOffset + f * perFrame * 2;
       const view = new DataView(byteArray.buffer, byteArray.byteOffset + start, perFrame * 2);

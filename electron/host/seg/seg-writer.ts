@@ -23,6 +23,7 @@ import {
   SOP_CLASS_FOR_TYPE,
   SegmentAlgorithmType,
 } from './seg-enums.ts';
+import { forEachNonZero } from './labelmap-scan.ts';
 import type { Segment } from './segment.ts';
 import type { Segmentation } from './segmentation.ts';
 import { isStrictUid, longStringProblem, Problems, quoted, SegValidationError } from './validation.ts';
@@ -358,23 +359,33 @@ function segmentItem(segment: Segment): NaturalDataset {
 
 /**
  * All BINARY frames in one bit stream: frame f starts at bit f × Rows × Columns, pixel i
- * of a frame is bit (start + i), least significant bit first within each byte.
+ * of a frame is bit (start + i), least significant bit first within each byte. Each
+ * slice is read once, whatever the number of segments on it.
  */
 export function packBinaryFrames(segmentation: Segmentation, frames: FramePlan[]): { vr: 'OB'; parts: Uint8Array[] } {
   const perSlice = segmentation.source.pixelsPerSlice;
   const labelmap = segmentation.labelmap;
   const out = new Uint8Array(Math.ceil((frames.length * perSlice) / 8));
+  const framesBySlice = new Map<number, Array<[number, number]>>();
   frames.forEach((frame, f) => {
-    const start = frame.sliceIndex * perSlice;
-    const number = frame.segmentNumber;
-    const bitBase = f * perSlice;
-    for (let i = 0; i < perSlice; i++) {
-      if (labelmap[start + i] === number) {
-        const bit = bitBase + i;
-        out[bit >>> 3]! |= 1 << (bit & 7);
-      }
-    }
+    const list = framesBySlice.get(frame.sliceIndex);
+    if (list) list.push([frame.segmentNumber, f]);
+    else framesBySlice.set(frame.sliceIndex, [[frame.segmentNumber, f]]);
   });
+  // Bit offset of each segment's frame on the current slice (-1: none).
+  const bitBaseOf = new Float64Array(segmentation.segments.length + 1).fill(-1);
+  for (const [sliceIndex, list] of framesBySlice) {
+    for (const [number, f] of list) bitBaseOf[number] = f * perSlice;
+    const start = sliceIndex * perSlice;
+    forEachNonZero(labelmap, start, start + perSlice, (i, v) => {
+      const base = bitBaseOf[v]!;
+      if (base >= 0) {
+        const bit = base + i - start;
+        out[Math.floor(bit / 8)]! |= 1 << bit % 8;
+      }
+    });
+    for (const [number] of list) bitBaseOf[number] = -1;
+  }
   return { vr: 'OB', parts: [out] };
 }
 

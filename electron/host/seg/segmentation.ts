@@ -1,6 +1,7 @@
 // A segmentation of one source series: its segments and one labelmap in slice order
 // (x fastest, then y, then slice index), where voxel value n means segment n and 0
 // means none. Validated on construction; `frameContents` is what a SEG writer needs.
+import { forEachNonZero } from './labelmap-scan.ts';
 import { Segment, type SegmentInit } from './segment.ts';
 import { SourceSeries, type SourceSeriesInit } from './source-series.ts';
 import { Problems } from './validation.ts';
@@ -41,9 +42,11 @@ export class Segmentation {
     }
     for (const e of segmentErrors) problems.add(e);
     problems.check((init.segments?.length ?? 0) > 0, 'has no segments');
-    segments.forEach((segment, i) => {
-      problems.check(segment.number === i + 1, () => `segments must be numbered 1, 2, … in order: item ${i + 1} is segment ${segment.number}`);
-    });
+    // Checked on the inputs, so one invalid segment does not shift the numbering of the rest.
+    const misnumbered = (init.segments ?? []).findIndex((s, i) => s?.number !== i + 1);
+    if (misnumbered >= 0) {
+      problems.add(`segments must be numbered 1, 2, … in order: item ${misnumbered + 1} is segment ${String(init.segments[misnumbered]?.number)}`);
+    }
     const labelmap = init.labelmap;
     const expected = source.pixelsPerSlice * source.sliceCount;
     if (problems.check(labelmap instanceof Uint8Array || labelmap instanceof Uint16Array, 'labelmap must be a Uint8Array or Uint16Array')) {
@@ -111,18 +114,19 @@ function scanLabelmap(labelmap: Labelmap, source: SourceSeries, segmentCount: nu
   const segmentsBySlice: Uint16Array[] = [];
   // Counting per slice into a small array is cheaper than a Set per voxel.
   const sliceCounts = new Uint32Array(Math.max(256, segmentCount + 1));
+  let badVoxel: { index: number; value: number } | null = null;
   for (let k = 0; k < source.sliceCount; k++) {
-    const start = k * perSlice;
-    const end = start + perSlice;
     let any = false;
-    for (let i = start; i < end; i++) {
-      const v = labelmap[i]!;
-      if (v !== 0) {
-        if (v > segmentCount) return { badVoxel: { index: i, value: v } };
-        sliceCounts[v]!++;
-        any = true;
+    forEachNonZero(labelmap, k * perSlice, (k + 1) * perSlice, (i, v) => {
+      if (v > segmentCount) {
+        badVoxel = { index: i, value: v };
+        return false;
       }
-    }
+      sliceCounts[v]!++;
+      any = true;
+      return true;
+    });
+    if (badVoxel) return { badVoxel };
     if (!any) {
       segmentsBySlice.push(new Uint16Array(0));
       continue;

@@ -2,6 +2,7 @@
 import { init as coreInit } from '@cornerstonejs/core';
 import { init as dicomImageLoaderInit } from '@cornerstonejs/dicom-image-loader';
 import { init as toolsInit } from '@cornerstonejs/tools';
+import { inflateDeflatedPart10 } from './inflate-deflated-part10.ts';
 
 let started: Promise<void> | null = null;
 
@@ -18,8 +19,13 @@ async function start(): Promise<void> {
   // (CharLS), JPEG 2000 (OpenJPEG), HTJ2K (OpenJPH) and JPEG XL in WASM. Vite resolves
   // each codec's `new URL('@cornerstonejs/codec-…', import.meta.url)` and emits the WASM
   // as an asset beside the worker, so the same bundle finds them under http:// and
-  // under the Electron custom scheme without a wasmBasePath.
-  dicomImageLoaderInit({ maxWebWorkers: workerCount() });
+  // under the Electron custom scheme without a wasmBasePath. 12-bit JPEG goes through
+  // a patched JS decoder (see renderer/jpeg12-level-shift-fix.ts), deflated files are
+  // inflated on arrival (see inflate-deflated-part10.ts).
+  dicomImageLoaderInit({
+    maxWebWorkers: workerCount(),
+    beforeProcessing: (xhr) => inflateDeflatedPart10(xhr.response as ArrayBuffer),
+  });
   toolsInit();
 }
 

@@ -1,7 +1,7 @@
 // The main view: one rendering engine holding one stack viewport, its tool group and
 // the keyboard scroll. It reports what it shows (series, slice, window/level) to
 // listeners, which draw the overlay and answer the e2e test hook.
-import { Enums, RenderingEngine, utilities } from '@cornerstonejs/core';
+import { Enums, eventTarget, RenderingEngine, utilities } from '@cornerstonejs/core';
 import type { Types } from '@cornerstonejs/core';
 import { utilities as toolUtilities } from '@cornerstonejs/tools';
 import type { HostApi } from '../../../electron/common/contract.ts';
@@ -57,11 +57,22 @@ export class StackViewer {
     element.addEventListener('contextmenu', (event) => event.preventDefault());
     element.tabIndex = 0;
     element.addEventListener('keydown', (event) => this.handleKey(event));
+    // With nothing focused the keys still page through the images, as in any viewer;
+    // typing in the import field or pressing a button is left alone.
+    document.addEventListener('keydown', (event) => {
+      if (event.target === document.body) this.handleKey(event);
+    });
     // Clicking into the image gives it the keyboard, as in any viewer.
     element.addEventListener('pointerdown', () => element.focus({ preventScroll: true }));
 
     element.addEventListener(Enums.Events.STACK_NEW_IMAGE, ((event: Types.EventTypes.StackNewImageEvent) => {
-      this.update({ imageIndex: event.detail.imageIdIndex, imageId: event.detail.imageId });
+      this.update({ imageIndex: event.detail.imageIdIndex, imageId: event.detail.imageId, error: null });
+    }) as EventListener);
+    // A slice that cannot be loaded does not reject setStack: Cornerstone reports it here.
+    eventTarget.addEventListener(Enums.Events.IMAGE_LOAD_ERROR, ((event: CustomEvent<{ imageId?: string; error?: unknown }>) => {
+      if (event.detail.imageId !== undefined && event.detail.imageId === this.current.imageId) {
+        this.update({ error: describeLoadError(event.detail.error) });
+      }
     }) as EventListener);
     element.addEventListener(Enums.Events.VOI_MODIFIED, () => this.update(this.readVoi()));
     element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
@@ -148,12 +159,16 @@ export class StackViewer {
 
   /** Page coordinates (CSS pixels) of an image pixel centre of the current slice: lets tests find anatomy on screen. */
   imagePointToPage(column: number, row: number): { x: number; y: number } | null {
-    const imageId = this.current.imageId;
-    if (!imageId) return null;
+    if (!this.current.imageId) return null;
     const viewport = this.viewport();
-    // Cornerstone's image coordinates put (0, 0) at the first pixel's outer corner.
-    const world = utilities.imageToWorldCoords(imageId, [column + 0.5, row + 0.5]);
-    if (!world) return null;
+    // The displayed image's own geometry (its origin is the first pixel's centre), which
+    // exists even for images without Image Plane attributes (secondary captures).
+    const imageData = viewport.getImageData();
+    if (!imageData) return null;
+    const { origin, spacing, direction } = imageData;
+    const world: Types.Point3 = [0, 1, 2].map(
+      (axis) => origin[axis]! + column * spacing[0]! * direction[axis]! + row * spacing[1]! * direction[3 + axis]!,
+    ) as Types.Point3;
     const [x, y] = viewport.worldToCanvas(world);
     const box = viewport.canvas.getBoundingClientRect();
     return { x: box.left + x, y: box.top + y };
@@ -196,6 +211,11 @@ export class StackViewer {
 
 function describeLoadError(error: unknown): string {
   if (error instanceof Error) return error.message;
+  // The loader rejects with the XMLHttpRequest itself when the download (or our
+  // response hook) failed.
+  if (typeof XMLHttpRequest !== 'undefined' && error instanceof XMLHttpRequest) {
+    return error.status === 200 ? 'the file could not be read' : `the file could not be downloaded (HTTP ${error.status})`;
+  }
   if (error && typeof error === 'object' && 'error' in error) return describeLoadError((error as { error: unknown }).error);
   return `the image could not be loaded (${String(error)})`;
 }

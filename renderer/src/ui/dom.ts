@@ -32,7 +32,7 @@ export function clear(element: Element): void {
 export function formatPersonName(name: string): string {
   const [family = '', given = '', middle = '', prefix = '', suffix = ''] = name.split('^');
   const readable = [prefix, given, middle, family, suffix].map((part) => part.trim()).filter(Boolean).join(' ');
-  return readable || name.trim() || 'Anonymous';
+  return readable || 'Anonymous';
 }
 
 /** DICOM dates are YYYYMMDD; anything else is shown as it came. */

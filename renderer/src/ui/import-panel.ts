@@ -128,8 +128,9 @@ export function createImportPanel(options: {
           'li',
           { class: 'problem', 'data-reason': problem.reason },
           el('span', { class: 'badge badge-warning' }, problem.reason),
-          el('span', { class: 'problem-path', title: problem.path }, problem.path),
+          el('span', { class: 'problem-path', title: problem.path }, fileNameOf(problem.path)),
           el('span', { class: 'problem-detail' }, problem.detail),
+          el('span', { class: 'problem-folder', title: problem.path }, folderOf(problem.path)),
         ),
       ),
     );
@@ -165,6 +166,16 @@ export function createImportPanel(options: {
   }
 
   return { element, openSample, importPaths };
+}
+
+/** Paths come from the host's platform: split on either separator. */
+function fileNameOf(path: string): string {
+  return path.split(/[\\/]/).pop() || path;
+}
+
+function folderOf(path: string): string {
+  const name = fileNameOf(path);
+  return path.slice(0, Math.max(0, path.length - name.length - 1));
 }
 
 function newJobId(): string {

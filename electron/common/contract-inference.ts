@@ -1,0 +1,200 @@
+// The inference part of the renderer↔host contract: model management and the MedReasoner
+// pipeline (CRM → ASM). Same shape as `calls`/`events` in contract.ts, which merges these.
+// No Node imports: the renderer bundles this file.
+import { z } from 'zod';
+
+const JobId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'job ids are letters, digits and _.:-');
+const SeriesKey = z.string().min(1).max(256);
+const SliceIndex = z.number().int().nonnegative();
+const Finite = z.number().finite();
+
+/** Display window the models see the slice through (center/width in modality units, e.g. HU). */
+export const InferenceWindow = z.object({ center: Finite, width: Finite.positive() }).strict();
+export type InferenceWindow = z.infer<typeof InferenceWindow>;
+
+/** [x0, y0, x1, y1]: inclusive pixel corners, x = column, y = row. */
+export const PixelBoxSchema = z.tuple([Finite, Finite, Finite, Finite]);
+export const PointSchema = z.tuple([Finite, Finite]);
+export const PromptPointSchema = z.object({ x: Finite, y: Finite, label: z.union([z.literal(0), z.literal(1)]) }).strict();
+
+export const ExecutionProviderInfo = z.object({
+  name: z.enum(['cpu', 'cuda']),
+  /** Why, in a sentence (shown in the UI and the log). */
+  reason: z.string(),
+});
+export type ExecutionProviderInfo = z.infer<typeof ExecutionProviderInfo>;
+
+export const ModelFileIssue = z.object({ path: z.string(), kind: z.string(), message: z.string() });
+
+export const InstalledModelInfo = z.object({
+  id: z.string(),
+  dir: z.string(),
+  role: z.enum(['crm', 'asm']).nullable(),
+  displayName: z.string().nullable(),
+  version: z.string().nullable(),
+  testFixture: z.boolean(),
+  usable: z.boolean(),
+  variants: z.array(z.object({ name: z.string(), complete: z.boolean(), problems: z.array(ModelFileIssue) })),
+  manifestProblem: z.string().nullable(),
+});
+export type InstalledModelInfo = z.infer<typeof InstalledModelInfo>;
+
+export const KnownModelInfo = z.object({
+  id: z.string(),
+  role: z.enum(['crm', 'asm']),
+  displayName: z.string(),
+  licence: z.string(),
+  source: z.string(),
+  exportScript: z.string().nullable(),
+  downloadable: z.boolean(),
+});
+
+/** What a role will run with, or why it cannot run and how to fix that. */
+export const RoleStatus = z.object({
+  role: z.enum(['crm', 'asm']),
+  state: z.enum(['ready', 'default', 'missing', 'broken']),
+  modelId: z.string().nullable(),
+  variant: z.string().nullable(),
+  /** What runs: the model's label, or the default segmenter's. */
+  label: z.string(),
+  /** For missing or broken: what is wrong and the commands that fix it. */
+  message: z.string().nullable(),
+});
+export type RoleStatus = z.infer<typeof RoleStatus>;
+
+export const InferenceStatus = z.object({
+  provider: ExecutionProviderInfo,
+  modelsDir: z.string(),
+  modelsDirSource: z.enum(['option', 'environment', 'default']),
+  crm: RoleStatus,
+  asm: RoleStatus,
+});
+export type InferenceStatus = z.infer<typeof InferenceStatus>;
+
+export const MaskResult = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** Pixels inside the mask. */
+  area: z.number().int().nonnegative(),
+  /** 8-bit grey PNG at the slice's native size, 255 inside and 0 outside, base64. */
+  png: z.string(),
+});
+export type MaskResult = z.infer<typeof MaskResult>;
+
+export const SegmenterInfo = z.object({ kind: z.enum(['medsam2', 'default']), id: z.string(), label: z.string() });
+
+/** Milliseconds per stage. */
+export const StageTimings = z.record(z.string(), z.number());
+
+export const SegmentResult = z.object({
+  seriesKey: z.string(),
+  sliceIndex: z.number().int(),
+  prompts: z.object({ box: PixelBoxSchema.nullable(), points: z.array(PromptPointSchema) }),
+  window: InferenceWindow,
+  segmenter: SegmenterInfo,
+  provider: ExecutionProviderInfo,
+  mask: MaskResult,
+  /** MedSAM2's predicted IoU of the chosen mask (null for the default segmenter). */
+  score: z.number().nullable(),
+  scores: z.array(z.number()).nullable(),
+  embeddingCached: z.boolean(),
+  timings: StageTimings,
+});
+export type SegmentResult = z.infer<typeof SegmentResult>;
+
+export const AskFailureKind = z.enum(['no-answer', 'malformed-answer', 'out-of-range', 'cancelled', 'truncated']);
+
+export const AskResult = z.object({
+  jobId: z.string(),
+  seriesKey: z.string(),
+  sliceIndex: z.number().int(),
+  question: z.string(),
+  status: z.enum(['ok', 'failed', 'cancelled']),
+  /** Why no mask: the kind to branch on and a sentence; the raw text is always kept. */
+  failure: z.object({ kind: AskFailureKind, message: z.string() }).nullable(),
+  rawText: z.string(),
+  reasoning: z.string().nullable(),
+  answerText: z.string().nullable(),
+  warnings: z.array(z.string()),
+  promptVariant: z.string(),
+  window: InferenceWindow,
+  image: z.object({ width: z.number().int(), height: z.number().int(), seen: z.object({ width: z.number().int(), height: z.number().int() }) }),
+  /** The answer in the resized image the model saw. */
+  modelAnswer: z.object({ bbox: PixelBoxSchema, points: z.tuple([PointSchema, PointSchema]) }).nullable(),
+  /** On the slice grid: inclusive pixel box, and the key points (continuous). */
+  box: PixelBoxSchema.nullable(),
+  points: z.tuple([PointSchema, PointSchema]).nullable(),
+  crm: z.object({ id: z.string(), variant: z.string(), label: z.string() }),
+  segmenter: SegmenterInfo.nullable(),
+  provider: ExecutionProviderInfo,
+  mask: MaskResult.nullable(),
+  score: z.number().nullable(),
+  tokens: z.object({ prompt: z.number().int(), image: z.number().int(), generated: z.number().int(), perSecond: z.number().nullable() }),
+  timings: StageTimings,
+});
+export type AskResult = z.infer<typeof AskResult>;
+
+export const ModelsList = z.object({
+  modelsDir: z.string(),
+  modelsDirSource: z.enum(['option', 'environment', 'default']),
+  known: z.array(KnownModelInfo),
+  installed: z.array(InstalledModelInfo),
+});
+export type ModelsList = z.infer<typeof ModelsList>;
+
+export const inferenceCalls = {
+  /** Known models (native-models/) and what the models folder holds. */
+  'models.list': { params: z.object({}).strict(), result: ModelsList },
+  /** Execution provider and why; per role, what will run or how to install what is missing. */
+  'models.status': { params: z.object({}).strict(), result: InferenceStatus },
+  /** CRM → ASM on one slice; tokens stream as inference.token, stages as inference.stage. */
+  'inference.ask': {
+    params: z
+      .object({
+        jobId: JobId,
+        seriesKey: SeriesKey,
+        sliceIndex: SliceIndex,
+        question: z.string().min(1).max(4000),
+        window: InferenceWindow.optional(),
+        promptVariant: z.string().max(64).optional(),
+      })
+      .strict(),
+    result: AskResult,
+  },
+  /** ASM only (MedSAM2 when installed, else the default segmenter), from a box and/or points. */
+  'inference.segment': {
+    params: z
+      .object({
+        jobId: JobId.optional(),
+        seriesKey: SeriesKey,
+        sliceIndex: SliceIndex,
+        box: PixelBoxSchema.nullable(),
+        points: z.array(PromptPointSchema).max(64),
+        window: InferenceWindow.optional(),
+      })
+      .strict(),
+    result: SegmentResult,
+  },
+  'inference.cancel': {
+    params: z.object({ jobId: JobId }).strict(),
+    result: z.object({ cancelled: z.boolean() }),
+  },
+} as const;
+
+export const InferenceStage = z.enum(['queued', 'load-slice', 'load-crm', 'crm', 'parse', 'load-asm', 'asm', 'done']);
+
+export const inferenceEvents = {
+  /** A piece of the CRM's reply, as generated. */
+  'inference.token': z.object({ jobId: z.string(), text: z.string() }),
+  'inference.stage': z.object({
+    jobId: z.string(),
+    stage: InferenceStage,
+    state: z.enum(['started', 'finished', 'failed']),
+    ms: z.number().optional(),
+    detail: z.string().optional(),
+  }),
+} as const;
+
+export type InferenceCallName = keyof typeof inferenceCalls;
+export type InferenceEventName = keyof typeof inferenceEvents;
+export type InferenceEventPayload<E extends InferenceEventName> = z.infer<(typeof inferenceEvents)[E]>;

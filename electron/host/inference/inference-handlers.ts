@@ -1,0 +1,109 @@
+// The inference calls of the contract (contract-inference.ts) as host handlers. The host
+// plugs these into its handler table and forwards events; the slice loader comes from the
+// DICOM index (see loadIndexedSlice).
+import type { z } from 'zod';
+import { inferenceCalls, type InferenceCallName, type InferenceEventName, type InferenceEventPayload } from '../../common/contract-inference.ts';
+import type { DicomIndex } from '../dicom/dicom-index.ts';
+import { HostError } from '../dispatch.ts';
+import type { ModelsDirChoice } from '../models/registry.ts';
+import type { ProviderDecision } from './execution-provider.ts';
+import { InferenceError, type SliceInput } from './inference-engine.ts';
+import { InferenceService } from './inference-service.ts';
+import { loadSlice, SlicePixelError } from './slice-pixels.ts';
+
+export type InferenceHandlers = {
+  [M in InferenceCallName]: (params: z.output<(typeof inferenceCalls)[M]['params']>) => Promise<z.infer<(typeof inferenceCalls)[M]['result']>>;
+};
+
+export interface InferenceHandlerDeps {
+  /** A slice's pixels by series and index in slice order (throw HostError('not-found') for unknown ones). */
+  loadSlice: (seriesKey: string, sliceIndex: number) => Promise<SliceInput>;
+  emit: <E extends InferenceEventName>(event: E, payload: InferenceEventPayload<E>) => void;
+  /** The models folder (resolveModelsDir in models/registry.ts gives one with its source). */
+  models: ModelsDirChoice;
+  knownManifestsDir?: string;
+  provider?: ProviderDecision;
+  log?: (message: string) => void;
+}
+
+export interface InferenceHost {
+  handlers: InferenceHandlers;
+  service: InferenceService;
+  dispose(): Promise<void>;
+}
+
+function toHostError(error: unknown): never {
+  if (error instanceof InferenceError) {
+    switch (error.code) {
+      case 'model-missing':
+      case 'model-broken':
+        throw new HostError('unsupported', error.message);
+      case 'invalid-prompts':
+        throw new HostError('invalid-params', error.message);
+      case 'cancelled':
+        throw new HostError('cancelled', error.message);
+      default:
+        throw new HostError('internal', error.message);
+    }
+  }
+  if (error instanceof SlicePixelError) throw new HostError(error.problem === 'unsupported' ? 'unsupported' : 'internal', error.message);
+  throw error;
+}
+
+export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHost {
+  const service = new InferenceService({
+    models: deps.models,
+    ...(deps.knownManifestsDir ? { knownManifestsDir: deps.knownManifestsDir } : {}),
+    ...(deps.provider ? { provider: deps.provider } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
+    onToken: (jobId, text) => deps.emit('inference.token', { jobId, text }),
+    onStage: (jobId, stage, state, ms, detail) =>
+      deps.emit('inference.stage', { jobId, stage, state, ...(ms !== undefined ? { ms } : {}), ...(detail !== undefined ? { detail } : {}) }),
+  });
+  // Decide the execution provider at start-up (and log it), not at the first question.
+  service.start().then(
+    (decision) => deps.log?.(`inference: ${decision.provider.toUpperCase()} — ${decision.reason}`),
+    (error: Error) => deps.log?.(`inference: the worker did not start: ${error.message}`),
+  );
+  let segmentJobs = 0;
+  const handlers: InferenceHandlers = {
+    'models.list': async () => service.list().catch(toHostError),
+    'models.status': async () => service.status().catch(toHostError),
+    'inference.ask': async ({ jobId, seriesKey, sliceIndex, question, window, promptVariant }) => {
+      deps.emit('inference.stage', { jobId, stage: 'load-slice', state: 'started' });
+      const started = performance.now();
+      const slice = await deps.loadSlice(seriesKey, sliceIndex).catch(toHostError);
+      deps.emit('inference.stage', { jobId, stage: 'load-slice', state: 'finished', ms: performance.now() - started });
+      return service
+        .ask({ jobId, slice, question, ...(window ? { window } : {}), ...(promptVariant ? { promptVariant } : {}) })
+        .catch(toHostError);
+    },
+    'inference.segment': async ({ jobId, seriesKey, sliceIndex, box, points, window }) => {
+      const slice = await deps.loadSlice(seriesKey, sliceIndex).catch(toHostError);
+      return service
+        .segment({ jobId: jobId ?? `segment-${++segmentJobs}`, slice, box, points, ...(window ? { window } : {}) })
+        .catch(toHostError);
+    },
+    'inference.cancel': async ({ jobId }) => ({ cancelled: service.cancel(jobId) }),
+  };
+  return { handlers, service, dispose: () => service.dispose() };
+}
+
+/** Loads slice `sliceIndex` (slice order) of an indexed series, decoded to modality values. */
+export async function loadIndexedSlice(index: DicomIndex, seriesKey: string, sliceIndex: number): Promise<SliceInput> {
+  const series = index.hostSeries(seriesKey);
+  if (!series) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
+  const slice = series.slices[sliceIndex];
+  if (!slice) throw new HostError('not-found', `Series "${seriesKey}" has ${series.slices.length} slices; there is no slice ${sliceIndex} (slices count from 0 in slice order).`);
+  const pixels = await loadSlice(slice.path, slice.frame ? slice.frame - 1 : 0);
+  return {
+    seriesKey,
+    sliceIndex,
+    width: pixels.width,
+    height: pixels.height,
+    pixels: pixels.pixels,
+    invert: pixels.invert,
+    ...(pixels.windowCenter !== undefined ? { windowCenter: pixels.windowCenter } : {}),
+    ...(pixels.windowWidth !== undefined ? { windowWidth: pixels.windowWidth } : {}),
+  };
+}

@@ -1,0 +1,141 @@
+// DICOMweb against a real Orthanc (with its DICOMweb plugin, behind HTTP basic auth):
+// the QIDO-RS "test connection" and its precise failures, QIDO-RS queries, WADO-RS
+// retrieval of a series (files identical to Orthanc's), cancel, and a SEG sent by
+// STOW-RS through the outbox and read back.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DicomwebNode } from '../../electron/common/contract-pacs.ts';
+import { PacsService } from '../../electron/host/pacs/pacs-service.ts';
+import { listFilesRecursively, makeTempDir } from './fixtures-dicom.ts';
+import { pydicomCompare, pydicomDifferences } from './orthanc-dicom-compare.ts';
+import { freePort, OrthancFixture } from './orthanc-fixture.ts';
+import { LIVER_SEG, MR_SMALL, pydicomValues, recordingImporter, requirePydicomFiles, writeTestSeries, type TestSeries } from './orthanc-test-data.ts';
+
+const USER = 'alice';
+const PASSWORD = 'wonderland-7f3a';
+
+let orthanc: OrthancFixture;
+let service: PacsService;
+let work: { path: string; remove: () => void };
+let series: TestSeries;
+let node: DicomwebNode;
+const importer = recordingImporter();
+
+beforeAll(async () => {
+  requirePydicomFiles();
+  orthanc = await OrthancFixture.start({ users: { [USER]: PASSWORD } });
+  work = makeTempDir('pacs-dicomweb');
+  series = writeTestSeries(path.join(work.path, 'sent'), 4, { patientId: 'PACS-WEB-1', patientName: 'Web^Test', accessionNumber: 'ACC-WEB-1', studyDate: '20230704' });
+  orthanc.storeWithDcmtk([...series.files, MR_SMALL]);
+  service = await PacsService.open({ dataDir: path.join(work.path, 'app'), importFiles: importer.importFiles });
+  await service.saveNode({ type: 'dicomweb', name: 'Orthanc web', baseUrl: orthanc.dicomwebUrl, auth: { type: 'basic', username: USER, password: PASSWORD } });
+  node = (await service.settings.node('Orthanc web')) as DicomwebNode;
+});
+
+afterAll(async () => {
+  await service?.close();
+  await orthanc?.dispose();
+  work?.remove();
+});
+
+describe('DICOMweb test connection (QIDO-RS)', () => {
+  it('succeeds with the right credentials', async () => {
+    const result = await service.test(node);
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+  });
+
+  it('reports HTTP 401 with a wrong password, and never repeats the password', async () => {
+    const result = await service.test({ ...node, auth: { type: 'basic', username: USER, password: 'not-the-password' } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.failure).toMatchObject({ code: 'http-status', httpStatus: 401 });
+      expect(JSON.stringify(result)).not.toContain('not-the-password');
+    }
+  });
+
+  it('reports HTTP 404 for a wrong base URL and a refused connection for a closed port', async () => {
+    const wrongPath = await service.test({ ...node, baseUrl: `${orthanc.baseUrl}/no-such-root` });
+    expect(!wrongPath.ok && wrongPath.failure.httpStatus).toBe(404);
+    const closed = await service.test({ ...node, baseUrl: `http://127.0.0.1:${await freePort()}/dicom-web` });
+    expect(!closed.ok && closed.failure.code).toBe('refused');
+  });
+
+  it('keeps the saved password out of what the renderer sees', async () => {
+    const { viewOfNode } = await import('../../electron/host/pacs/pacs-settings.ts');
+    const view = viewOfNode(node);
+    expect(view.type === 'dicomweb' && view.auth).toEqual({ type: 'basic', username: USER, passwordSet: true });
+    expect(JSON.stringify(view)).not.toContain(PASSWORD);
+  });
+});
+
+describe('DICOMweb query (QIDO-RS)', () => {
+  it('finds the seeded study by each key, with its series when the study is named', async () => {
+    for (const query of [{ patientName: 'Web^*' }, { patientId: 'PACS-WEB-1' }, { modality: 'CT', studyDate: '20230701-20230731' }, { accessionNumber: 'ACC-WEB-1' }]) {
+      const result = await service.find(node, query, 50);
+      expect(result.ok, JSON.stringify(result)).toBe(true);
+      expect(result.ok && result.studies.map((study) => study.studyInstanceUid), JSON.stringify(query)).toEqual([series.studyInstanceUid]);
+      expect(result.ok && result.studies[0]).toMatchObject({ patientName: 'Web^Test', studyDate: '20230704', modalities: ['CT'], instanceCount: 4 });
+    }
+    const withSeries = await service.find(node, { studyInstanceUid: series.studyInstanceUid }, 50);
+    expect(withSeries.ok && withSeries.series).toEqual([
+      { studyInstanceUid: series.studyInstanceUid, seriesInstanceUid: series.seriesInstanceUid, modality: 'CT', seriesNumber: 3, seriesDescription: 'synthetic', instanceCount: 4 },
+    ]);
+    const all = await service.find(node, {}, 50);
+    const mr = pydicomValues(MR_SMALL, ['StudyInstanceUID']);
+    expect(all.ok && all.studies.map((study) => study.studyInstanceUid).sort()).toEqual([series.studyInstanceUid, mr.StudyInstanceUID].sort());
+  });
+});
+
+describe('DICOMweb retrieve (WADO-RS)', () => {
+  it('retrieves a series file by file, identical to what Orthanc holds, and imports it', async () => {
+    const result = await service.retrieve({ jobId: 'wado-1', node, studyInstanceUid: series.studyInstanceUid, seriesInstanceUid: series.seriesInstanceUid });
+    expect(result).toMatchObject({ method: 'wado-rs', cancelled: false, received: 4, failure: null });
+    const files = listFilesRecursively(result.folders[0]!);
+    expect(files).toHaveLength(4);
+    const report = pydicomCompare(series.files, files);
+    expect(report.unmatched).toEqual([]);
+    expect(report.differences).toEqual({});
+    for (const file of files) {
+      // WADO-RS with transfer-syntax=* hands over the stored file itself.
+      expect(readFileSync(file).equals(await orthanc.instanceFile(report.sopOf[file]!)), file).toBe(true);
+    }
+    const imported = importer.outcomes.at(-1)!.outcome;
+    expect(imported.series[0]!.summary).toMatchObject({ seriesInstanceUid: series.seriesInstanceUid, sliceCount: 4 });
+    expect(imported.series[0]!.slices.map((slice) => slice.sopInstanceUid)).toEqual(series.sopInstanceUids);
+  });
+
+  it('cancels promptly and imports nothing', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const before = importer.outcomes.length;
+    const result = await service.retrieve({ jobId: 'wado-cancel', node, studyInstanceUid: series.studyInstanceUid, signal: controller.signal });
+    expect(result).toMatchObject({ cancelled: true, failure: null, import: null });
+    expect(importer.outcomes.length).toBe(before);
+  });
+
+  it('reports the HTTP status when the credentials are wrong', async () => {
+    const result = await service.retrieve({
+      jobId: 'wado-401',
+      node: { ...node, auth: { type: 'bearer', token: 'nonsense' } },
+      studyInstanceUid: series.studyInstanceUid,
+    });
+    expect(result.failure).toMatchObject({ code: 'http-status', httpStatus: 401 });
+    expect(result.received).toBe(0);
+  });
+});
+
+describe('DICOMweb send (STOW-RS) through the outbox', () => {
+  it('delivers a real SEG, and WADO-RS brings back the same content', async () => {
+    const sent = await service.send({ name: 'orthanc web' }, [LIVER_SEG]);
+    expect(sent.queued).toHaveLength(1);
+    const listing = await service.outbox.flush();
+    expect(listing.items.find((item) => item.id === sent.queued[0]!.id)).toMatchObject({ state: 'delivered', attempts: 1, confirmedBy: 'store-response' });
+    const seg = pydicomValues(LIVER_SEG, ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID']);
+    const back = await service.retrieve({ jobId: 'wado-seg', node, studyInstanceUid: seg.StudyInstanceUID!, seriesInstanceUid: seg.SeriesInstanceUID! });
+    expect(back).toMatchObject({ received: 1, failure: null });
+    const [file] = listFilesRecursively(back.folders[0]!);
+    expect(pydicomDifferences(LIVER_SEG, file!)).toEqual([]);
+    expect(orthanc.storedLog().filter((uid) => uid === seg.SOPInstanceUID)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,121 @@
+// The host's seg service end to end on the sample, as the renderer will call it through
+// the contract: export (worker) → the SEG and SR pass dciodvfy and join the study as a new
+// series → import (worker) gives back exactly the labelmap → a second export is a new
+// series beside the first; autosave, restore and errors with their contract codes.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeLabelmap, encodeLabelmap, segCalls, SegExportResult, SegImportResult } from '../../electron/common/contract-seg.ts';
+import { DicomIndex } from '../../electron/host/dicom/dicom-index.ts';
+import { importDicom } from '../../electron/host/dicom/importer.ts';
+import { HostError } from '../../electron/host/dispatch.ts';
+import { SegService, segHandlers } from '../../electron/host/seg/seg-service.ts';
+import { dciodvfy, sameVoxels, tempDir, writeSampleFixture, type SampleFixture } from './seg-fixtures.ts';
+
+const scratch = tempDir('seg-service');
+let sample: SampleFixture;
+let index: DicomIndex;
+let service: SegService;
+const written: string[][] = [];
+const events: Array<{ event: string; payload: Record<string, unknown> }> = [];
+afterAll(() => scratch.remove());
+
+beforeAll(async () => {
+  sample = await writeSampleFixture(path.join(scratch.path, 'sample'));
+  index = new DicomIndex();
+  index.merge(await importDicom({ paths: [sample.manifest.seriesDir] }));
+  service = new SegService({
+    index,
+    dataDir: path.join(scratch.path, 'data'),
+    onWritten: async (paths) => {
+      written.push(paths);
+      index.merge(await importDicom({ paths }));
+    },
+    emit: (event, payload) => void events.push({ event, payload }),
+  });
+});
+
+function exportParams(overrides: Record<string, unknown> = {}) {
+  return segCalls['seg.export'].params.parse({
+    seriesKey: sample.host.summary.seriesKey,
+    segmentation: { segments: sample.segments, labelmap: encodeLabelmap(sample.truth.labels) },
+    withSr: true,
+    contentCreatorName: 'Reader^One',
+    ...overrides,
+  });
+}
+
+describe('seg service on the sample', () => {
+  let first: SegExportResult;
+
+  beforeAll(async () => {
+    first = SegExportResult.parse(await service.exportSeg(exportParams()));
+  });
+
+  it('exports a valid SEG and SR into the study as new series', () => {
+    expect(first.seg.type).toBe('BINARY');
+    expect(dciodvfy(first.seg.path).errors).toEqual([]);
+    expect(dciodvfy(first.sr!.path).errors).toEqual([]);
+    expect(written[0]).toEqual([first.seg.path, first.sr!.path]);
+    expect(events[0]).toEqual({ event: 'seg.exported', payload: { seriesKey: sample.host.summary.seriesKey, segPath: first.seg.path, srPath: first.sr!.path } });
+    const study = index.patients()[0]!.studies.find((s) => s.studyInstanceUid === sample.truth.info.uids.studyInstanceUid)!;
+    const kinds = study.series.map((s) => [s.kind, s.seriesInstanceUid]);
+    expect(kinds).toContainEqual(['SEG', first.seg.seriesInstanceUid]);
+    expect(kinds).toContainEqual(['SR', first.sr!.seriesInstanceUid]);
+    const segSeries = study.series.find((s) => s.seriesInstanceUid === first.seg.seriesInstanceUid)!;
+    expect(segSeries.seriesNumber).toBeGreaterThan(sample.host.summary.seriesNumber ?? 0);
+  });
+
+  it('imports the exported SEG by its file key onto the sample, voxel for voxel', async () => {
+    const segSeries = index.patients()[0]!.studies[0]!.series.find((s) => s.seriesInstanceUid === first.seg.seriesInstanceUid)!;
+    const fileKey = index.hostSeries(segSeries.seriesKey)!.instances[0]!.fileKey;
+    const result = SegImportResult.parse(await segHandlers(service)['seg.import'](segCalls['seg.import'].params.parse({ fileKey })));
+    expect(result.seriesKey).toBe(sample.host.summary.seriesKey);
+    expect(result.warnings).toEqual([]);
+    expect(sameVoxels(decodeLabelmap(result.labelmap), sample.truth.labels)).toBe('same');
+    expect(result.segments.map((s) => [s.number, s.originalNumber, s.label, s.type.value])).toEqual(sample.segments.map((s) => [s.number, s.number, s.label, s.type.value]));
+    expect(result.info.contentCreatorName).toBe('Reader^One');
+  });
+
+  it('saves a new version as a new series and keeps the previous one', async () => {
+    const second = await service.exportSeg(exportParams({ withSr: false, type: 'LABELMAP' }));
+    expect(second.seg.seriesInstanceUid).not.toBe(first.seg.seriesInstanceUid);
+    expect(second.sr).toBeNull();
+    expect(existsSync(first.seg.path)).toBe(true);
+    const imported = await service.importSeg({ path: second.seg.path });
+    expect(sameVoxels(decodeLabelmap(imported.labelmap), sample.truth.labels)).toBe('same');
+  });
+
+  it('answers with contract error codes and precise messages', async () => {
+    const codeOf = async (work: Promise<unknown>) => {
+      const error = await work.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HostError);
+      return [(error as HostError).code, (error as HostError).message];
+    };
+    expect(await codeOf(service.exportSeg(exportParams({ seriesKey: 'no-such-series' })))).toEqual(['not-found', 'No series "no-such-series" in the index.']);
+    const badSegments = sample.segments.map((s, i) => (i === 2 ? { ...s, algorithmType: 'AUTOMATIC' } : s));
+    expect(await codeOf(service.exportSeg(exportParams({ segmentation: { segments: badSegments, labelmap: encodeLabelmap(sample.truth.labels) } })))).toEqual([
+      'invalid-params',
+      'Invalid segmentation: segment 3 "lung_right": algorithmType AUTOMATIC contradicts provenance "manual", which is MANUAL',
+    ]);
+    const short = encodeLabelmap(sample.truth.labels.subarray(0, 1000));
+    expect(await codeOf(service.exportSeg(exportParams({ segmentation: { segments: sample.segments, labelmap: short } })))).toEqual([
+      'invalid-params',
+      'Invalid segmentation: labelmap holds 1000 voxels; the source series has 256 × 256 × 120 = 7864320',
+    ]);
+    expect(await codeOf(service.importSeg({ fileKey: 'nope' }))).toEqual(['not-found', 'No file with key "nope" in the index.']);
+  });
+
+  it('autosaves, lists, restores and discards a session', async () => {
+    const segmentation = { segments: sample.segments, labelmap: encodeLabelmap(sample.truth.labels) };
+    const saved = await service.autosave({ sessionId: 'session-1', seriesKey: sample.host.summary.seriesKey, segmentation });
+    expect(saved.bytes).toBeGreaterThan(0);
+    expect((await service.listAutosaves()).autosaves.map((a) => [a.sessionId, a.segmentCount])).toEqual([['session-1', 12]]);
+    const restored = await service.restore({ sessionId: 'session-1' });
+    expect(sameVoxels(decodeLabelmap(restored.segmentation.labelmap), sample.truth.labels)).toBe('same');
+    expect(await service.discardAutosave({ sessionId: 'session-1' })).toEqual({ discarded: true });
+    const error = await service.restore({ sessionId: 'session-1' }).catch((e: unknown) => e);
+    expect([(error as HostError).code, (error as HostError).message]).toEqual(['not-found', 'No autosave for session session-1.']);
+    expect(events.some((e) => e.event === 'seg.autosaved')).toBe(true);
+  });
+});
