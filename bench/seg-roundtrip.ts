@@ -13,7 +13,7 @@
 //   node bench/seg-roundtrip.ts [--runs 3] [--size 512x512x500]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CATEGORY, FINDING, STRUCTURE } from '../electron/host/seg/codes.ts';
@@ -97,7 +97,9 @@ const ELLIPSOIDS: Array<[number, [number, number, number], [number, number, numb
 ];
 
 function makeLabelmap({ columns, rows, slices }: Size): Uint8Array {
-  const labelmap = new Uint8Array(columns * rows * slices);
+  // Written through, so every page is resident before the clock starts (an untouched
+  // zero page would only be counted when a case first reads it).
+  const labelmap = new Uint8Array(columns * rows * slices).fill(0);
   for (const [value, [cx, cy, cz], [rx, ry, rz]] of ELLIPSOIDS) {
     const [x0, y0, z0] = [cx * columns, cy * rows, cz * slices];
     const [ax, ay, az] = [rx * columns, ry * rows, rz * slices];
@@ -130,7 +132,8 @@ function sameVoxels(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 interface CaseOutput {
   outBytes: number;
   frames?: number;
-  exact?: boolean;
+  /** An imported labelmap, checked against the input after the clock stops. */
+  imported?: Uint8Array | Uint16Array;
 }
 
 interface CaseContext {
@@ -196,7 +199,7 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
     run: ({ source, labelmap, dir }) => {
       const bytes = readFileSync(path.join(dir, 'ours-binary.dcm'));
       const imported = alignSegToSource(parseSeg(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), source);
-      return { outBytes: imported.segmentation.labelmap.byteLength, exact: sameVoxels(imported.segmentation.labelmap, labelmap) };
+      return { outBytes: imported.segmentation.labelmap.byteLength, imported: imported.segmentation.labelmap };
     },
   },
   'peer BINARY import': {
@@ -204,7 +207,7 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
     run: async ({ source, labelmap, dir }) => {
       const { cornerstoneImport } = await peer();
       const result = await cornerstoneImport(source, new Uint8Array(readFileSync(path.join(dir, 'ours-binary.dcm'))));
-      return { outBytes: result.byteLength, exact: sameVoxels(result, labelmap) };
+      return { outBytes: result.byteLength, imported: result };
     },
   },
   'ours LABELMAP import': {
@@ -212,7 +215,7 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
     run: ({ source, labelmap, dir }) => {
       const bytes = readFileSync(path.join(dir, 'ours-labelmap.dcm'));
       const imported = alignSegToSource(parseSeg(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), source);
-      return { outBytes: imported.segmentation.labelmap.byteLength, exact: sameVoxels(imported.segmentation.labelmap, labelmap) };
+      return { outBytes: imported.segmentation.labelmap.byteLength, imported: imported.segmentation.labelmap };
     },
   },
   'peer LABELMAP import': {
@@ -220,7 +223,7 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
     run: async ({ source, labelmap, dir }) => {
       const { cornerstoneImport } = await peer();
       const result = await cornerstoneImport(source, new Uint8Array(readFileSync(path.join(dir, 'ours-labelmap.dcm'))));
-      return { outBytes: result.byteLength, exact: sameVoxels(result, labelmap) };
+      return { outBytes: result.byteLength, imported: result };
     },
   },
 };
@@ -238,11 +241,14 @@ const PAIRS: Array<[string, string]> = [
 // ---------------------------------------------------------------------------------
 // Child: one case, one measurement.
 
-interface Measurement extends CaseOutput {
+interface Measurement {
   name: string;
   ms: number;
   peakRss: number;
   inputsRss: number;
+  outBytes: number;
+  frames?: number;
+  exact?: boolean;
 }
 
 async function runChild(name: string, dir: string, size: Size): Promise<void> {
@@ -264,7 +270,10 @@ async function runChild(name: string, dir: string, size: Size): Promise<void> {
   const started = performance.now();
   const output = await spec.run({ source, labelmap, dir });
   const ms = performance.now() - started;
-  const measurement: Measurement = { name, ms, peakRss: process.resourceUsage().maxRSS * 1024, inputsRss, ...output };
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  const measurement: Measurement = { name, ms, peakRss, inputsRss, outBytes: output.outBytes };
+  if (output.frames !== undefined) measurement.frames = output.frames;
+  if (output.imported) measurement.exact = sameVoxels(output.imported, labelmap);
   process.stdout.write(`${JSON.stringify(measurement)}\n`);
 }
 
@@ -295,15 +304,17 @@ async function runParent(runs: number, sizeText: string): Promise<void> {
     const counts = new Array(SEGMENTS.length + 1).fill(0);
     for (const v of probe) counts[v]++;
     console.log(`SEG round trip: ${size.columns} × ${size.rows} × ${size.slices} CT, ${SEGMENTS.length} segments (voxels: ${counts.slice(1).join(', ')}), ${runs} run${runs === 1 ? '' : 's'} per case, each in a fresh process; Node ${process.version}, ${process.platform}/${process.arch}`);
-    const results = new Map<string, Measurement[]>();
-    for (const name of Object.keys(CASES)) {
-      const list: Measurement[] = [];
-      for (let r = 0; r < runs; r++) {
+    const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+    const loadBefore = load();
+    // Rounds of every case, so a burst of load elsewhere on the machine hits both paths alike.
+    const results = new Map<string, Measurement[]>(Object.keys(CASES).map((name) => [name, []]));
+    for (let r = 0; r < runs; r++) {
+      for (const name of Object.keys(CASES)) {
         const out = await child(['--case', name, '--dir', dir, '--size', sizeText]);
-        list.push(JSON.parse(out.trim().split('\n').pop()!) as Measurement);
+        results.get(name)!.push(JSON.parse(out.trim().split('\n').pop()!) as Measurement);
       }
-      results.set(name, list);
     }
+    console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after; ${cpus().length} CPUs`);
     const header = '| case | what | time ms (median) | peak RSS MB | above inputs MB | output MB | frames | exact |';
     console.log(`\n${header}\n|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`);
     for (const [name, list] of results) {

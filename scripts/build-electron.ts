@@ -7,11 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'electron');
-const external = ['electron', 'onnxruntime-node', 'bufferutil', 'utf-8-validate'];
+// Native addons, and transformers.js which loads them and its own data files at run time, stay in node_modules.
+const external = ['electron', 'onnxruntime-node', '@huggingface/transformers', 'sharp', 'bufferutil', 'utf-8-validate'];
 
 /** Worker entry points of the host: output name → source. Keep in sync with new workers. */
 export const WORKER_ENTRIES: Record<string, string> = {
   'import-worker': 'electron/host/dicom/import-worker.ts',
+  'inference-worker': 'electron/host/inference/inference-worker.ts',
 };
 
 const common = { bundle: true, platform: 'node', target: 'node22', sourcemap: true, logLevel: 'info', external } as const;

@@ -6,6 +6,9 @@ import { runSampleCommand } from './commands/sample-command.ts';
 import { runServeCommand } from './commands/serve-command.ts';
 import { runPacsCommand } from './commands/pacs-command.ts';
 import { runOutboxCommand } from './commands/outbox-command.ts';
+import { runAskCommand } from './commands/ask-command.ts';
+import { runSegmentCommand } from './commands/segment-command.ts';
+import { runModelsCommand } from './commands/models-command.ts';
 
 const USAGE = `Usage: medreasoner <command> [options]
 
@@ -15,6 +18,12 @@ Commands:
   sample <dir> [--size small|512]
                                 Write the embedded synthetic CT sample (and its ground-truth masks)
   serve [--port N] [--no-open]  Start browser mode: the app on http://127.0.0.1 with a per-launch secret
+  ask --series <dir> --slice <n> --question "…" [--out mask.png] [--json] [--models <dir>]
+                                The CRM answers with reasoning, a box and two key points; the ASM makes the mask
+  segment --series <dir> --slice <n> --box x0,y0,x1,y1 [--point x,y[,label]]… [--out mask.png] [--json]
+                                A mask from prompts (MedSAM2 when installed, else the default segmenter)
+  models list|status|install <id> [--from <folder> | --from-hub]|verify|remove
+                                The models folder (--models <dir> or MEDREASONER_MODELS overrides it)
   pacs echo|find|get|send|node|listen <node> …
                                 Query, retrieve and send over DIMSE or DICOMweb; a node is a saved name,
                                 dimse://CALLED_AET@host:port (--aet: our AE title) or a DICOMweb base URL
@@ -31,6 +40,9 @@ const commands: Record<string, Command> = {
   index: runIndexCommand,
   sample: runSampleCommand,
   serve: runServeCommand,
+  ask: runAskCommand,
+  segment: runSegmentCommand,
+  models: runModelsCommand,
   pacs: (args, io) => runPacsCommand(args, io),
   outbox: (args, io) => runOutboxCommand(args, io),
 };

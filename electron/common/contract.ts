@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ImportResult, PatientSummary, SeriesDetail } from './dicom-model.ts';
 import { pacsCalls, pacsEvents } from './contract-pacs.ts';
+import { inferenceCalls, inferenceEvents } from './contract-inference.ts';
 
 const JobId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'job ids are letters, digits and _.:-');
 const AbsolutePath = z.string().min(1).max(4096);
@@ -55,7 +56,7 @@ const coreCalls = {
 } as const;
 
 /** Every call of the contract: the core's, then each service's own table. */
-export const calls = { ...coreCalls, ...pacsCalls } as const;
+export const calls = { ...coreCalls, ...inferenceCalls, ...pacsCalls } as const;
 
 export type CallName = keyof typeof calls;
 export type CallParams<M extends CallName> = z.input<(typeof calls)[M]['params']>;
@@ -75,6 +76,7 @@ export type ImportProgress = z.infer<typeof ImportProgress>;
 export const events = {
   'dicom.importProgress': ImportProgress,
   'dicom.studiesChanged': z.object({ seriesKeys: z.array(z.string()) }),
+  ...inferenceEvents,
   ...pacsEvents,
 } as const;
 

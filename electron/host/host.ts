@@ -11,12 +11,18 @@ import { DicomIndex } from './dicom/dicom-index.ts';
 import { importDicom } from './dicom/importer.ts';
 import { ensureSample } from './sample/sample-store.ts';
 import { createPacsHandlers } from './pacs/pacs-handlers.ts';
+import { createInferenceHandlers, loadIndexedSlice } from './inference/inference-handlers.ts';
+import { resolveModelsDir } from './models/registry.ts';
 
 export interface HostOptions {
   shell: AppInfo['shell'];
   dataDir: string;
   /** Native file dialog (Electron). Its answers become readable; without it, app.choosePaths is unsupported. */
   choosePaths?: (kind: 'folder' | 'files') => Promise<string[]>;
+  /** Models folder; else MEDREASONER_MODELS, else <dataDir>/models. */
+  modelsDir?: string;
+  /** native-models/ with the known manifests; the checkout's by default (the Electron bundle passes its own). */
+  knownManifestsDir?: string;
   /** Electron: import only what the user chose (or the sample). Browser mode and CLI take typed paths. */
   restrictToGrantedPaths?: boolean;
   log?: (message: string) => void;
@@ -126,8 +132,18 @@ export function createHost(options: HostOptions): Host {
     log,
   });
 
+  // Starts the inference worker now, so the execution provider is decided (and logged) at start-up.
+  const inference = createInferenceHandlers({
+    loadSlice: (seriesKey, sliceIndex) => loadIndexedSlice(index, seriesKey, sliceIndex),
+    emit,
+    models: resolveModelsDir(options.modelsDir, process.env, options.dataDir),
+    ...(options.knownManifestsDir ? { knownManifestsDir: options.knownManifestsDir } : {}),
+    log,
+  });
+
   const handlers: CallHandlers = {
     ...pacs.handlers,
+    ...inference.handlers,
     'app.info': async () => ({
       name: packageJson.name,
       version: packageJson.version,
@@ -171,7 +187,7 @@ export function createHost(options: HostOptions): Host {
     prepareSample,
     async dispose() {
       for (const controller of imports.values()) controller.abort();
-      await pacs.dispose();
+      await Promise.all([pacs.dispose(), inference.dispose()]);
       listeners.clear();
     },
   };

@@ -26,6 +26,7 @@ async function start(): Promise<void> {
     shell: 'electron',
     dataDir: app.getPath('userData'),
     restrictToGrantedPaths: true,
+    knownManifestsDir: path.resolve(here, '..', '..', 'native-models'),
     log: (message) => console.error(message),
     choosePaths: async (kind) => {
       const options: Electron.OpenDialogOptions = {

@@ -33,6 +33,7 @@ describe('the models folder', () => {
     expect(resolveModelsDir('/opt/models', env)).toEqual({ dir: path.resolve('/opt/models'), source: 'option' });
     expect(resolveModelsDir(undefined, env)).toEqual({ dir: path.resolve('/env/models'), source: 'environment' });
     expect(resolveModelsDir(undefined, { MEDREASONER_HOME: '/data' })).toEqual({ dir: path.join('/data', 'models'), source: 'default' });
+    expect(resolveModelsDir(undefined, {}, '/host/data')).toEqual({ dir: path.join('/host/data', 'models'), source: 'default' });
   });
 
   test("the repository's manifests are valid and carry the signatures of the real exports", async () => {

@@ -2,7 +2,7 @@
 // values (HU for CT: RescaleSlope/Intercept applied, per frame for enhanced multi-frame
 // objects). Native (uncompressed) pixel data only: little and big endian, deflated, 1/8/16/32
 // bits, signed or not, any BitsStored. Compressed transfer syntaxes are decoded by the
-// renderer's codecs, not here: they fail with UnsupportedPixelData and say so.
+// renderer's codecs, not here: they fail with SlicePixelError('unsupported') and say so.
 import { readFile } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';

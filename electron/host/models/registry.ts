@@ -16,11 +16,15 @@ export interface ModelsDirChoice {
   source: 'option' | 'environment' | 'default';
 }
 
-export function resolveModelsDir(option?: string | null, env: NodeJS.ProcessEnv = process.env): ModelsDirChoice {
+/**
+ * --models <dir>, else MEDREASONER_MODELS, else <data dir>/models (`dataDir` when the caller
+ * has one, e.g. the host's; otherwise the per-OS default of app-paths.ts).
+ */
+export function resolveModelsDir(option?: string | null, env: NodeJS.ProcessEnv = process.env, dataDir?: string): ModelsDirChoice {
   if (option && option.trim() !== '') return { dir: path.resolve(option), source: 'option' };
   const fromEnv = env[MODELS_DIR_ENV];
   if (fromEnv && fromEnv.trim() !== '') return { dir: path.resolve(fromEnv), source: 'environment' };
-  return { dir: path.join(defaultDataDir(env), 'models'), source: 'default' };
+  return { dir: path.join(dataDir ?? defaultDataDir(env), 'models'), source: 'default' };
 }
 
 /** native-models/ of this checkout (manifests of the models the app knows). */

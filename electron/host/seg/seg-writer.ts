@@ -305,7 +305,6 @@ function buildDataset(segmentation: Segmentation, frames: FramePlan[], o: Resolv
     PositionReferenceIndicator: '',
     // Multi-frame Dimension
     DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimensionOrganizationUid }],
-    DimensionOrganizationType: '3D',
     DimensionIndexSequence: dimensionIndex,
     // Image Pixel + Segmentation Image
     SamplesPerPixel: 1,
@@ -319,6 +318,8 @@ function buildDataset(segmentation: Segmentation, frames: FramePlan[], o: Resolv
     PixelRepresentation: 0,
     LossyImageCompression: '00',
     SegmentationType: o.type,
+    // One labelmap holds one segment per voxel, so the segments never overlap.
+    SegmentsOverlap: SegmentsOverlap.NO,
     SegmentSequence: segmentation.segments.map(segmentItem),
     // Content Identification
     ContentLabel: o.contentLabel,
@@ -334,9 +335,8 @@ function buildDataset(segmentation: Segmentation, frames: FramePlan[], o: Resolv
     PerFrameFunctionalGroupsSequence: perFrame,
   };
   if (!binary) {
-    // Background is Pixel Padding Value 0 (Sup 243), and label maps cannot overlap.
+    // Background is Pixel Padding Value 0 (Sup 243).
     dataset.PixelPaddingValue = 0;
-    dataset.SegmentsOverlap = SegmentsOverlap.NO;
     dataset._vrMap = { PixelPaddingValue: 'US' };
   }
   return dataset;

@@ -16,7 +16,6 @@ const RENDERING_ENGINE_ID = 'mr-main-engine';
 const VIEWPORT_ID = 'mr-stack-viewport';
 const TOOL_GROUP_ID = 'mr-stack-tools';
 
-
 const emptyState: ViewerState = {
   seriesKey: null,
   patientName: '',
@@ -62,7 +61,7 @@ export class StackViewer {
     document.addEventListener('keydown', (event) => {
       if (event.target === document.body) this.handleKey(event);
     });
-    // Clicking into the image gives it the keyboard, as in any viewer.
+    // Clicking into the image gives it the keyboard.
     element.addEventListener('pointerdown', () => element.focus({ preventScroll: true }));
 
     element.addEventListener(Enums.Events.STACK_NEW_IMAGE, ((event: Types.EventTypes.StackNewImageEvent) => {
