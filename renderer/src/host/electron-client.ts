@@ -22,6 +22,6 @@ export function createElectronClient(bridge: PreloadBridge): HostApi {
         if (message.event === event) listener(message.payload as EventPayload<E>);
       });
     },
-    fileUrl: (fileKey) => `${APP_SCHEME}://files/${encodeURIComponent(fileKey)}`,
+    fileUrl: (fileKey) => `${APP_SCHEME}://app/files/${encodeURIComponent(fileKey)}`,
   };
 }
