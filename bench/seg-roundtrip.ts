@@ -196,7 +196,7 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
   },
   'ours BINARY import': {
     what: 'read file + parse + map onto the series + validate',
-    run: ({ source, labelmap, dir }) => {
+    run: ({ source, dir }) => {
       const bytes = readFileSync(path.join(dir, 'ours-binary.dcm'));
       const imported = alignSegToSource(parseSeg(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), source);
       return { outBytes: imported.segmentation.labelmap.byteLength, imported: imported.segmentation.labelmap };
@@ -204,7 +204,7 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
   },
   'peer BINARY import': {
     what: 'createLabelmapsFromDICOMBuffer (our BINARY file)',
-    run: async ({ source, labelmap, dir }) => {
+    run: async ({ source, dir }) => {
       const { cornerstoneImport } = await peer();
       const result = await cornerstoneImport(source, new Uint8Array(readFileSync(path.join(dir, 'ours-binary.dcm'))));
       return { outBytes: result.byteLength, imported: result };
@@ -212,7 +212,7 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
   },
   'ours LABELMAP import': {
     what: 'read file + parse + map onto the series + validate',
-    run: ({ source, labelmap, dir }) => {
+    run: ({ source, dir }) => {
       const bytes = readFileSync(path.join(dir, 'ours-labelmap.dcm'));
       const imported = alignSegToSource(parseSeg(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), source);
       return { outBytes: imported.segmentation.labelmap.byteLength, imported: imported.segmentation.labelmap };
@@ -220,7 +220,7 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
   },
   'peer LABELMAP import': {
     what: 'createLabelmapsFromDICOMBuffer (our LABELMAP file)',
-    run: async ({ source, labelmap, dir }) => {
+    run: async ({ source, dir }) => {
       const { cornerstoneImport } = await peer();
       const result = await cornerstoneImport(source, new Uint8Array(readFileSync(path.join(dir, 'ours-labelmap.dcm'))));
       return { outBytes: result.byteLength, imported: result };

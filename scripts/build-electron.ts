@@ -14,6 +14,7 @@ const external = ['electron', 'onnxruntime-node', '@huggingface/transformers', '
 export const WORKER_ENTRIES: Record<string, string> = {
   'import-worker': 'electron/host/dicom/import-worker.ts',
   'inference-worker': 'electron/host/inference/inference-worker.ts',
+  'seg-worker': 'electron/host/seg/seg-worker.ts',
 };
 
 const common = { bundle: true, platform: 'node', target: 'node22', sourcemap: true, logLevel: 'info', external } as const;

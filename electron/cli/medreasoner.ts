@@ -9,6 +9,7 @@ import { runOutboxCommand } from './commands/outbox-command.ts';
 import { runAskCommand } from './commands/ask-command.ts';
 import { runSegmentCommand } from './commands/segment-command.ts';
 import { runModelsCommand } from './commands/models-command.ts';
+import { runSegCommand } from './commands/seg-command.ts';
 
 const USAGE = `Usage: medreasoner <command> [options]
 
@@ -24,6 +25,7 @@ Commands:
                                 A mask from prompts (MedSAM2 when installed, else the default segmenter)
   models list|status|install <id> [--from <folder> | --from-hub]|verify|remove
                                 The models folder (--models <dir> or MEDREASONER_MODELS overrides it)
+  seg info <file> [--json]      Segments, codes and frames of a DICOM-SEG
   pacs echo|find|get|send|node|listen <node> …
                                 Query, retrieve and send over DIMSE or DICOMweb; a node is a saved name,
                                 dimse://CALLED_AET@host:port (--aet: our AE title) or a DICOMweb base URL
@@ -43,6 +45,7 @@ const commands: Record<string, Command> = {
   ask: runAskCommand,
   segment: runSegmentCommand,
   models: runModelsCommand,
+  seg: runSegCommand,
   pacs: (args, io) => runPacsCommand(args, io),
   outbox: (args, io) => runOutboxCommand(args, io),
 };

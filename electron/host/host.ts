@@ -13,6 +13,7 @@ import { ensureSample } from './sample/sample-store.ts';
 import { createPacsHandlers } from './pacs/pacs-handlers.ts';
 import { createInferenceHandlers, loadIndexedSlice } from './inference/inference-handlers.ts';
 import { resolveModelsDir } from './models/registry.ts';
+import { SegService, segHandlers } from './seg/seg-service.ts';
 
 export interface HostOptions {
   shell: AppInfo['shell'];
@@ -141,9 +142,26 @@ export function createHost(options: HostOptions): Host {
     log,
   });
 
+  // Exported SEGs and SRs go to <dataDir>/segmentations (or a folder the user chose) and are
+  // indexed at once, so they appear in their study.
+  const segmentationsDir = path.join(options.dataDir, 'segmentations');
+  grants.grant(segmentationsDir);
+  const seg = new SegService({
+    index,
+    dataDir: options.dataDir,
+    exportDir: segmentationsDir,
+    checkPath: (absolutePath) =>
+      !options.restrictToGrantedPaths || grants.allows(absolutePath) ? null : `Not chosen by the user: ${absolutePath}`,
+    onWritten: async (paths) => {
+      await runImport(`seg-written-${Date.now()}`, paths);
+    },
+    emit: (event, payload) => emit(event, payload as EventPayload<typeof event>),
+  });
+
   const handlers: CallHandlers = {
     ...pacs.handlers,
     ...inference.handlers,
+    ...segHandlers(seg),
     'app.info': async () => ({
       name: packageJson.name,
       version: packageJson.version,

@@ -37,7 +37,8 @@ export interface BrowserServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+// Labelmaps cross the boundary (seg.export, seg.autosave): a 512×512×500 one, run-length encoded, can take tens of MB.
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
 const FILE_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {

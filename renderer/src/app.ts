@@ -13,6 +13,10 @@ import { createStatusLine } from './ui/status-line.ts';
 import { createStudyBrowser } from './ui/study-browser.ts';
 import { createViewerToolbar } from './ui/viewer-toolbar.ts';
 import { createViewportOverlay } from './ui/viewport-overlay.ts';
+import { VolumeViewer } from './viewer/volume-viewer.ts';
+import { createViewerWorkspace } from './viewer/workspace.ts';
+import { createPacsPanel } from './pacs/pacs-panel.ts';
+import { createInferenceStatus } from './ui/inference-status.ts';
 
 export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInfo): Promise<void> {
   let phase: AppPhase = 'starting';
@@ -24,7 +28,10 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
   const viewportElement = el('div', { class: 'viewport-element', 'data-testid': 'viewport' });
   const overlay = createViewportOverlay();
   const viewer = new StackViewer(viewportElement, host);
-  const toolbar = createViewerToolbar(viewer);
+  const stackFrame = el('div', { class: 'viewport-frame' }, viewportElement, overlay.element);
+  const volume = new VolumeViewer(host);
+  const workspace = createViewerWorkspace({ stack: viewer, stackFrame, volume, onError: (message) => status.error(message) });
+  const toolbar = createViewerToolbar(workspace);
   viewer.onChange((state) => {
     overlay.render(state);
     toolbar.render(state);
@@ -32,7 +39,7 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
     viewportElement.dataset['imageIndex'] = String(state.imageIndex);
     viewportElement.dataset['imageCount'] = String(state.imageCount);
   });
-  installTestHook(viewer, () => phase);
+  installTestHook(viewer, () => phase, volume);
 
   const browser = createStudyBrowser({ thumbnails, onOpenSeries: (series) => void openSeries(series) });
   const importPanel = createImportPanel({
@@ -41,6 +48,7 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
     onFinished: (result) => void afterImport(result),
     onError: (message) => status.error(message),
   });
+  const pacs = createPacsPanel({ host, currentSeriesKey: () => viewer.state.seriesKey, onViewSeries: (keys) => void viewRetrieved(keys), onError: (message) => status.error(message) });
 
   root.replaceChildren(
     el(
@@ -48,14 +56,16 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
       { class: 'topbar' },
       el('div', { class: 'brand' }, el('span', { class: 'brand-mark' }, 'MR'), el('span', { class: 'brand-name' }, 'MedReasoner Workstation')),
       toolbar.element,
+      workspace.controls,
       el('div', { class: 'topbar-info' }, `${appInfo.shell} · v${appInfo.version}`),
     ),
     el(
       'div',
       { class: 'workspace' },
-      el('aside', { class: 'sidebar' }, importPanel.element, browser.element, status.element),
-      el('main', { class: 'viewer' }, el('div', { class: 'viewport-frame' }, viewportElement, overlay.element)),
+      el('aside', { class: 'sidebar' }, importPanel.element, browser.element, el('div', { class: 'sidebar-tools' }, pacs.button, createInferenceStatus(host).element), status.element),
+      el('main', { class: 'viewer' }, stackFrame, workspace.element),
     ),
+    pacs.element,
   );
 
   async function refreshStudies(): Promise<void> {
@@ -72,7 +82,7 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
     browser.setSelected(series.seriesKey);
     try {
       const detail = await details.get(series.seriesKey);
-      await viewer.showSeries(detail);
+      await workspace.show(series, detail);
     } catch (error) {
       status.error(`Could not open "${series.description || series.seriesKey}": ${messageOf(error)}`);
     }
@@ -84,6 +94,14 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
     if (viewer.state.seriesKey !== null) return;
     const first = result.seriesKeys.map(findSeries).find((series) => series?.kind === 'image' && series.sliceCount > 0);
     if (first) await openSeries(first);
+  }
+
+  /** A PACS retrieve's "View": its first image series, once the study list has it. */
+  async function viewRetrieved(seriesKeys: string[]): Promise<void> {
+    await refreshStudies();
+    const first = seriesKeys.map(findSeries).find((series) => series?.kind === 'image' && series.sliceCount > 0);
+    if (first) await openSeries(first);
+    else status.error('The retrieved series has no images to show.');
   }
 
   host.on('dicom.studiesChanged', ({ seriesKeys }) => {

@@ -33,7 +33,43 @@ export type MrTestHook = {
   viewportState(): ViewerState;
   /** Page (CSS pixel) coordinates of the centre of image pixel (column, row) of the current slice. */
   imagePointToPage(column: number, row: number): { x: number; y: number } | null;
+  /** The volume panes (added for the viewer tests); absent in builds before them. */
+  volume?: VolumeTestHook;
 };
 
 /** How page scripts in tests reach the hook: `(globalThis as MrTestGlobal).__mrTest`. */
 export type MrTestGlobal = { __mrTest?: MrTestHook };
+
+/** The volume panes (layouts 1×2, 1×3, 2×2): load progress, crosshair centre, window. */
+export type VolumeViewState = {
+  layout: '1x1' | '1x2' | '1x3' | '2x2';
+  seriesKey: string | null;
+  volumeId: string | null;
+  /** Slices streamed into the volume so far, of totalFrames. */
+  framesLoaded: number;
+  totalFrames: number;
+  loaded: boolean;
+  error: string | null;
+  /** Where the crosshair lines cross, in patient coordinates (mm). */
+  crosshairCenter: [number, number, number] | null;
+  windowCenter: number | null;
+  windowWidth: number | null;
+  /** Grows with every frame a pane draws. */
+  renderCount: number;
+  maximized: 'axial' | 'sagittal' | 'coronal' | 'volume3d' | null;
+  primaryTool: string;
+  volumePreset: string;
+};
+
+/** One measurement annotation: its numeric statistics (length, mean, stdDev, area…) and their units. */
+export type MeasurementReport = { toolName: string; stats: Record<string, number>; units: Record<string, string> };
+
+/** window.__mrTest.volume: the volume panes, for the viewer e2e tests. */
+export type VolumeTestHook = {
+  state(): VolumeViewState;
+  /** Page coordinates of a patient-space point projected onto a pane; null when the pane is hidden. */
+  worldToPage(pane: 'axial' | 'sagittal' | 'coronal' | 'volume3d', world: [number, number, number]): { x: number; y: number } | null;
+  /** The centre of the slice a plane shows (its camera focal point), in patient mm. */
+  paneFocalPoint(pane: 'axial' | 'sagittal' | 'coronal'): [number, number, number] | null;
+  measurements(): MeasurementReport[];
+};

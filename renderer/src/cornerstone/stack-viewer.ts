@@ -156,6 +156,17 @@ export class StackViewer {
     viewport.render();
   }
 
+  /** Invert the grey scale, flip, or turn a quarter clockwise. */
+  transform(change: 'invert' | 'flip-horizontal' | 'flip-vertical' | 'rotate'): void {
+    if (!this.current.seriesKey) return;
+    const viewport = this.viewport();
+    if (change === 'invert') viewport.setProperties({ invert: !viewport.getProperties().invert });
+    else if (change === 'flip-horizontal') viewport.setCamera({ flipHorizontal: !viewport.getCamera().flipHorizontal });
+    else if (change === 'flip-vertical') viewport.setCamera({ flipVertical: !viewport.getCamera().flipVertical });
+    else viewport.setViewPresentation({ rotation: ((viewport.getViewPresentation().rotation ?? 0) + 90) % 360 });
+    viewport.render();
+  }
+
   /** Page coordinates (CSS pixels) of an image pixel centre of the current slice: lets tests find anatomy on screen. */
   imagePointToPage(column: number, row: number): { x: number; y: number } | null {
     if (!this.current.imageId) return null;

@@ -1,0 +1,48 @@
+// Keyboard shortcuts, close to OHIF's and Slicer's, and the help panel that lists them.
+import { el } from '../ui/dom.ts';
+import { layouts } from './layouts.ts';
+import { primaryTools } from './mpr-tool-groups.ts';
+import { ctWindowPresets } from './window-presets.ts';
+
+export type ShortcutEntry = { keys: string; action: string };
+
+export function shortcutList(): ShortcutEntry[] {
+  return [
+    { keys: '↑ ↓ ← →', action: 'Previous / next slice' },
+    { keys: 'PgUp PgDn', action: 'Jump a tenth of the slices' },
+    { keys: 'Home End', action: 'First / last slice' },
+    { keys: 'Wheel', action: 'Scroll slices (3D: zoom)' },
+    { keys: 'Left drag', action: 'Current tool (W/L in 1×1, rotate in 3D)' },
+    { keys: 'Ctrl + left drag', action: 'Window/level in the planes' },
+    { keys: 'Middle / Shift + left drag', action: 'Pan' },
+    { keys: 'Right drag', action: 'Zoom' },
+    { keys: 'Double-click', action: 'Maximise the view / restore' },
+    ...layouts.map((layout) => ({ keys: layout.hotkey, action: `Layout ${layout.label}: ${layout.title}` })),
+    ...primaryTools.map((tool) => ({ keys: tool.hotkey.toUpperCase(), action: `Tool: ${tool.label}` })),
+    ...ctWindowPresets.map((preset) => ({ keys: preset.hotkey, action: `CT preset ${preset.label} (W ${preset.windowWidth} L ${preset.windowCenter})` })),
+    { keys: 'I', action: 'Invert' },
+    { keys: 'H / V', action: 'Flip horizontally / vertically' },
+    { keys: 'R', action: 'Rotate 90° clockwise' },
+    { keys: 'Space', action: 'Reset the view' },
+    { keys: '?', action: 'This help' },
+  ];
+}
+
+export function createHelpPanel(): { element: HTMLElement; toggle(): void } {
+  const rows = shortcutList().map((entry) => el('tr', {}, el('th', {}, entry.keys), el('td', {}, entry.action)));
+  const close = el('button', { type: 'button', class: 'button button-small' }, 'Close');
+  const element = el(
+    'div',
+    { class: 'help-panel', 'data-testid': 'help-panel', hidden: true, role: 'dialog', 'aria-label': 'Keyboard shortcuts' },
+    el('h2', {}, 'Keyboard shortcuts'),
+    el('table', {}, el('tbody', {}, ...rows)),
+    close,
+  );
+  close.addEventListener('click', () => (element.hidden = true));
+  return { element, toggle: () => (element.hidden = !element.hidden) };
+}
+
+/** Keys typed into fields and buttons' own keys are not shortcuts. */
+export function isTypingTarget(target: EventTarget | null): boolean {
+  return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement || (target instanceof HTMLElement && target.isContentEditable);
+}

@@ -1,0 +1,370 @@
+// The volume panes: axial, sagittal and coronal planes plus a 3D rendering of one
+// series, streamed slice by slice into a Cornerstone volume. Planes fill in as slices
+// arrive; choosing another series cancels the unfinished load and frees it.
+import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader } from '@cornerstonejs/core';
+import type { Types } from '@cornerstonejs/core';
+import { annotation, CrosshairsTool } from '@cornerstonejs/tools';
+import type { Types as ToolTypes } from '@cornerstonejs/tools';
+import type { HostApi } from '../../../electron/common/contract.ts';
+import type { SeriesDetail } from '../../../electron/common/dicom-model.ts';
+import { imageIdsForSlices } from '../cornerstone/image-ids.ts';
+import type { MeasurementReport, VolumeViewState } from '../test-hook-types.ts';
+import { el } from '../ui/dom.ts';
+import { paneColors, paneLabels, panesOf, type LayoutId, type PaneId } from './layouts.ts';
+import {
+  createPlanesToolGroup,
+  createVolume3DToolGroup,
+  measurementToolNames,
+  PLANES_TOOL_GROUP_ID,
+  setPrimaryTool,
+  viewportIdOf,
+  type PrimaryToolId,
+} from './mpr-tool-groups.ts';
+import type { VolumePresetId } from './window-presets.ts';
+
+const RENDERING_ENGINE_ID = 'mr-volume-engine';
+const ALL_PANES: readonly PaneId[] = ['axial', 'sagittal', 'coronal', 'volume3d'];
+const orientationOf: Record<Exclude<PaneId, 'volume3d'>, Enums.OrientationAxis> = {
+  axial: Enums.OrientationAxis.AXIAL,
+  sagittal: Enums.OrientationAxis.SAGITTAL,
+  coronal: Enums.OrientationAxis.CORONAL,
+};
+
+type Pane = { id: PaneId; cell: HTMLDivElement; element: HTMLDivElement; info: HTMLDivElement };
+
+export class VolumeViewer {
+  readonly element: HTMLDivElement;
+  private readonly host: HostApi;
+  private readonly panes = new Map<PaneId, Pane>();
+  private engine: RenderingEngine | null = null;
+  private planesGroup: ToolTypes.IToolGroup | null = null;
+  private enabled: PaneId[] = [];
+  private volumeId: string | null = null;
+  private generation = 0;
+  private primaryTool: PrimaryToolId = 'crosshairs';
+  private volumePreset: VolumePresetId = 'CT-Soft-Tissue';
+  private maximized: PaneId | null = null;
+  private readonly listeners = new Set<(state: VolumeViewState) => void>();
+  private current: VolumeViewState = {
+    layout: '1x1', seriesKey: null, volumeId: null, framesLoaded: 0, totalFrames: 0, loaded: false, error: null,
+    crosshairCenter: null, windowCenter: null, windowWidth: null, renderCount: 0, maximized: null, primaryTool: 'crosshairs', volumePreset: 'CT-Soft-Tissue',
+  };
+
+  constructor(host: HostApi) {
+    this.host = host;
+    this.element = el('div', { class: 'volume-grid', 'data-testid': 'volume-grid', hidden: true });
+    for (const id of ALL_PANES) {
+      const element = el('div', { class: 'volume-pane-element', 'data-testid': `pane-${id}` });
+      const info = el('div', { class: 'volume-pane-info', 'data-testid': `pane-info-${id}` });
+      const cell = el(
+        'div',
+        { class: 'volume-pane', 'data-pane': id, style: `--pane-color: ${paneColors[id]}` },
+        element,
+        el('div', { class: 'volume-pane-label' }, paneLabels[id]),
+        info,
+      );
+      element.addEventListener('contextmenu', (event) => event.preventDefault());
+      element.addEventListener('dblclick', () => this.toggleMaximized(id));
+      element.addEventListener(Enums.Events.IMAGE_RENDERED, () => this.onRendered());
+      this.panes.set(id, { id, cell, element, info });
+      this.element.append(cell);
+    }
+    eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, ((event: CustomEvent<{ volumeId: string; framesProcessed: number; numberOfFrames: number }>) => {
+      if (event.detail.volumeId !== this.volumeId) return;
+      this.update({ framesLoaded: event.detail.framesProcessed, totalFrames: event.detail.numberOfFrames });
+    }) as EventListener);
+    eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, ((event: CustomEvent<{ volumeId: string }>) => {
+      if (event.detail.volumeId !== this.volumeId) return;
+      this.update({ loaded: true, framesLoaded: this.current.totalFrames });
+    }) as EventListener);
+    new ResizeObserver(() => this.engine?.resize(true, true)).observe(this.element);
+  }
+
+  get state(): VolumeViewState {
+    return { ...this.current };
+  }
+
+  onChange(listener: (state: VolumeViewState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Shows the panes of `layout` (hidden for 1×1) and puts the current volume in them. */
+  async setLayout(layout: LayoutId): Promise<void> {
+    const panes = panesOf(layout);
+    this.element.hidden = panes.length === 0;
+    this.element.dataset['layout'] = layout;
+    this.maximized = null;
+    for (const [id, pane] of this.panes) {
+      pane.cell.hidden = !panes.includes(id);
+      delete pane.cell.dataset['maximized'];
+    }
+    this.update({ layout, maximized: null });
+    if (panes.length === 0) return;
+    this.enablePanes(panes);
+    if (this.volumeId) await this.attachVolume(this.volumeId);
+  }
+
+  /** Streams `detail` into a volume and shows it; an earlier unfinished load is cancelled. */
+  async showSeries(detail: SeriesDetail): Promise<void> {
+    const generation = ++this.generation;
+    this.cancelLoad();
+    const imageIds = imageIdsForSlices(this.host, detail.slices);
+    // The key names the series; the generation keeps a reopened series from meeting its cancelled twin in the cache.
+    const volumeId = `cornerstoneStreamingImageVolume:${detail.series.seriesKey}#${generation}`;
+    this.volumeId = volumeId;
+    this.update({ seriesKey: detail.series.seriesKey, volumeId, framesLoaded: 0, totalFrames: imageIds.length, loaded: false, error: null, crosshairCenter: null });
+    try {
+      const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
+      if (generation !== this.generation) return;
+      if (this.enabled.length > 0) await this.attachVolume(volumeId);
+      if (generation !== this.generation) return;
+      (volume as unknown as { load(callback?: () => void): void }).load();
+    } catch (error) {
+      if (generation === this.generation) this.update({ error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  }
+
+  /** Forgets the volume (the user chose a series that stays in the stack view). */
+  clear(): void {
+    this.generation++;
+    this.cancelLoad();
+    this.update({ seriesKey: null, volumeId: null, framesLoaded: 0, totalFrames: 0, loaded: false, error: null, crosshairCenter: null });
+  }
+
+  setWindowLevel(windowCenter: number, windowWidth: number): void {
+    for (const viewport of this.planeViewports()) {
+      viewport.setProperties({ voiRange: utilities.windowLevel.toLowHighRange(windowWidth, windowCenter) });
+      viewport.render();
+    }
+    this.readVoi();
+  }
+
+  setPrimaryTool(tool: PrimaryToolId): void {
+    this.primaryTool = tool;
+    if (this.planesGroup) setPrimaryTool(this.planesGroup, tool);
+    this.update({ primaryTool: tool });
+  }
+
+  setVolumePreset(preset: VolumePresetId): void {
+    this.volumePreset = preset;
+    this.applyVolumePreset();
+    this.update({ volumePreset: preset });
+  }
+
+  /** Invert, flip and rotate act on the plane under the mouse last used, or the axial one. */
+  transformPlanes(change: 'invert' | 'flip-horizontal' | 'flip-vertical' | 'rotate'): void {
+    for (const viewport of this.planeViewports()) {
+      if (change === 'invert') {
+        viewport.setProperties({ invert: !viewport.getProperties()?.invert });
+      } else if (change === 'flip-horizontal') {
+        viewport.setCamera({ flipHorizontal: !viewport.getCamera().flipHorizontal });
+      } else if (change === 'flip-vertical') {
+        viewport.setCamera({ flipVertical: !viewport.getCamera().flipVertical });
+      } else {
+        const { viewUp, viewPlaneNormal } = viewport.getCamera();
+        if (!viewUp || !viewPlaneNormal) continue;
+        // A quarter turn clockwise on screen: the new "up" is the old "left".
+        const left = cross(viewUp, viewPlaneNormal);
+        viewport.setCamera({ viewUp: left });
+      }
+      viewport.render();
+    }
+  }
+
+  reset(): void {
+    for (const viewport of this.planeViewports()) {
+      viewport.resetProperties();
+      viewport.resetCamera();
+      viewport.render();
+    }
+    const volume3d = this.viewport3d();
+    if (volume3d) {
+      volume3d.resetCamera();
+      this.applyVolumePreset();
+    }
+    this.readVoi();
+  }
+
+  scrollPane(pane: PaneId, delta: number): void {
+    const viewport = this.engine?.getViewport(viewportIdOf(pane)) as Types.IVolumeViewport | undefined;
+    if (!viewport || pane === 'volume3d') return;
+    viewport.scroll(delta);
+  }
+
+  toggleMaximized(pane: PaneId): void {
+    if (!this.enabled.includes(pane)) return;
+    this.maximized = this.maximized === pane ? null : pane;
+    for (const [id, entry] of this.panes) {
+      entry.cell.hidden = !this.enabled.includes(id) || (this.maximized !== null && this.maximized !== id);
+      if (this.maximized === id) entry.cell.dataset['maximized'] = '';
+      else delete entry.cell.dataset['maximized'];
+    }
+    this.element.dataset['maximized'] = this.maximized ?? '';
+    this.update({ maximized: this.maximized });
+    requestAnimationFrame(() => this.engine?.resize(true, true));
+  }
+
+  /** Page coordinates of a patient-space point projected onto a pane (null when the pane is not shown). */
+  worldToPage(pane: PaneId, world: [number, number, number]): { x: number; y: number } | null {
+    const viewport = this.engine?.getViewport(viewportIdOf(pane));
+    if (!viewport || !this.enabled.includes(pane)) return null;
+    const [x, y] = viewport.worldToCanvas(world as Types.Point3);
+    const box = viewport.canvas.getBoundingClientRect();
+    return { x: box.left + x, y: box.top + y };
+  }
+
+  /** The focal point of a plane's camera: the centre of the slice it shows, in patient mm. */
+  paneFocalPoint(pane: PaneId): [number, number, number] | null {
+    const viewport = this.engine?.getViewport(viewportIdOf(pane));
+    if (!viewport || !this.enabled.includes(pane)) return null;
+    return [...viewport.getCamera().focalPoint!] as [number, number, number];
+  }
+
+  measurements(): MeasurementReport[] {
+    const reports: MeasurementReport[] = [];
+    for (const toolName of measurementToolNames) {
+      for (const entry of annotation.state.getAnnotations(toolName, this.frameOfReferenceElement()) ?? []) {
+        const stats = Object.values((entry.data as { cachedStats?: Record<string, Record<string, unknown>> }).cachedStats ?? {})[0] ?? {};
+        const numbers: Record<string, number> = {};
+        for (const [key, value] of Object.entries(stats)) if (typeof value === 'number') numbers[key] = value;
+        const units: Record<string, string> = {};
+        for (const [key, value] of Object.entries(stats)) if (typeof value === 'string') units[key] = value;
+        reports.push({ toolName, stats: numbers, units });
+      }
+    }
+    return reports;
+  }
+
+  private frameOfReferenceElement(): HTMLDivElement {
+    return (this.panes.get('axial') as Pane).element;
+  }
+
+  private ensureEngine(): RenderingEngine {
+    this.engine ??= new RenderingEngine(RENDERING_ENGINE_ID);
+    this.planesGroup ??= createPlanesToolGroup();
+    createVolume3DToolGroup();
+    return this.engine;
+  }
+
+  private enablePanes(panes: readonly PaneId[]): void {
+    const engine = this.ensureEngine();
+    for (const id of this.enabled) {
+      if (panes.includes(id)) continue;
+      engine.disableElement(viewportIdOf(id));
+    }
+    for (const id of panes) {
+      if (this.enabled.includes(id)) continue;
+      const pane = this.panes.get(id) as Pane;
+      engine.enableElement({
+        viewportId: viewportIdOf(id),
+        element: pane.element,
+        type: id === 'volume3d' ? Enums.ViewportType.VOLUME_3D : Enums.ViewportType.ORTHOGRAPHIC,
+        defaultOptions: id === 'volume3d' ? { background: [0, 0, 0] } : { orientation: orientationOf[id], background: [0, 0, 0] },
+      });
+      const group = id === 'volume3d' ? createVolume3DToolGroup() : (this.planesGroup as ToolTypes.IToolGroup);
+      group.addViewport(viewportIdOf(id), RENDERING_ENGINE_ID);
+    }
+    this.enabled = [...panes];
+    engine.resize(true, true);
+  }
+
+  private async attachVolume(volumeId: string): Promise<void> {
+    const engine = this.ensureEngine();
+    const planes = this.enabled.filter((id) => id !== 'volume3d').map(viewportIdOf);
+    if (planes.length > 0) await setVolumesForViewports(engine, [{ volumeId }], planes);
+    if (this.enabled.includes('volume3d')) {
+      await setVolumesForViewports(engine, [{ volumeId }], [viewportIdOf('volume3d')]);
+      this.applyVolumePreset();
+      const viewport = this.viewport3d();
+      // Seen from the front, head up: the way a radiologist first looks at a body.
+      viewport?.setCamera({ viewPlaneNormal: [0, 1, 0], viewUp: [0, 0, 1] });
+      viewport?.resetCamera();
+    }
+    if (this.planesGroup && planes.length > 0) {
+      // Crosshairs find their centre from the cameras of the viewports present now.
+      if (this.planesGroup.getToolOptions(CrosshairsTool.toolName)) this.planesGroup.setToolDisabled(CrosshairsTool.toolName);
+      setPrimaryTool(this.planesGroup, this.primaryTool);
+    }
+    engine.render();
+    this.readVoi();
+  }
+
+  private applyVolumePreset(): void {
+    const viewport = this.viewport3d();
+    if (!viewport || !this.volumeId) return;
+    if (this.volumePreset === 'MIP') {
+      viewport.setBlendMode(Enums.BlendModes.MAXIMUM_INTENSITY_BLEND);
+      viewport.setProperties({ voiRange: { lower: -200, upper: 1200 } });
+    } else {
+      viewport.setBlendMode(Enums.BlendModes.COMPOSITE);
+      viewport.setProperties({ preset: this.volumePreset });
+    }
+    viewport.render();
+  }
+
+  private cancelLoad(): void {
+    const volumeId = this.volumeId;
+    if (!volumeId) return;
+    this.volumeId = null;
+    const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { cancelLoading?: () => void }) | undefined;
+    volume?.cancelLoading?.();
+    cache.removeVolumeLoadObject(volumeId);
+  }
+
+  private planeViewports(): Types.IVolumeViewport[] {
+    if (!this.engine) return [];
+    return this.enabled.filter((id) => id !== 'volume3d').map((id) => this.engine?.getViewport(viewportIdOf(id)) as Types.IVolumeViewport);
+  }
+
+  private viewport3d(): Types.IVolumeViewport | null {
+    if (!this.engine || !this.enabled.includes('volume3d')) return null;
+    return (this.engine.getViewport(viewportIdOf('volume3d')) as Types.IVolumeViewport | undefined) ?? null;
+  }
+
+  private onRendered(): void {
+    const tool = this.planesGroup?.getToolInstance(CrosshairsTool.toolName) as { toolCenter?: number[] } | undefined;
+    const center = tool?.toolCenter && this.volumeId ? ([...tool.toolCenter] as [number, number, number]) : null;
+    this.readVoi({ renderCount: this.current.renderCount + 1, crosshairCenter: center });
+    for (const id of this.enabled) this.describePane(id);
+  }
+
+  private describePane(id: PaneId): void {
+    const pane = this.panes.get(id) as Pane;
+    const viewport = this.engine?.getViewport(viewportIdOf(id)) as Types.IVolumeViewport | undefined;
+    if (!viewport || id === 'volume3d' || !this.volumeId) {
+      pane.info.textContent = id === 'volume3d' && this.volumeId ? this.volumePresetLabel() : '';
+      return;
+    }
+    const index = viewport.getSliceIndex?.() ?? 0;
+    const count = viewport.getNumberOfSlices?.() ?? 0;
+    pane.info.textContent = `${index + 1} / ${count}`;
+  }
+
+  private volumePresetLabel(): string {
+    return this.volumePreset === 'MIP' ? 'MIP' : this.volumePreset.replace(/^CT-/, '').replace('-', ' ');
+  }
+
+  private readVoi(extra: Partial<VolumeViewState> = {}): void {
+    const [first] = this.planeViewports();
+    const range = first?.getProperties()?.voiRange;
+    const voi = range ? utilities.windowLevel.toWindowLevel(range.lower, range.upper) : null;
+    this.update({ ...extra, windowCenter: voi?.windowCenter ?? null, windowWidth: voi?.windowWidth ?? null });
+  }
+
+  private update(patch: Partial<VolumeViewState>): void {
+    this.current = { ...this.current, ...patch };
+    const snapshot = this.state;
+    for (const listener of this.listeners) listener(snapshot);
+  }
+}
+
+function cross(a: readonly number[], b: readonly number[]): Types.Point3 {
+  const [a0 = 0, a1 = 0, a2 = 0] = a;
+  const [b0 = 0, b1 = 0, b2 = 0] = b;
+  return [a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0];
+}
+
+export { PLANES_TOOL_GROUP_ID };

@@ -1,0 +1,193 @@
+// The viewing area: the stack view (1×1) or the volume panes (1×2, 1×3, 2×2), the
+// controls that choose between them and their tools, the load progress and the
+// keyboard. The stack view shows every series; a series that cannot form a volume stays
+// there, with the reason on screen.
+import type { SeriesDetail, SeriesSummary } from '../../../electron/common/dicom-model.ts';
+import type { StackViewer } from '../cornerstone/stack-viewer.ts';
+import type { VolumeViewState } from '../test-hook-types.ts';
+import { el } from '../ui/dom.ts';
+import { layouts, type LayoutId, type PaneId } from './layouts.ts';
+import { primaryTools, type PrimaryToolId } from './mpr-tool-groups.ts';
+import { createHelpPanel, isTypingTarget } from './shortcuts.ts';
+import { volumeEligibility } from './volume-eligibility.ts';
+import type { VolumeViewer } from './volume-viewer.ts';
+import { ctWindowPresets, volumePresets, type VolumePresetId } from './window-presets.ts';
+
+export type ViewerWorkspace = {
+  /** Goes above the views, beside the window presets. */
+  controls: HTMLElement;
+  /** Goes into the viewer area, after the stack view's frame. */
+  element: HTMLElement;
+  show(series: SeriesSummary, detail: SeriesDetail): Promise<void>;
+  setLayout(layout: LayoutId): Promise<void>;
+  setWindowLevel(windowCenter: number, windowWidth: number): void;
+  resetView(): void;
+};
+
+export function createViewerWorkspace(options: { stack: StackViewer; stackFrame: HTMLElement; volume: VolumeViewer; onError(message: string): void }): ViewerWorkspace {
+  const { stack, stackFrame, volume, onError } = options;
+  let layout: LayoutId = '1x1';
+  let volumeReason: string | null = null;
+  let shownSeries: SeriesSummary | null = null;
+
+  const layoutButtons = layouts.map((entry) => {
+    const button = el('button', { type: 'button', class: 'button button-small', 'data-testid': `layout-${entry.id}`, title: `${entry.title} (${entry.hotkey})` }, entry.label);
+    button.addEventListener('click', () => void setLayout(entry.id));
+    return button;
+  });
+  const toolButtons = primaryTools.map((tool) => {
+    const button = el('button', { type: 'button', class: 'button button-small', 'data-testid': `tool-${tool.id}`, title: `${tool.label} (${tool.hotkey.toUpperCase()})` }, tool.label);
+    button.addEventListener('click', () => volume.setPrimaryTool(tool.id));
+    return button;
+  });
+  const transformButtons = (
+    [
+      ['invert', 'Invert', 'I'],
+      ['flip-horizontal', 'Flip H', 'H'],
+      ['flip-vertical', 'Flip V', 'V'],
+      ['rotate', 'Rotate', 'R'],
+    ] as const
+  ).map(([id, label, key]) => {
+    const button = el('button', { type: 'button', class: 'button button-small', 'data-testid': `transform-${id}`, title: `${label} (${key})` }, label);
+    button.addEventListener('click', () => transform(id));
+    return button;
+  });
+  const volumePresetButtons = volumePresets.map((preset) => {
+    const button = el('button', { type: 'button', class: 'button button-small', 'data-testid': `vr-preset-${preset.id}`, title: `3D: ${preset.label}` }, preset.label);
+    button.addEventListener('click', () => volume.setVolumePreset(preset.id as VolumePresetId));
+    return button;
+  });
+  const help = createHelpPanel();
+  const helpButton = el('button', { type: 'button', class: 'button button-small', 'data-testid': 'help-button', title: 'Keyboard shortcuts (?)' }, '?');
+  helpButton.addEventListener('click', () => help.toggle());
+
+  const toolsGroup = el('div', { class: 'toolbar-group', 'aria-label': 'Tools' }, ...toolButtons);
+  const volumeGroup = el('div', { class: 'toolbar-group', 'aria-label': '3D presets' }, ...volumePresetButtons);
+  const controls = el(
+    'div',
+    { class: 'viewer-controls' },
+    el('div', { class: 'toolbar-group', 'aria-label': 'Layouts' }, ...layoutButtons),
+    toolsGroup,
+    el('div', { class: 'toolbar-group', 'aria-label': 'Orientation' }, ...transformButtons),
+    volumeGroup,
+    helpButton,
+  );
+
+  const progressBar = el('progress', { max: 1, value: 0 });
+  const progressText = el('span', {});
+  const progress = el('div', { class: 'volume-progress', 'data-testid': 'volume-progress', hidden: true }, progressBar, progressText);
+  const message = el('div', { class: 'volume-message', 'data-testid': 'volume-message', hidden: true });
+  const element = el('div', { class: 'viewer-workspace' }, volume.element, progress, message, help.element);
+
+  volume.onChange((state) => render(state));
+
+  function render(state: VolumeViewState): void {
+    for (const [i, entry] of layouts.entries()) layoutButtons[i]?.classList.toggle('is-active', entry.id === layout);
+    for (const [i, tool] of primaryTools.entries()) toolButtons[i]?.classList.toggle('is-active', tool.id === state.primaryTool);
+    for (const [i, preset] of volumePresets.entries()) volumePresetButtons[i]?.classList.toggle('is-active', preset.id === state.volumePreset);
+    const volumeShown = layout !== '1x1';
+    toolsGroup.hidden = !volumeShown;
+    volumeGroup.hidden = layout !== '2x2';
+    const loading = volumeShown && state.volumeId !== null && !state.loaded && state.totalFrames > 0;
+    progress.hidden = !loading;
+    progressBar.max = Math.max(1, state.totalFrames);
+    progressBar.value = state.framesLoaded;
+    progressText.textContent = `Loading volume: ${state.framesLoaded} / ${state.totalFrames} slices`;
+    if (state.error && volumeShown) showMessage(`The volume could not be loaded: ${state.error}`);
+  }
+
+  function showMessage(text: string | null): void {
+    message.hidden = text === null;
+    message.textContent = text ?? '';
+  }
+
+  async function show(series: SeriesSummary, detail: SeriesDetail): Promise<void> {
+    shownSeries = series;
+    const eligibility = volumeEligibility(series);
+    volumeReason = eligibility.ok ? null : eligibility.reason;
+    showMessage(null);
+    if (eligibility.ok) {
+      // The stack shows the first image at once; the volume streams behind it.
+      void volume.showSeries(detail).catch((error: unknown) => onError(`Could not build a volume: ${error instanceof Error ? error.message : String(error)}`));
+    } else {
+      volume.clear();
+      if (layout !== '1x1') {
+        await setLayout('1x1');
+        showMessage(`This series cannot be shown as a volume (${volumeReason}): it is shown slice by slice.`);
+      }
+    }
+    await stack.showSeries(detail);
+  }
+
+  async function setLayout(next: LayoutId): Promise<void> {
+    if (next !== '1x1' && volumeReason !== null && shownSeries) {
+      showMessage(`This series cannot be shown as a volume (${volumeReason}): it is shown slice by slice.`);
+      next = '1x1';
+    } else {
+      showMessage(null);
+    }
+    layout = next;
+    stackFrame.hidden = next !== '1x1';
+    await volume.setLayout(next);
+    render(volume.state);
+  }
+
+  function setWindowLevel(windowCenter: number, windowWidth: number): void {
+    if (layout === '1x1') stack.setWindowLevel(windowCenter, windowWidth);
+    else volume.setWindowLevel(windowCenter, windowWidth);
+  }
+
+  function resetView(): void {
+    if (layout === '1x1') stack.resetView();
+    else volume.reset();
+  }
+
+  function transform(change: 'invert' | 'flip-horizontal' | 'flip-vertical' | 'rotate'): void {
+    if (layout === '1x1') stack.transform(change);
+    else volume.transformPlanes(change);
+  }
+
+  let hoveredPane: PaneId = 'axial';
+  volume.element.addEventListener('pointerover', (event) => {
+    const cell = (event.target as HTMLElement).closest<HTMLElement>('.volume-pane');
+    const pane = cell?.dataset['pane'] as PaneId | undefined;
+    if (pane) hoveredPane = pane;
+  });
+
+  document.addEventListener('keydown', (event) => {
+    if (isTypingTarget(event.target) || event.ctrlKey || event.metaKey) return;
+    const layoutDigit = event.altKey && /^Digit([1-4])$/.exec(event.code);
+    if (layoutDigit) {
+      const entry = layouts[Number(layoutDigit[1]) - 1];
+      if (entry) void setLayout(entry.id);
+      event.preventDefault();
+      return;
+    }
+    if (event.altKey) return;
+    if (layout !== '1x1') {
+      const page = Math.max(1, Math.round((volume.state.totalFrames || 10) / 10));
+      const steps: Record<string, number> = { ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1, PageUp: -page, PageDown: page };
+      const step = steps[event.key];
+      if (step !== undefined) {
+        volume.scrollPane(hoveredPane === 'volume3d' ? 'axial' : hoveredPane, step);
+        event.preventDefault();
+        return;
+      }
+    }
+    const preset = ctWindowPresets.find((entry) => entry.hotkey === event.key);
+    const tool = primaryTools.find((entry) => entry.hotkey === event.key.toLowerCase());
+    if (preset && stack.state.modality === 'CT') setWindowLevel(preset.windowCenter, preset.windowWidth);
+    else if (tool && layout !== '1x1') volume.setPrimaryTool(tool.id as PrimaryToolId);
+    else if (event.key === 'i' || event.key === 'I') transform('invert');
+    else if (event.key === 'h' || event.key === 'H') transform('flip-horizontal');
+    else if (event.key === 'v' || event.key === 'V') transform('flip-vertical');
+    else if (event.key === 'r' || event.key === 'R') transform('rotate');
+    else if (event.key === ' ') resetView();
+    else if (event.key === '?') help.toggle();
+    else return;
+    event.preventDefault();
+  });
+
+  render(volume.state);
+  return { controls, element, show, setLayout, setWindowLevel, resetView };
+}
