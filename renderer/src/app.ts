@@ -56,14 +56,13 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
       { class: 'topbar' },
       el('div', { class: 'brand' }, el('span', { class: 'brand-mark' }, 'MR'), el('span', { class: 'brand-name' }, 'MedReasoner Workstation')),
       toolbar.element,
-      workspace.controls,
       el('div', { class: 'topbar-info' }, `${appInfo.shell} · v${appInfo.version}`),
     ),
     el(
       'div',
       { class: 'workspace' },
       el('aside', { class: 'sidebar' }, importPanel.element, browser.element, el('div', { class: 'sidebar-tools' }, pacs.button, createInferenceStatus(host).element), status.element),
-      el('main', { class: 'viewer' }, stackFrame, workspace.element),
+      el('main', { class: 'viewer' }, workspace.controls, el('div', { class: 'viewer-views' }, stackFrame, workspace.element)),
     ),
     pacs.element,
   );

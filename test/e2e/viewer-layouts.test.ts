@@ -388,6 +388,17 @@ describe('3D', () => {
     const boxWidth = maxX - minX + 1;
     const boxHeight = maxY - minY + 1;
     expect(lit / (boxWidth * boxHeight), 'the silhouette fills its bounding box like a torso').toBeGreaterThan(0.4);
+    // A rendered surface is smooth: neighbouring pixels differ little (a broken ray caster gives speckle).
+    let jumps = 0;
+    let pairs = 0;
+    for (let y = minY; y <= maxY; y += 2) {
+      for (let x = minX; x < maxX; x++) {
+        const o = (y * width + x) * 4;
+        jumps += Math.abs(luminance([rgba[o] ?? 0, rgba[o + 1] ?? 0, rgba[o + 2] ?? 0]) - luminance([rgba[o + 4] ?? 0, rgba[o + 5] ?? 0, rgba[o + 6] ?? 0]));
+        pairs++;
+      }
+    }
+    expect(jumps / pairs, 'mean difference between neighbouring pixels of the 3D rendering').toBeLessThan(12);
     // Seen from the front: body width (x extent) against the scanned length (z extent), from the ground truth.
     const bodyEntry = truth.table.find((entry) => entry.name === 'body');
     if (!bodyEntry?.boundingBox) throw new Error('ground-truth.json has no body bounding box');

@@ -1,16 +1,28 @@
-// `medreasoner ask --series <dir> --slice <n> --question "…" [--out mask.png] [--json]`:
-// the MedReasoner pipeline on one slice — CRM (reasoning, box, two key points) → ASM → mask.
+// `medreasoner ask --series <dir> --slice <n> --question "…" [--out mask.png] [--seg out.dcm
+// [--sr out-sr.dcm]] [--json]`: the MedReasoner pipeline on one slice — CRM (reasoning, box,
+// two key points) → ASM → mask; --seg writes the mask as a DICOM-SEG on the source series,
+// --sr the Comprehensive SR recording the question, reasoning, prompts and models.
 // Tokens stream to stdout as they are generated (text mode). Exit 0 when a mask was made,
 // 1 when the pipeline failed (no model, no/malformed/out-of-range answer: the raw text is
 // printed), 2 on usage errors.
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { AskResult, InferenceWindow } from '../../common/contract-inference.ts';
+import type { AskResult, InferenceWindow, MaskResult } from '../../common/contract-inference.ts';
+import type { HostSeries } from '../../host/dicom/import-types.ts';
 import { InferenceError } from '../../host/inference/inference-engine.ts';
 import { InferenceService } from '../../host/inference/inference-service.ts';
+import { pngToMask } from '../../host/inference/mask-png.ts';
 import { SeriesChoiceError, seriesSlice, singleImageSeries } from '../../host/inference/series-slice.ts';
 import { SlicePixelError } from '../../host/inference/slice-pixels.ts';
 import { resolveModelsDir } from '../../host/models/registry.ts';
+import { CATEGORY, searchTerms, TERMS, type Code } from '../../host/seg/codes.ts';
+import { writeMaskAsSeg } from '../../host/seg/mask-to-seg.ts';
+import { PointLabel, PromptKind } from '../../host/seg/seg-enums.ts';
+import type { ExportJobOutput } from '../../host/seg/seg-jobs.ts';
+import { SegReadError } from '../../host/seg/seg-reader.ts';
+import type { ModelId, Prompt, Provenance, SegmentInit } from '../../host/seg/segment.ts';
+import { SegValidationError } from '../../host/seg/validation.ts';
 
 export interface CommandIO {
   out(s: string): void;
@@ -96,13 +108,130 @@ export function formatTimings(timings: Record<string, number>): string {
     .join(', ');
 }
 
+// --- Writing the mask as a DICOM-SEG (--seg, --sr, --label, --term): shared with `segment`.
+
+export interface SegOutputOptions {
+  segPath: string | null;
+  srPath: string | null;
+  label: string;
+  codes: Pick<SegmentInit, 'category' | 'type' | 'anatomicRegion'>;
+}
+
+/** Slicer's default terminology for a new segment (Tissue / Tissue): no anatomy is claimed. */
+const GENERIC_CODES: SegOutputOptions['codes'] = { category: CATEGORY.tissue, type: CATEGORY.tissue };
+
+/** --term: a pick-list id (e.g. liver, mass) or a SNOMED CT code value of the list. */
+export function parseTerm(text: string): SegOutputOptions['codes'] {
+  const wanted = text.trim().toLowerCase();
+  const entry = TERMS.find((t) => t.id.toLowerCase() === wanted || t.type.value === wanted);
+  if (!entry) {
+    const near = searchTerms(text, 5).map((t) => t.id);
+    throw new UsageError(`--term "${text}" is not in the segment pick list${near.length > 0 ? ` (did you mean ${near.join(', ')}?)` : ''}`);
+  }
+  return { category: entry.category, type: entry.type, ...(entry.anatomicRegion ? { anatomicRegion: entry.anatomicRegion } : {}) };
+}
+
+/** Reads --seg, --sr, --label and --term (call inside the usage-error try). */
+export function parseSegOutput(options: ParsedOptions, allowSr: boolean): SegOutputOptions {
+  const segPath = single(options, 'seg') ?? null;
+  const srPath = allowSr ? (single(options, 'sr') ?? null) : null;
+  const label = single(options, 'label');
+  const term = single(options, 'term');
+  if (srPath !== null && segPath === null) throw new UsageError('--sr needs --seg: the SR records and references the DICOM-SEG it describes');
+  if (segPath === null && (label !== undefined || term !== undefined)) throw new UsageError(`--${label !== undefined ? 'label' : 'term'} describes the DICOM-SEG segment: give --seg too`);
+  if (segPath !== null && srPath !== null && path.resolve(segPath) === path.resolve(srPath)) throw new UsageError('--seg and --sr must be different files');
+  if (label !== undefined && label.trim() === '') throw new UsageError('--label is empty');
+  return { segPath, srPath, label: label ?? 'Segment', codes: term !== undefined ? parseTerm(term) : GENERIC_CODES };
+}
+
+/**
+ * Prompts in the SR's image coordinates, where (0,0) is the top-left corner of the
+ * top-left pixel: pixel (c, r) is centred at (c + 0.5, r + 0.5), and an inclusive pixel
+ * box ends at the far edge of its last pixel.
+ */
+export function boxPrompt(box: readonly number[], sliceIndex: number): Prompt {
+  return { kind: PromptKind.box, sliceIndex, x0: box[0]!, y0: box[1]!, x1: box[2]! + 1, y1: box[3]! + 1 };
+}
+export function pointPrompt(x: number, y: number, label: 0 | 1, sliceIndex: number): Prompt {
+  return { kind: PromptKind.point, sliceIndex, x: x + 0.5, y: y + 0.5, label: label === 1 ? PointLabel.positive : PointLabel.negative };
+}
+
+/** The app's own version: it versions the default segmenter, which ships with the app. */
+export const APP_VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+
+/** An installed model's manifest version, with the variant that ran (e.g. "1.0.0 (fp16)"). */
+export async function modelId(service: InferenceService, id: string, variant: string | null): Promise<ModelId> {
+  const installed = (await service.list()).installed.find((m) => m.id === id);
+  const version = installed?.version ?? 'unknown';
+  return { name: id, version: variant ? `${version} (${variant})` : version };
+}
+
+export interface SegWriteRequest {
+  series: HostSeries;
+  sliceIndex: number;
+  mask: MaskResult;
+  output: SegOutputOptions;
+  algorithmName: string;
+  provenance: Provenance;
+}
+
+/** Writes the SEG (and SR); null when --seg was not given. */
+export async function writeSegOutput(request: SegWriteRequest): Promise<ExportJobOutput | null> {
+  const { output } = request;
+  if (output.segPath === null) return null;
+  const { mask, width, height } = pngToMask(Buffer.from(request.mask.png, 'base64'));
+  const columns = request.series.summary.geometry?.columns;
+  const rows = request.series.summary.geometry?.rows;
+  if (columns !== undefined && rows !== undefined && (width !== columns || height !== rows)) {
+    throw new SegValidationError('mask', [`it is ${width}×${height}, the series' slices are ${columns}×${rows}`]);
+  }
+  return writeMaskAsSeg({
+    sourceSeries: request.series,
+    sliceIndex: request.sliceIndex,
+    mask,
+    segment: { label: output.label, color: [255, 186, 0], ...output.codes, algorithmName: request.algorithmName },
+    provenance: request.provenance,
+    outPath: path.resolve(output.segPath),
+    ...(output.srPath !== null ? { srPath: path.resolve(output.srPath) } : {}),
+  });
+}
+
+/** What --json reports of the written files. */
+export function writtenJson(written: ExportJobOutput | null): { seg: object | null; sr: object | null } {
+  if (!written) return { seg: null, sr: null };
+  const { seg, sr } = written;
+  return {
+    seg: { path: seg.path, sopInstanceUid: seg.sopInstanceUid, seriesInstanceUid: seg.seriesInstanceUid, frames: seg.frames, type: seg.type, bytes: seg.bytes },
+    sr: sr ? { path: sr.path, sopInstanceUid: sr.sopInstanceUid, seriesInstanceUid: sr.seriesInstanceUid, bytes: sr.bytes } : null,
+  };
+}
+
+export function writtenLines(written: ExportJobOutput | null): string[] {
+  if (!written) return [];
+  const lines = [`DICOM-SEG (${written.seg.type}, ${written.seg.frames} frame${written.seg.frames === 1 ? '' : 's'}): ${written.seg.path}`];
+  if (written.sr) lines.push(`Reasoning SR: ${written.sr.path}`);
+  return lines;
+}
+
+/** Errors of the SEG/SR step: the source cannot carry a SEG, or the SEG/SR would be invalid. */
+export function isSegOutputError(error: unknown): error is Error {
+  return error instanceof SegValidationError || error instanceof SegReadError;
+}
+
 const USAGE = `usage: medreasoner ask --series <dir> --slice <n> --question "…" [--out mask.png] [--json]
+                      [--seg out.dcm [--sr out-sr.dcm] [--label <text>] [--term <id>]]
                       [--models <dir>] [--window center,width] [--prompt-variant think|no_think]
 
   --series <dir>     a folder holding one image series (DICOM)
   --slice <n>        slice index in slice order (as \`medreasoner index\` numbers them), from 0
   --question "…"     the clinical question
   --out mask.png     write the mask: 8-bit grey PNG at the slice's size, 255 inside, 0 outside
+  --seg out.dcm      write the mask as a DICOM-SEG (BINARY) on the source series: one segment,
+                     algorithm AUTOMATIC, named by the CRM and ASM ids
+  --sr out-sr.dcm    with --seg: a Comprehensive SR recording the question, reasoning, answer,
+                     prompts and model ids, referencing the SEG
+  --label <text>     the segment's label (default "Segment")
+  --term <id>        the segment's coded type from the pick list (e.g. liver, mass; default Tissue)
   --json             print the result as JSON (prompts, box, points, reasoning, answer, mask area,
                      timings, models, execution provider)
   --models <dir>     models folder (default: MEDREASONER_MODELS, else the app's data folder)
@@ -131,8 +260,12 @@ function summary(result: AskResult, outFile: string | null): string {
 
 export async function runAskCommand(args: string[], io: CommandIO): Promise<number> {
   let options: ParsedOptions;
+  let segOutput: SegOutputOptions;
   try {
-    options = parseOptions(args, { values: ['series', 'slice', 'question', 'out', 'models', 'window', 'prompt-variant', 'max-new-tokens'], flags: ['json', 'help'] });
+    options = parseOptions(args, {
+      values: ['series', 'slice', 'question', 'out', 'seg', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens'],
+      flags: ['json', 'help'],
+    });
     if (options.flags.has('help')) {
       io.out(USAGE);
       return EXIT_OK;
@@ -142,6 +275,7 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
     parseSliceIndex(requireValue(options, 'slice'));
     if (requireValue(options, 'question').trim() === '') throw new UsageError('--question is empty');
     parseWindow(single(options, 'window'));
+    segOutput = parseSegOutput(options, true);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`medreasoner ask: ${error.message}\n${USAGE}`);
@@ -192,12 +326,18 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
     });
     if (pending !== '') io.out(`${pending}\n`);
     if (outFile && result.mask) await writeFile(path.resolve(outFile), Buffer.from(result.mask.png, 'base64'));
+    const written = result.status === 'ok' && result.mask ? await writeAskSeg(service, series, result, segOutput) : null;
     if (json) {
       const { mask, ...rest } = result;
-      io.out(`${JSON.stringify({ ...rest, mask: mask ? { width: mask.width, height: mask.height, area: mask.area, file: outFile ? path.resolve(outFile) : null } : null }, null, 2)}\n`);
-    } else io.out(`\n${summary(result, outFile)}\n`);
+      io.out(`${JSON.stringify({ ...rest, mask: mask ? { width: mask.width, height: mask.height, area: mask.area, file: outFile ? path.resolve(outFile) : null } : null, ...writtenJson(written) }, null, 2)}\n`);
+    } else io.out(`\n${[summary(result, outFile), ...writtenLines(written)].join('\n')}\n`);
+    if (result.status === 'ok' && !written && segOutput.segPath !== null) io.err(`medreasoner ask: no mask, so no DICOM-SEG was written to ${segOutput.segPath}`);
     return result.status === 'ok' ? EXIT_OK : EXIT_FAILED;
   } catch (error) {
+    if (isSegOutputError(error)) {
+      io.err(`medreasoner ask: cannot write the DICOM-SEG: ${error.message}`);
+      return EXIT_FAILED;
+    }
     if (error instanceof InferenceError || error instanceof SeriesChoiceError || error instanceof SlicePixelError) {
       io.err(`medreasoner ask: ${error.message}`);
       return EXIT_FAILED;
@@ -206,4 +346,20 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
   } finally {
     await service.dispose();
   }
+}
+
+/** The ask result as an AI segment: AUTOMATIC, named by the CRM and ASM, with everything the SR records. */
+async function writeAskSeg(service: InferenceService, series: HostSeries, result: AskResult, output: SegOutputOptions): Promise<ExportJobOutput | null> {
+  if (output.segPath === null || !result.mask || !result.segmenter || !result.box || !result.points) return null;
+  const k = result.sliceIndex;
+  const segmenter = result.segmenter;
+  const models = [
+    await modelId(service, result.crm.id, result.crm.variant),
+    segmenter.kind === 'default' ? { name: segmenter.id, version: APP_VERSION } : await modelId(service, segmenter.id, (await service.status()).asm.variant),
+  ];
+  // The ASM was prompted with the CRM's box and its two key points, both positive.
+  const prompts = [boxPrompt(result.box, k), ...result.points.map(([x, y]) => pointPrompt(x, y, 1, k))];
+  const provenance: Provenance = { source: 'ai', question: result.question, answer: result.answerText ?? result.rawText, prompts, models };
+  if (result.reasoning !== null && result.reasoning.trim() !== '') provenance.reasoning = result.reasoning;
+  return writeSegOutput({ series, sliceIndex: k, mask: result.mask, output, algorithmName: `${result.crm.id} + ${segmenter.id}`, provenance });
 }

@@ -25,6 +25,8 @@ export function createSendView(options: { host: HostApi; store: NodeStore; curre
   const outboxList = el('ul', { class: 'pacs-outbox', 'data-testid': 'pacs-outbox' });
   let items: OutboxItemView[] = [];
   const checked = new Set<string>();
+  /** Series Instance UID → what the study browser calls it, to name outbox rows. */
+  const seriesNames = new Map<string, string>();
 
   async function refreshSeries(): Promise<void> {
     const { patients } = await host.call('dicom.studies', {});
@@ -35,7 +37,10 @@ export function createSendView(options: { host: HostApi; store: NodeStore; curre
     const rows: HTMLElement[] = [];
     for (const patient of patients) {
       for (const study of patient.studies) {
-        for (const series of study.series) rows.push(renderSeriesRow(formatPersonName(patient.patientName), series));
+        for (const series of study.series) {
+          seriesNames.set(series.seriesInstanceUid, `${series.description || '(no description)'} · ${formatPersonName(patient.patientName)}`);
+          rows.push(renderSeriesRow(formatPersonName(patient.patientName), series));
+        }
       }
     }
     seriesList.replaceChildren(...(rows.length > 0 ? rows : [el('li', { class: 'empty-note' }, 'No local series to send.')]));
@@ -127,6 +132,7 @@ export function createSendView(options: { host: HostApi; store: NodeStore; curre
         el('span', { class: 'pacs-outbox-node' }, `→ ${first.node}`),
         el('span', { class: 'pacs-outbox-actions' }, retry, remove),
       ),
+      el('div', { class: 'pacs-outbox-series' }, seriesNames.get(first.seriesInstanceUid) ?? `Series ${first.seriesInstanceUid}`),
       el('div', { class: 'series-meta' }, [`${plural(group.length, 'instance')} queued ${formatTime(first.createdAt)}`, waiting && `next try ${formatTime(waiting)}`].filter(Boolean).join(' · ')),
       failure?.lastFailure && el('div', { class: 'pacs-error', 'data-testid': 'pacs-outbox-group-failure' }, `${failure.state === 'failed' ? 'Failed' : 'Last try failed'}: ${describeFailure(failure.lastFailure)}`),
       el('details', { class: 'pacs-outbox-details' }, el('summary', {}, 'Instances'), el('ul', { class: 'pacs-outbox' }, ...group.map(renderItem))),
@@ -192,7 +198,9 @@ export function createSendView(options: { host: HostApi; store: NodeStore; curre
   async function refresh(): Promise<void> {
     const current = options.currentSeriesKey();
     if (current && checked.size === 0) checked.add(current);
-    await Promise.all([refreshSeries(), refreshOutbox()]);
+    // Series first: the outbox rows are named after them.
+    await refreshSeries();
+    await refreshOutbox();
   }
 
   const element = el(

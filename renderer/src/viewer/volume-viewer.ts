@@ -76,6 +76,7 @@ export class VolumeViewer {
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, ((event: CustomEvent<{ volumeId: string }>) => {
       if (event.detail.volumeId !== this.volumeId) return;
       this.update({ loaded: true, framesLoaded: this.current.totalFrames });
+      void this.attach3D(event.detail.volumeId);
     }) as EventListener);
     new ResizeObserver(() => this.engine?.resize(true, true)).observe(this.element);
   }
@@ -275,14 +276,7 @@ export class VolumeViewer {
     const engine = this.ensureEngine();
     const planes = this.enabled.filter((id) => id !== 'volume3d').map(viewportIdOf);
     if (planes.length > 0) await setVolumesForViewports(engine, [{ volumeId }], planes);
-    if (this.enabled.includes('volume3d')) {
-      await setVolumesForViewports(engine, [{ volumeId }], [viewportIdOf('volume3d')]);
-      this.applyVolumePreset();
-      const viewport = this.viewport3d();
-      // Seen from the front, head up: the way a radiologist first looks at a body.
-      viewport?.setCamera({ viewPlaneNormal: [0, 1, 0], viewUp: [0, 0, 1] });
-      viewport?.resetCamera();
-    }
+    if (this.current.loaded) await this.attach3D(volumeId);
     if (this.planesGroup && planes.length > 0) {
       // Crosshairs find their centre from the cameras of the viewports present now.
       if (this.planesGroup.getToolOptions(CrosshairsTool.toolName)) this.planesGroup.setToolDisabled(CrosshairsTool.toolName);
@@ -290,6 +284,22 @@ export class VolumeViewer {
     }
     engine.render();
     this.readVoi();
+  }
+
+  /**
+   * The 3D pane gets the volume once it is complete: the ray caster scales its texture
+   * from the values present when it is attached, so a half-empty volume renders as noise.
+   */
+  private async attach3D(volumeId: string): Promise<void> {
+    if (!this.engine || !this.enabled.includes('volume3d') || volumeId !== this.volumeId) return;
+    await setVolumesForViewports(this.engine, [{ volumeId }], [viewportIdOf('volume3d')]);
+    const viewport = this.viewport3d();
+    if (!viewport) return;
+    this.applyVolumePreset();
+    // Seen from the front (anterior is -y in patient coordinates), head up.
+    viewport.setCamera({ viewPlaneNormal: [0, -1, 0], viewUp: [0, 0, 1] });
+    viewport.resetCamera();
+    viewport.render();
   }
 
   private applyVolumePreset(): void {
