@@ -23,7 +23,7 @@ export type CodeSchema = z.infer<typeof CodeSchema>;
 
 export const SegmentationTypeSchema = z.enum(['BINARY', 'LABELMAP']);
 export const SegmentAlgorithmTypeSchema = z.enum(['AUTOMATIC', 'SEMIAUTOMATIC', 'MANUAL']);
-export const ProvenanceSourceSchema = z.enum(['manual', 'ai', 'ai-edited']);
+export const ProvenanceSourceSchema = z.enum(['manual', 'ai', 'ai-edited', 'interactive']);
 
 /**
  * A prompt given to the model, in the source image's pixel coordinates as DICOM SR

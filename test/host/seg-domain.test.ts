@@ -69,7 +69,7 @@ describe('Segment', () => {
     [{ algorithmType: 'AUTOMATIC' }, 'Invalid segment 1 "Liver": algorithmType AUTOMATIC contradicts provenance "manual", which is MANUAL'],
     [{ provenance: { source: 'ai' } }, 'Invalid segment 1 "Liver": an AUTOMATIC segment needs an algorithm name: give algorithmName or provenance.models'],
     [{ algorithmName: 'Paint' }, 'Invalid segment 1 "Liver": a MANUAL segment has no algorithm name (SegmentAlgorithmName is for AUTOMATIC and SEMIAUTOMATIC)'],
-    [{ provenance: { source: 'robot' } }, 'Invalid segment 1 "Liver": provenance.source must be one of manual, ai, ai-edited, got "robot"'],
+    [{ provenance: { source: 'robot' } }, 'Invalid segment 1 "Liver": provenance.source must be one of manual, ai, ai-edited, interactive, got "robot"'],
     [{ label: 'a\\b' }, 'Invalid segment 1 "a\\\\b": label contains a backslash or a control character'],
     [{ category: { value: '123037004', scheme: 'S C T', meaning: 'Anatomical Structure' } }, 'Invalid segment 1 "Liver": category code has an invalid CodingSchemeDesignator ("S C T")'],
     [

@@ -138,9 +138,8 @@ export async function runSegmentCommand(args: string[], io: CommandIO): Promise<
 
 /**
  * The segmenter's mask as a DICOM-SEG. SEMIAUTOMATIC, as DICOM defines it (computed with
- * user interaction): the user's box and points drove it. The seg module derives the
- * algorithm type from the provenance, and "ai-edited" is the provenance it maps to
- * SEMIAUTOMATIC; the prompts recorded with it say what the interaction was.
+ * user interaction): the user's box and points drove it, hence provenance "interactive";
+ * the prompts recorded with it say what the interaction was.
  */
 async function writeSegmentSeg(service: InferenceService, series: HostSeries, result: SegmentResult, output: SegOutputOptions): Promise<ExportJobOutput | null> {
   if (output.segPath === null) return null;
@@ -154,6 +153,6 @@ async function writeSegmentSeg(service: InferenceService, series: HostSeries, re
     mask: result.mask,
     output,
     algorithmName: segmenter.label,
-    provenance: { source: 'ai-edited', prompts, models: [model] },
+    provenance: { source: 'interactive', prompts, models: [model] },
   });
 }

@@ -20,14 +20,17 @@ export const ProvenanceSource = {
   manual: 'manual',
   ai: 'ai',
   aiEdited: 'ai-edited',
+  /** Computed by a segmenter from the user's own prompts (box, points): not the model's own answer. */
+  interactive: 'interactive',
 } as const;
 export type ProvenanceSource = (typeof ProvenanceSource)[keyof typeof ProvenanceSource];
 
-/** AUTOMATIC for an AI mask accepted as it came, SEMIAUTOMATIC once edited, MANUAL otherwise. */
+/** AUTOMATIC for an AI mask accepted as it came; SEMIAUTOMATIC once edited, or when the user's prompts drove it; MANUAL otherwise. */
 export const ALGORITHM_TYPE_FOR_SOURCE: Readonly<Record<ProvenanceSource, SegmentAlgorithmType>> = {
   manual: SegmentAlgorithmType.MANUAL,
   ai: SegmentAlgorithmType.AUTOMATIC,
   'ai-edited': SegmentAlgorithmType.SEMIAUTOMATIC,
+  interactive: SegmentAlgorithmType.SEMIAUTOMATIC,
 };
 
 export const SopClass = {

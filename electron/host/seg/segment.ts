@@ -110,7 +110,7 @@ export class Segment {
 
     const provenance = init.provenance;
     let derivedType: SegmentAlgorithmType | null = null;
-    if (problems.check(!!provenance && typeof provenance === 'object', 'provenance is missing (manual, ai or ai-edited)')) {
+    if (problems.check(!!provenance && typeof provenance === 'object', 'provenance is missing (manual, ai, ai-edited or interactive)')) {
       if (problems.check(SOURCES.has(provenance.source), `provenance.source must be one of ${[...SOURCES].join(', ')}, got ${quoted(String(provenance.source))}`)) {
         derivedType = ALGORITHM_TYPE_FOR_SOURCE[provenance.source];
       }
@@ -155,8 +155,9 @@ export class Segment {
   }
 
   /** True for segments a model produced (as is or edited): they get a report in the SR. */
+  /** Came from a model's own answer (as it came, or edited): what the reasoning SR reports. */
   get isAi(): boolean {
-    return this.provenance.source !== ProvenanceSource.manual;
+    return this.provenance.source === ProvenanceSource.ai || this.provenance.source === ProvenanceSource.aiEdited;
   }
 
   /** A plain copy (for the contract, workers and autosave). */
