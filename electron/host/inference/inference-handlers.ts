@@ -60,11 +60,8 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
     onStage: (jobId, stage, state, ms, detail) =>
       deps.emit('inference.stage', { jobId, stage, state, ...(ms !== undefined ? { ms } : {}), ...(detail !== undefined ? { detail } : {}) }),
   });
-  // Decide the execution provider at start-up (and log it), not at the first question.
-  service.start().then(
-    (decision) => deps.log?.(`inference: ${decision.provider.toUpperCase()} — ${decision.reason}`),
-    (error: Error) => deps.log?.(`inference: the worker did not start: ${error.message}`),
-  );
+  // Decide the execution provider at start-up, not at the first question (the engine logs the decision).
+  service.start().catch((error: Error) => deps.log?.(`inference: the worker did not start: ${error.message}`));
   let segmentJobs = 0;
   const handlers: InferenceHandlers = {
     'models.list': async () => service.list().catch(toHostError),
