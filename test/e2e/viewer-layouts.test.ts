@@ -9,7 +9,9 @@ import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/gr
 import type { MeasurementReport, MrTestGlobal, VolumeViewState } from '../../renderer/src/test-hook-types.ts';
 import { ARTIFACT_DIR, launchChromium, openApp, startWorkstation, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
 import { decodePng, type DecodedImage } from './png.ts';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 
 type PaneId = 'axial' | 'sagittal' | 'coronal' | 'volume3d';
 type Vec3 = [number, number, number];
@@ -197,7 +199,7 @@ async function goToAxialSlice(k: number): Promise<void> {
 }
 
 describe('layouts and the volume', () => {
-  it('switches to 2×2, shows load progress, and fills all four panes', async () => {
+  it('switches to 2×2 and fills all four panes from the streamed volume, with orientation markers', async () => {
     await page.getByTestId('layout-2x2').click();
     const seen = await waitForVolume((state) => state.layout === '2x2' && state.volumeId !== null, 'the 2×2 layout');
     expect(seen.totalFrames).toBe(truth.sizes[2]);
@@ -210,6 +212,11 @@ describe('layouts and the volume', () => {
       expect(box?.width, `${pane} pane width`).toBeGreaterThan(200);
       expect(box?.height, `${pane} pane height`).toBeGreaterThan(150);
     }
+    // Radiological convention: the patient's right on the screen's left, anterior up in axial, head up otherwise.
+    const marker = (pane: string, side: string) => page.getByTestId(`pane-${pane}-marker-${side}`).innerText();
+    expect([await marker('axial', 'left'), await marker('axial', 'right'), await marker('axial', 'top'), await marker('axial', 'bottom')]).toEqual(['R', 'L', 'A', 'P']);
+    expect([await marker('coronal', 'left'), await marker('coronal', 'top')]).toEqual(['R', 'S']);
+    expect([await marker('sagittal', 'left'), await marker('sagittal', 'top')]).toEqual(['A', 'S']);
     await saveArtifact('viewer-layout-2x2.png', await page.screenshot());
   });
 
@@ -295,6 +302,8 @@ describe('window presets and measurements', () => {
     const body = interiorVoxels(k, new Set([1]));
     expect(lung.length, `lung voxels on slice ${k}`).toBeGreaterThan(10);
     expect(body.length, `soft tissue voxels on slice ${k}`).toBeGreaterThan(10);
+    // The pane numbers slices in the series' slice order (1 = most inferior here), like the stack view.
+    await expect.poll(() => page.getByTestId('pane-info-axial').innerText()).toContain(`${k + 1} / ${truth.sizes[2]}`);
 
     async function sample(voxels: Array<[number, number]>, shot: PaneShot): Promise<number> {
       const values: number[] = [];
@@ -388,7 +397,9 @@ describe('3D', () => {
     const boxWidth = maxX - minX + 1;
     const boxHeight = maxY - minY + 1;
     expect(lit / (boxWidth * boxHeight), 'the silhouette fills its bounding box like a torso').toBeGreaterThan(0.4);
-    // A rendered surface is smooth: neighbouring pixels differ little (a broken ray caster gives speckle).
+    // A rendered surface is fairly smooth. SwiftShader's ray casting leaves some speckle
+    // (about 17 grey levels between neighbours on this sample); a ray caster fed a
+    // half-filled texture gave black-and-white noise, several times more.
     let jumps = 0;
     let pairs = 0;
     for (let y = minY; y <= maxY; y += 2) {
@@ -398,7 +409,7 @@ describe('3D', () => {
         pairs++;
       }
     }
-    expect(jumps / pairs, 'mean difference between neighbouring pixels of the 3D rendering').toBeLessThan(12);
+    expect(jumps / pairs, 'mean difference between neighbouring pixels of the 3D rendering').toBeLessThan(30);
     // Seen from the front: body width (x extent) against the scanned length (z extent), from the ground truth.
     const bodyEntry = truth.table.find((entry) => entry.name === 'body');
     if (!bodyEntry?.boundingBox) throw new Error('ground-truth.json has no body bounding box');
@@ -411,5 +422,37 @@ describe('3D', () => {
     await page.getByTestId('vr-preset-CT-Bone').click();
     await waitForQuietPanes();
     await screenshotPane('volume3d', 'viewer-3d-bone');
+  });
+});
+
+describe('series that cannot form a volume', () => {
+  it('stays in the stack view and says why when slices are missing', async () => {
+    // The sample without three middle slices, as a series of its own (new series and instance UIDs).
+    const sampleDir = path.join(workstation.dataDir, 'sample', 'dicom');
+    const gapDir = await mkdtemp(path.join(tmpdir(), 'mr-gap-'));
+    const files = (await readdir(sampleDir)).sort();
+    const manifest = JSON.parse(await readFile(path.join(workstation.dataDir, 'sample', 'sample.json'), 'utf8')) as { files: Array<{ fileName: string; sliceIndex: number }> };
+    const dropped = new Set(manifest.files.filter((file) => file.sliceIndex >= 60 && file.sliceIndex < 63).map((file) => file.fileName));
+    expect(dropped.size).toBe(3);
+    const kept = files.filter((file) => !dropped.has(file));
+    for (const file of kept) await copyFile(path.join(sampleDir, file), path.join(gapDir, file));
+    execFileSync('dcmodify', ['-nb', '-gin', '-m', '(0020,000E)=2.25.1234567890123456789', ...kept.map((file) => path.join(gapDir, file))]);
+    try {
+      const imported = (await workstation.call('dicom.import', { jobId: 'viewer-gap', paths: [gapDir] })) as { seriesKeys: string[] };
+      const seriesKey = imported.seriesKeys[0];
+      if (!seriesKey) throw new Error('the gapped series was not imported');
+      await page.getByTestId('layout-1x1').click();
+      await page.locator(`button.series-item[data-series-key="${seriesKey}"]`).click();
+      await waitForRenderedSlice(page, (state) => state.seriesKey === seriesKey, 'the gapped series in the stack view');
+      await page.getByTestId('layout-2x2').click();
+      await expect.poll(() => page.getByTestId('volume-message').innerText()).toMatch(/cannot be shown as a volume/);
+      const state = await volumeState();
+      expect(state.layout).toBe('1x1');
+      expect(state.volumeId).toBeNull();
+      expect(await page.getByTestId('viewport').isVisible()).toBe(true);
+      await saveArtifact('viewer-no-volume-message.png', await page.screenshot());
+    } finally {
+      await rm(gapDir, { recursive: true, force: true });
+    }
   });
 });

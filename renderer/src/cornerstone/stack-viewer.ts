@@ -196,7 +196,8 @@ export class StackViewer {
   }
 
   private handleKey(event: KeyboardEvent): void {
-    if (!this.current.seriesKey) return;
+    // Hidden behind the volume panes (layouts other than 1×1): the keys are theirs.
+    if (!this.current.seriesKey || this.element.offsetParent === null) return;
     const page = Math.max(1, Math.round(this.current.imageCount / 10));
     const steps: Record<string, number> = { ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1, PageUp: -page, PageDown: page };
     const step = steps[event.key];

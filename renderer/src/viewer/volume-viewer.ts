@@ -30,7 +30,7 @@ const orientationOf: Record<Exclude<PaneId, 'volume3d'>, Enums.OrientationAxis> 
   coronal: Enums.OrientationAxis.CORONAL,
 };
 
-type Pane = { id: PaneId; cell: HTMLDivElement; element: HTMLDivElement; info: HTMLDivElement };
+type Pane = { id: PaneId; cell: HTMLDivElement; element: HTMLDivElement; info: HTMLDivElement; markers: Record<'left' | 'right' | 'top' | 'bottom', HTMLDivElement> };
 
 export class VolumeViewer {
   readonly element: HTMLDivElement;
@@ -56,17 +56,20 @@ export class VolumeViewer {
     for (const id of ALL_PANES) {
       const element = el('div', { class: 'volume-pane-element', 'data-testid': `pane-${id}` });
       const info = el('div', { class: 'volume-pane-info', 'data-testid': `pane-info-${id}` });
+      const marker = (side: string) => el('div', { class: `orientation-marker orientation-${side}`, 'data-testid': `pane-${id}-marker-${side}` });
+      const markers = { left: marker('left'), right: marker('right'), top: marker('top'), bottom: marker('bottom') };
       const cell = el(
         'div',
         { class: 'volume-pane', 'data-pane': id, style: `--pane-color: ${paneColors[id]}` },
         element,
         el('div', { class: 'volume-pane-label' }, paneLabels[id]),
         info,
+        ...(id === 'volume3d' ? [] : Object.values(markers)),
       );
       element.addEventListener('contextmenu', (event) => event.preventDefault());
       element.addEventListener('dblclick', () => this.toggleMaximized(id));
       element.addEventListener(Enums.Events.IMAGE_RENDERED, () => this.onRendered());
-      this.panes.set(id, { id, cell, element, info });
+      this.panes.set(id, { id, cell, element, info, markers });
       this.element.append(cell);
     }
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, ((event: CustomEvent<{ volumeId: string; framesProcessed: number; numberOfFrames: number }>) => {
@@ -306,8 +309,8 @@ export class VolumeViewer {
     const viewport = this.viewport3d();
     if (!viewport || !this.volumeId) return;
     if (this.volumePreset === 'MIP') {
+      viewport.setProperties({ preset: 'CT-MIP' });
       viewport.setBlendMode(Enums.BlendModes.MAXIMUM_INTENSITY_BLEND);
-      viewport.setProperties({ voiRange: { lower: -200, upper: 1200 } });
     } else {
       viewport.setBlendMode(Enums.BlendModes.COMPOSITE);
       viewport.setProperties({ preset: this.volumePreset });
@@ -348,9 +351,25 @@ export class VolumeViewer {
       pane.info.textContent = id === 'volume3d' && this.volumeId ? this.volumePresetLabel() : '';
       return;
     }
-    const index = viewport.getSliceIndex?.() ?? 0;
-    const count = viewport.getNumberOfSlices?.() ?? 0;
-    pane.info.textContent = `${index + 1} / ${count}`;
+    const focal = viewport.getCamera().focalPoint ?? [0, 0, 0];
+    const [x, y, z] = focal;
+    // Numbered in the volume's own index order (slice 1 = first in the series' slice order,
+    // as everywhere else), not from the camera's side as Cornerstone counts.
+    const volume = cache.getVolume(this.volumeId);
+    const axis = id === 'axial' ? 2 : id === 'sagittal' ? 0 : 1;
+    const index = volume?.imageData ? Math.round(utilities.transformWorldToIndex(volume.imageData, focal)[axis] ?? 0) : 0;
+    const count = volume?.dimensions[axis] ?? 0;
+    const position = id === 'axial' ? `z ${z.toFixed(1)}` : id === 'sagittal' ? `x ${x.toFixed(1)}` : `y ${y.toFixed(1)}`;
+    pane.info.textContent = `${index + 1} / ${count} · ${position} mm`;
+    // Which patient direction each screen edge faces, from where the canvas maps in space.
+    const { width, height } = viewport.canvas.getBoundingClientRect();
+    const centre = viewport.canvasToWorld([width / 2, height / 2]);
+    const rightward = viewport.canvasToWorld([width / 2 + 10, height / 2]).map((value, axis) => value - (centre[axis] ?? 0));
+    const downward = viewport.canvasToWorld([width / 2, height / 2 + 10]).map((value, axis) => value - (centre[axis] ?? 0));
+    pane.markers.right.textContent = patientDirection(rightward);
+    pane.markers.left.textContent = patientDirection(rightward.map((value) => -value));
+    pane.markers.bottom.textContent = patientDirection(downward);
+    pane.markers.top.textContent = patientDirection(downward.map((value) => -value));
   }
 
   private volumePresetLabel(): string {
@@ -369,6 +388,15 @@ export class VolumeViewer {
     const snapshot = this.state;
     for (const listener of this.listeners) listener(snapshot);
   }
+}
+
+/** DICOM patient axes (LPS): the letter of the axis a direction mostly points along. */
+function patientDirection(vector: readonly number[]): string {
+  const letters: Array<[string, string]> = [['L', 'R'], ['P', 'A'], ['S', 'I']];
+  let best = 0;
+  for (let axis = 1; axis < 3; axis++) if (Math.abs(vector[axis] ?? 0) > Math.abs(vector[best] ?? 0)) best = axis;
+  const [positive, negative] = letters[best] as [string, string];
+  return (vector[best] ?? 0) >= 0 ? positive : negative;
 }
 
 function cross(a: readonly number[], b: readonly number[]): Types.Point3 {
