@@ -213,7 +213,8 @@ describe('PACS panel (browser mode, real Orthanc)', () => {
     const checks = page.getByTestId('pacs-send-check');
     await expect.poll(() => checks.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
     const ctCheck = page.locator(`[data-testid="pacs-send-check"][data-series-key="${(await viewportState(page)).seriesKey}"]`);
-    expect(await ctCheck.isChecked(), 'the series in the viewport is preselected').toBe(true);
+    // The list may already be drawn from an earlier refresh; opening the tab re-draws it with the viewed series ticked.
+    await expect.poll(() => ctCheck.isChecked(), { message: 'the series in the viewport is preselected', timeout: 10_000 }).toBe(true);
     await ctCheck.uncheck();
     await page.locator(`[data-testid="pacs-send-check"][data-series-key="${sample.seriesKey}"]`).check();
     await page.getByTestId('pacs-send-button').click();

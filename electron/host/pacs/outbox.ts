@@ -11,7 +11,8 @@ import { OutboxStore, newId, targetKey, viewOfRecord, type OutboxRecord, type Ou
 import { hasInstanceOnNode, storeOnNode, type InstanceIdentity, type StoreRequestItem } from './pacs-client.ts';
 import type { StoreOutcome } from './dimse-scu.ts';
 import { isTransient, pacsFailure, PacsError } from './pacs-failure.ts';
-import { acquireWorkerLock, isProcessAlive } from './worker-lock.ts';
+import { acquireWorkerLock } from './worker-lock.ts';
+import { isProcessAlive } from '../process-alive.ts';
 
 export interface OutboxTransport {
   store(node: PacsNode, items: StoreRequestItem[]): Promise<StoreOutcome[]>;

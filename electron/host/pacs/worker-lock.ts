@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { open, readFile, rename, rm } from 'node:fs/promises';
+import { isProcessAlive } from '../process-alive.ts';
 
 interface LockContent {
   pid: number;
@@ -14,16 +15,6 @@ interface LockContent {
 
 /** Tokens of locks held by live objects in this process (several outboxes in one process, as in tests). */
 const heldHere = new Set<string>();
-
-export function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export type LockAttempt = { acquired: true; release: () => Promise<void> } | { acquired: false; holderPid: number | null };
 

@@ -16,6 +16,7 @@ import { LabelStatistics, writeGroundTruth, GROUND_TRUTH_JSON, GROUND_TRUTH_NRRD
 import { createPhantomRenderer, DEFAULT_SAMPLE_SPEC, validateSpec, type PhantomSpec } from './phantom.ts';
 import { SAMPLE_GENERATOR_VERSION, sampleUids } from './sample-identity.ts';
 import { ctFileName, encodeCtSlice, instanceNumberOf } from './write-ct-series.ts';
+import { isProcessAlive } from '../process-alive.ts';
 
 export const SAMPLE_FOLDER = 'sample';
 export const SAMPLE_MANIFEST = 'sample.json';
@@ -241,16 +242,6 @@ function sameSpec(a: PhantomSpec, b: PhantomSpec): boolean {
   );
 }
 
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes staging and retired folders left by writers that no longer run (a crash, a kill). */
 async function removeLeftovers(parent: string, base: string): Promise<void> {
   let entries: string[];
@@ -262,7 +253,7 @@ async function removeLeftovers(parent: string, base: string): Promise<void> {
   const pattern = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:partial|old)-(\\d+)-[0-9a-f]+$`);
   for (const entry of entries) {
     const match = pattern.exec(entry);
-    if (match && !processIsAlive(Number(match[1]))) {
+    if (match && !isProcessAlive(Number(match[1]))) {
       await rm(path.join(parent, entry), { recursive: true, force: true });
     }
   }

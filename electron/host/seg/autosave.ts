@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { decodeLabelmap, SegmentationPayload } from '../../common/contract-seg.ts';
 import { writeFileAtomic } from './part10.ts';
+import { isProcessAlive } from '../process-alive.ts';
 export { Autosaver, type AutosaverOptions } from './autosave-scheduler.ts';
 
 export const AUTOSAVE_FORMAT = 'medreasoner-seg-autosave';
@@ -154,7 +155,7 @@ export class AutosaveStore {
     let removed = 0;
     for (const name of names) {
       const match = /^\..*\.(\d+)-[0-9a-f]+\.tmp$/.exec(name);
-      if (!match || processIsAlive(Number(match[1]))) continue;
+      if (!match || isProcessAlive(Number(match[1]))) continue;
       await rm(path.join(this.dir, name), { force: true });
       removed++;
     }
@@ -162,12 +163,3 @@ export class AutosaveStore {
   }
 }
 
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
