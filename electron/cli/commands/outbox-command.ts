@@ -4,7 +4,7 @@ import { defaultDataDir } from '../../host/app-paths.ts';
 import { parseArgs, positiveSeconds, UsageError } from '../../host/pacs/cli-args.ts';
 import { OutboxBusyError } from '../../host/pacs/outbox.ts';
 import { formatOutbox, summarizeOutbox } from '../../host/pacs/pacs-format.ts';
-import { PacsService } from '../../host/pacs/pacs-service.ts';
+import { withPacsService as withService } from '../../host/pacs/pacs-service.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIO } from '../cli-io.ts';
 
 const USAGE = `Usage: medreasoner outbox <command>
@@ -93,14 +93,5 @@ export async function runOutboxCommand(args: string[], io: CliIO, options: Outbo
       return EXIT_FAILED;
     }
     throw error;
-  }
-}
-
-async function withService<T>(dataDir: string, work: (service: PacsService) => Promise<T>): Promise<T> {
-  const service = await PacsService.open({ dataDir });
-  try {
-    return await work(service);
-  } finally {
-    await service.close();
   }
 }

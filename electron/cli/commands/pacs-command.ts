@@ -6,7 +6,7 @@ import { parseArgs, positiveSeconds, UsageError, type ParsedArgs } from '../../h
 import { NodeReferenceError, parseNodeReference, type NodeReference } from '../../host/pacs/node-ref.ts';
 import { PacsError } from '../../host/pacs/pacs-failure.ts';
 import { formatFailure, formatOutbox, formatSeries, formatStudies, summarizeOutbox } from '../../host/pacs/pacs-format.ts';
-import { PacsService } from '../../host/pacs/pacs-service.ts';
+import { withPacsService as withService, type PacsService } from '../../host/pacs/pacs-service.ts';
 import { describePacsNode, SettingsError, viewOfNode } from '../../host/pacs/pacs-settings.ts';
 import { normalizeDateRange } from '../../host/pacs/query.ts';
 import { FindQuery, type DicomwebAuth, type PacsNode, type PacsNodeInput } from '../../common/contract-pacs.ts';
@@ -82,15 +82,6 @@ export async function runPacsCommand(args: string[], io: CliIO, options: PacsCom
       return EXIT_FAILED;
     }
     throw error;
-  }
-}
-
-async function withService<T>(dataDir: string, work: (service: PacsService) => Promise<T>): Promise<T> {
-  const service = await PacsService.open({ dataDir });
-  try {
-    return await work(service);
-  } finally {
-    await service.close();
   }
 }
 

@@ -453,3 +453,13 @@ async function relocate(instances: StoredInstance[], to: InstanceStore): Promise
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** One-shot use from the CLI: open the service on a data folder, do the work, close it (releasing the outbox lock). */
+export async function withPacsService<T>(dataDir: string, work: (service: PacsService) => Promise<T>): Promise<T> {
+  const service = await PacsService.open({ dataDir });
+  try {
+    return await work(service);
+  } finally {
+    await service.close();
+  }
+}
