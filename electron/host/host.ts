@@ -1,6 +1,7 @@
 // The host: the services behind the contract, as one plain Node object.
 // The Electron main process, the browser-mode server, the CLI and the tests all
 // create it the same way; only the shell-specific parts (a native dialog) are injected.
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { AppInfo, EventName, EventPayload, HostEvent } from '../common/contract.ts';
@@ -153,7 +154,7 @@ export function createHost(options: HostOptions): Host {
     checkPath: (absolutePath) =>
       !options.restrictToGrantedPaths || grants.allows(absolutePath) ? null : `Not chosen by the user: ${absolutePath}`,
     onWritten: async (paths) => {
-      await runImport(`seg-written-${Date.now()}`, paths);
+      await runImport(`seg-written-${randomUUID()}`, paths);
     },
     emit: (event, payload) => emit(event, payload as EventPayload<typeof event>),
   });
