@@ -9,7 +9,8 @@ import type { ModelsDirChoice } from '../models/registry.ts';
 import type { ProviderDecision } from './execution-provider.ts';
 import { InferenceError, type SliceInput } from './inference-engine.ts';
 import { InferenceService } from './inference-service.ts';
-import { loadSlice, SlicePixelError } from './slice-pixels.ts';
+import { readSliceInput } from './series-slice.ts';
+import { SlicePixelError } from './slice-pixels.ts';
 
 export type InferenceHandlers = {
   [M in InferenceCallName]: (params: z.output<(typeof inferenceCalls)[M]['params']>) => Promise<z.infer<(typeof inferenceCalls)[M]['result']>>;
@@ -92,15 +93,5 @@ export async function loadIndexedSlice(index: DicomIndex, seriesKey: string, sli
   if (!series) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
   const slice = series.slices[sliceIndex];
   if (!slice) throw new HostError('not-found', `Series "${seriesKey}" has ${series.slices.length} slices; there is no slice ${sliceIndex} (slices count from 0 in slice order).`);
-  const pixels = await loadSlice(slice.path, slice.frame ? slice.frame - 1 : 0);
-  return {
-    seriesKey,
-    sliceIndex,
-    width: pixels.width,
-    height: pixels.height,
-    pixels: pixels.pixels,
-    invert: pixels.invert,
-    ...(pixels.windowCenter !== undefined ? { windowCenter: pixels.windowCenter } : {}),
-    ...(pixels.windowWidth !== undefined ? { windowWidth: pixels.windowWidth } : {}),
-  };
+  return readSliceInput(seriesKey, sliceIndex, slice);
 }

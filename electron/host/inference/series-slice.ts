@@ -2,7 +2,7 @@
 // and decode slice n (slice order, as `medreasoner index` defines it).
 import path from 'node:path';
 import { importDicom } from '../dicom/importer.ts';
-import type { HostSeries } from '../dicom/import-types.ts';
+import type { HostSeries, HostSlice } from '../dicom/import-types.ts';
 import type { SliceInput } from './inference-engine.ts';
 import { loadSlice } from './slice-pixels.ts';
 
@@ -35,9 +35,14 @@ export async function singleImageSeries(dir: string): Promise<HostSeries> {
 export async function seriesSlice(series: HostSeries, sliceIndex: number): Promise<SliceInput> {
   const slice = series.slices[sliceIndex];
   if (!slice) throw new SeriesChoiceError(`--slice ${sliceIndex}: the series has ${series.slices.length} slices (0 to ${series.slices.length - 1}, in slice order)`);
+  return readSliceInput(series.summary.seriesKey, sliceIndex, slice);
+}
+
+/** Decodes one slice (the right frame of a multi-frame file) into what the models take. */
+export async function readSliceInput(seriesKey: string, sliceIndex: number, slice: HostSlice): Promise<SliceInput> {
   const pixels = await loadSlice(slice.path, slice.frame ? slice.frame - 1 : 0);
   return {
-    seriesKey: series.summary.seriesKey,
+    seriesKey,
     sliceIndex,
     width: pixels.width,
     height: pixels.height,
