@@ -17,7 +17,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CATEGORY, FINDING, STRUCTURE } from '../electron/host/seg/codes.ts';
-import { writeFileAtomic } from '../electron/host/seg/part10.ts';
+import { writeFileAtomic } from '../electron/host/atomic-file.ts';
 import { alignSegToSource } from '../electron/host/seg/seg-import.ts';
 import { parseSeg } from '../electron/host/seg/seg-reader.ts';
 import { concatParts } from '../electron/host/seg/part10.ts';

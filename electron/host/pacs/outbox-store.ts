@@ -9,7 +9,7 @@ import { copyFile, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { OutboxState, PacsFailure, PacsNode, type OutboxItemView } from '../../common/contract-pacs.ts';
-import { readJsonIfExists, syncDirectory, writeJsonAtomic } from './atomic-file.ts';
+import { readJsonIfExists, syncDirectory, writeJsonAtomic } from '../atomic-file.ts';
 
 export const OutboxTarget = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('saved'), name: z.string() }),

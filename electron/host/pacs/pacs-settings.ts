@@ -10,7 +10,7 @@ import {
   PacsNodeInput,
   type PacsNodeView,
 } from '../../common/contract-pacs.ts';
-import { readJsonIfExists, writeJsonAtomic } from './atomic-file.ts';
+import { readJsonIfExists, writeJsonAtomic } from '../atomic-file.ts';
 
 export const SETTINGS_FILE = 'pacs-nodes.json';
 

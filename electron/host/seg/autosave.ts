@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { decodeLabelmap, SegmentationPayload } from '../../common/contract-seg.ts';
-import { writeFileAtomic } from './part10.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { isProcessAlive } from '../process-alive.ts';
 export { Autosaver, type AutosaverOptions } from './autosave-scheduler.ts';
 

@@ -4,9 +4,6 @@
 // (7FE0,0010) element ourselves keeps LABELMAP frames zero-copy (bench/seg-roundtrip.ts
 // measures both). Pixel Data is the last element of the data set, so appending keeps
 // tags in ascending order.
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { dcmjs, type NaturalDataset } from './dcmjs-module.ts';
 import { IMPLEMENTATION_CLASS_UID } from '../sample/sample-identity.ts';
 import { TransferSyntax } from './seg-enums.ts';
@@ -66,66 +63,4 @@ export function concatParts({ parts, byteLength }: Part10Parts): Uint8Array {
     at += part.length;
   }
   return out;
-}
-
-/**
- * Writes the parts to `target` atomically: a temp file in the same folder, fsync,
- * rename, then fsync of the folder, so a crash leaves the old file or the new one.
- */
-export async function writeFileAtomic(target: string, parts: readonly Uint8Array[]): Promise<void> {
-  const dir = path.dirname(target);
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'w', 0o644);
-  try {
-    // writev takes at most IOV_MAX buffers per call on some systems: write in batches.
-    for (let i = 0; i < parts.length; i += 512) {
-      const batch = parts.slice(i, i + 512);
-      let remaining = batch.reduce((n, p) => n + p.length, 0);
-      let { bytesWritten } = await handle.writev(batch);
-      remaining -= bytesWritten;
-      if (remaining > 0) {
-        // Short write: fall back to one buffer at a time from where it stopped.
-        let skip = bytesWritten;
-        for (const part of batch) {
-          if (skip >= part.length) {
-            skip -= part.length;
-            continue;
-          }
-          let rest = part.subarray(skip);
-          skip = 0;
-          while (rest.length > 0) {
-            ({ bytesWritten } = await handle.write(rest));
-            rest = rest.subarray(bytesWritten);
-          }
-        }
-      }
-    }
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  try {
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await syncDirectory(dir);
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // Makes the rename itself durable. Some file systems refuse fsync on a directory; the
-  // rename is then as durable as that file system makes it.
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // ignored, see above
-  } finally {
-    await handle?.close().catch(() => {});
-  }
 }

@@ -13,7 +13,7 @@ import type { SegmentInit } from './segment.ts';
 import { Segmentation, type Labelmap } from './segmentation.ts';
 import { SourceSeries, type SourceSeriesInit } from './source-series.ts';
 import { encodeReasoningSr, type SrWriteOptions } from './sr-writer.ts';
-import { writeFileAtomic } from './part10.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 
 export interface ExportJobInput {
   source: SourceSeriesInit;
