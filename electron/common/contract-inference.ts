@@ -2,6 +2,7 @@
 // pipeline (CRM → ASM). Same shape as `calls`/`events` in contract.ts, which merges these.
 // No Node imports: the renderer bundles this file.
 import { z } from 'zod';
+import { LabelmapPayload } from './contract-seg.ts';
 
 const JobId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'job ids are letters, digits and _.:-');
 const SeriesKey = z.string().min(1).max(256);
@@ -142,6 +143,28 @@ export const ModelsList = z.object({
 });
 export type ModelsList = z.infer<typeof ModelsList>;
 
+export const PropagationStop = z.enum(['empty', 'shrank', 'leaked', 'drifted', 'series-end', 'limit', 'tissue-changed', 'cancelled', 'not-requested']);
+export type PropagationStop = z.infer<typeof PropagationStop>;
+
+export const PropagateResult = z.object({
+  jobId: z.string(),
+  seriesKey: z.string(),
+  fromSlice: z.number().int(),
+  /** The slab the masks cover, seed slice included (slice order, inclusive). */
+  firstSlice: z.number().int(),
+  lastSlice: z.number().int(),
+  /** Binary masks (1 inside), columns × rows × (lastSlice − firstSlice + 1), the seed slice as given. */
+  masks: LabelmapPayload,
+  slices: z.array(z.object({ sliceIndex: z.number().int(), area: z.number().int() })),
+  /** Why each direction stopped (towards slice 0, towards the last slice). */
+  stopped: z.object({ backward: PropagationStop, forward: PropagationStop }),
+  /** How each slice was prompted: MedSAM2's memory mode needs a memory-attention export that we do not ship yet. */
+  method: z.literal('re-prompt'),
+  segmenter: SegmenterInfo.nullable(),
+  elapsedMs: z.number(),
+});
+export type PropagateResult = z.infer<typeof PropagateResult>;
+
 export const inferenceCalls = {
   /** Known models (native-models/) and what the models folder holds. */
   'models.list': { params: z.object({}).strict(), result: ModelsList },
@@ -175,6 +198,26 @@ export const inferenceCalls = {
       .strict(),
     result: SegmentResult,
   },
+  /**
+   * Carries a slice mask through the neighbouring slices: each slice is prompted with the
+   * box and interior points of the mask on the slice before it, until the structure ends
+   * (see PropagationStop). Progress as inference.progress; cancel with inference.cancel.
+   */
+  'inference.propagate': {
+    params: z
+      .object({
+        jobId: JobId,
+        seriesKey: SeriesKey,
+        fromSlice: SliceIndex,
+        /** The seed mask: columns × rows, 1 inside. */
+        mask: LabelmapPayload,
+        direction: z.enum(['both', 'backward', 'forward']).default('both'),
+        maxSlices: z.number().int().min(1).max(2000).default(200),
+        window: InferenceWindow.optional(),
+      })
+      .strict(),
+    result: PropagateResult,
+  },
   'inference.cancel': {
     params: z.object({ jobId: JobId }).strict(),
     result: z.object({ cancelled: z.boolean() }),
@@ -186,6 +229,8 @@ export const InferenceStage = z.enum(['queued', 'load-slice', 'load-crm', 'crm',
 export const inferenceEvents = {
   /** A piece of the CRM's reply, as generated. */
   'inference.token': z.object({ jobId: z.string(), text: z.string() }),
+  /** Propagation: one more slice done (done of at most total). */
+  'inference.progress': z.object({ jobId: z.string(), done: z.number().int(), total: z.number().int(), sliceIndex: z.number().int(), area: z.number().int() }),
   'inference.stage': z.object({
     jobId: z.string(),
     stage: InferenceStage,

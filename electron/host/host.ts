@@ -12,7 +12,7 @@ import { DicomIndex } from './dicom/dicom-index.ts';
 import { importDicom } from './dicom/importer.ts';
 import { ensureSample } from './sample/sample-store.ts';
 import { createPacsHandlers } from './pacs/pacs-handlers.ts';
-import { createInferenceHandlers, loadIndexedSlice } from './inference/inference-handlers.ts';
+import { createInferenceHandlers, indexedSliceCount, loadIndexedSlice } from './inference/inference-handlers.ts';
 import { resolveModelsDir } from './models/registry.ts';
 import { SegService, segHandlers } from './seg/seg-service.ts';
 
@@ -137,6 +137,7 @@ export function createHost(options: HostOptions): Host {
   // Starts the inference worker now, so the execution provider is decided (and logged) at start-up.
   const inference = createInferenceHandlers({
     loadSlice: (seriesKey, sliceIndex) => loadIndexedSlice(index, seriesKey, sliceIndex),
+    sliceCount: (seriesKey) => indexedSliceCount(index, seriesKey),
     emit,
     models: resolveModelsDir(options.modelsDir, process.env, options.dataDir),
     ...(options.knownManifestsDir ? { knownManifestsDir: options.knownManifestsDir } : {}),

@@ -2,13 +2,16 @@
 // plugs these into its handler table and forwards events; the slice loader comes from the
 // DICOM index (see loadIndexedSlice).
 import type { z } from 'zod';
-import { inferenceCalls, type InferenceCallName, type InferenceEventName, type InferenceEventPayload } from '../../common/contract-inference.ts';
+import { decodeLabelmap, encodeLabelmap } from '../../common/contract-seg.ts';
+import { inferenceCalls, type InferenceCallName, type InferenceEventName, type InferenceEventPayload, type PropagateResult } from '../../common/contract-inference.ts';
 import type { DicomIndex } from '../dicom/dicom-index.ts';
 import { HostError } from '../dispatch.ts';
 import type { ModelsDirChoice } from '../models/registry.ts';
 import type { ProviderDecision } from './execution-provider.ts';
 import { InferenceError, type SliceInput } from './inference-engine.ts';
 import { InferenceService } from './inference-service.ts';
+import { pngToMask } from './mask-png.ts';
+import { propagateMask } from './propagation.ts';
 import { readSliceInput } from './series-slice.ts';
 import { SlicePixelError } from './slice-pixels.ts';
 
@@ -19,6 +22,8 @@ export type InferenceHandlers = {
 export interface InferenceHandlerDeps {
   /** A slice's pixels by series and index in slice order (throw HostError('not-found') for unknown ones). */
   loadSlice: (seriesKey: string, sliceIndex: number) => Promise<SliceInput>;
+  /** Slices in a series (throw HostError('not-found') for unknown ones). */
+  sliceCount: (seriesKey: string) => number;
   emit: <E extends InferenceEventName>(event: E, payload: InferenceEventPayload<E>) => void;
   /** The models folder (resolveModelsDir in models/registry.ts gives one with its source). */
   models: ModelsDirChoice;
@@ -64,6 +69,8 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
   // Decide the execution provider at start-up, not at the first question (the engine logs the decision).
   service.start().catch((error: Error) => deps.log?.(`inference: the worker did not start: ${error.message}`));
   let segmentJobs = 0;
+  /** Running propagations: their current per-slice job, so a cancel stops both. */
+  const propagations = new Map<string, { cancelled: boolean; sliceJob: string | null }>();
   const handlers: InferenceHandlers = {
     'models.list': async () => service.list().catch(toHostError),
     'models.status': async () => service.status().catch(toHostError),
@@ -82,7 +89,70 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
         .segment({ jobId: jobId ?? `segment-${++segmentJobs}`, slice, box, points, ...(window ? { window } : {}) })
         .catch(toHostError);
     },
-    'inference.cancel': async ({ jobId }) => ({ cancelled: service.cancel(jobId) }),
+    'inference.propagate': async ({ jobId, seriesKey, fromSlice, mask, direction, maxSlices, window }) => {
+      const started = performance.now();
+      const sliceCount = deps.sliceCount(seriesKey);
+      const first = await deps.loadSlice(seriesKey, fromSlice).catch(toHostError);
+      const seed = decodeLabelmap(mask);
+      if (seed.length !== first.width * first.height) {
+        throw new HostError('invalid-params', `The seed mask holds ${seed.length} pixels; slice ${fromSlice} is ${first.width}×${first.height} = ${first.width * first.height}.`);
+      }
+      if (propagations.has(jobId)) throw new HostError('invalid-params', `A propagation with job id "${jobId}" is already running.`);
+      const job = { cancelled: false, sliceJob: null as string | null };
+      propagations.set(jobId, job);
+      let segmenter: PropagateResult['segmenter'] = null;
+      let done = 0;
+      const total = direction === 'both' ? Math.min(maxSlices, sliceCount - 1) : Math.min(maxSlices, direction === 'forward' ? sliceCount - 1 - fromSlice : fromSlice);
+      try {
+        const outcome = await propagateMask({
+          width: first.width,
+          height: first.height,
+          sliceCount,
+          fromSlice,
+          seed: Uint8Array.from(seed),
+          seedPixels: first.pixels,
+          direction,
+          maxSlices,
+          isCancelled: () => job.cancelled,
+          segmentSlice: async (sliceIndex, box, points) => {
+            const slice = await deps.loadSlice(seriesKey, sliceIndex).catch(toHostError);
+            // The slice's buffer moves to the worker: keep a copy for the tissue check.
+            const pixels = slice.pixels.slice();
+            job.sliceJob = `${jobId}.${sliceIndex}`;
+            const result = await service.segment({ jobId: job.sliceJob, slice, box, points, ...(window ? { window } : {}) }).catch(toHostError);
+            job.sliceJob = null;
+            segmenter = result.segmenter;
+            return { mask: pngToMask(Buffer.from(result.mask.png, 'base64')).mask.map((v) => (v ? 1 : 0)), pixels };
+          },
+          onSlice: (sliceIndex, area) => deps.emit('inference.progress', { jobId, done: ++done, total, sliceIndex, area }),
+        });
+        const indices = [...outcome.masks.keys()].sort((a, b) => a - b);
+        const firstSlice = indices[0]!;
+        const lastSlice = indices.at(-1)!;
+        const plane = first.width * first.height;
+        const slab = new Uint8Array(plane * (lastSlice - firstSlice + 1));
+        const slices = indices.map((k) => {
+          const m = outcome.masks.get(k)!;
+          slab.set(m, (k - firstSlice) * plane);
+          return { sliceIndex: k, area: m.reduce((n, v) => n + v, 0) };
+        });
+        return { jobId, seriesKey, fromSlice, firstSlice, lastSlice, masks: encodeLabelmap(slab), slices, stopped: outcome.stopped, method: 're-prompt' as const, segmenter, elapsedMs: performance.now() - started };
+      } catch (error) {
+        if (error instanceof RangeError) throw new HostError('invalid-params', error.message);
+        throw error;
+      } finally {
+        propagations.delete(jobId);
+      }
+    },
+    'inference.cancel': async ({ jobId }) => {
+      const propagation = propagations.get(jobId);
+      if (propagation) {
+        propagation.cancelled = true;
+        if (propagation.sliceJob) service.cancel(propagation.sliceJob);
+        return { cancelled: true };
+      }
+      return { cancelled: service.cancel(jobId) };
+    },
   };
   return { handlers, service, dispose: () => service.dispose() };
 }
@@ -94,4 +164,10 @@ export async function loadIndexedSlice(index: DicomIndex, seriesKey: string, sli
   const slice = series.slices[sliceIndex];
   if (!slice) throw new HostError('not-found', `Series "${seriesKey}" has ${series.slices.length} slices; there is no slice ${sliceIndex} (slices count from 0 in slice order).`);
   return readSliceInput(seriesKey, sliceIndex, slice);
+}
+
+export function indexedSliceCount(index: DicomIndex, seriesKey: string): number {
+  const series = index.hostSeries(seriesKey);
+  if (!series) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
+  return series.slices.length;
 }
