@@ -120,6 +120,8 @@ export const SeriesDetail = z.object({
   series: SeriesSummary,
   patient: z.object({ patientId: z.string(), patientName: z.string() }),
   slices: z.array(SliceRef),
+  /** Every instance with its file key: how a SEG or SR series is opened (seg.import, seg.info). */
+  instances: z.array(z.object({ fileKey: z.string(), sopInstanceUid: z.string(), instanceNumber: z.number().nullable(), kind: ObjectKind })),
 });
 export type SeriesDetail = z.infer<typeof SeriesDetail>;
 

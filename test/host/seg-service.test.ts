@@ -66,9 +66,13 @@ describe('seg service on the sample', () => {
     expect(segSeries.seriesNumber).toBeGreaterThan(sample.host.summary.seriesNumber ?? 0);
   });
 
-  it('imports the exported SEG by its file key onto the sample, voxel for voxel', async () => {
+  it('imports the exported SEG by the file key dicom.series lists for it, onto the sample, voxel for voxel', async () => {
     const segSeries = index.patients()[0]!.studies[0]!.series.find((s) => s.seriesInstanceUid === first.seg.seriesInstanceUid)!;
-    const fileKey = index.hostSeries(segSeries.seriesKey)!.instances[0]!.fileKey;
+    // What the renderer sees: a SEG series has no slices, and its one instance with a file key.
+    const detail = index.seriesDetail(segSeries.seriesKey)!;
+    expect(detail.slices).toEqual([]);
+    expect(detail.instances.map((i) => [i.kind, i.sopInstanceUid])).toEqual([['SEG', first.seg.sopInstanceUid]]);
+    const fileKey = detail.instances[0]!.fileKey;
     const result = SegImportResult.parse(await segHandlers(service)['seg.import'](segCalls['seg.import'].params.parse({ fileKey })));
     expect(result.seriesKey).toBe(sample.host.summary.seriesKey);
     expect(result.warnings).toEqual([]);

@@ -64,6 +64,7 @@ export class DicomIndex {
       series: series.summary,
       patient: series.patient,
       slices: series.slices.map(({ fileKey, sopInstanceUid, instanceNumber, frame, position }) => ({ fileKey, sopInstanceUid, instanceNumber, frame, position })),
+      instances: series.instances.map(({ fileKey, sopInstanceUid, instanceNumber, kind }) => ({ fileKey, sopInstanceUid, instanceNumber, kind })),
     };
   }
 
