@@ -95,6 +95,8 @@ export function createEffectsView(context: EditorContext): { element: HTMLElemen
     logical: () => [logicalOp, el('label', {}, 'with ', logicalOther)],
   };
 
+  /** The slice whose threshold preview is on screen, or null. */
+  let previewShown: number | null = null;
   const showOptions = () => {
     clear(effectOptions);
     effectOptions.append(...optionsFor[effect.value as EffectName]());
@@ -108,8 +110,6 @@ export function createEffectsView(context: EditorContext): { element: HTMLElemen
     if (previewShown !== null && previewShown !== context.viewer.state.imageIndex) void updatePreview();
   });
 
-  /** The slice whose threshold preview is on screen, or null. */
-  let previewShown: number | null = null;
   async function updatePreview(): Promise<void> {
     const model = context.model();
     if (!model || effect.value !== 'threshold' || !previewToggle.checked) {
