@@ -12,7 +12,7 @@ import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
 import { LABEL } from '../../electron/host/sample/label-table.ts';
 import type { MrTestGlobal, SegmentationTestState } from '../../renderer/src/test-hook-types.ts';
-import { launchChromium, openApp, openSeriesFromBrowser, screenshotPage, screenshotViewport, startWorkstation, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { launchChromium, openApp, openSeriesFromBrowser, screenshotPage, screenshotViewport, startWorkstation, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type Screenshot, type Workstation } from './harness.ts';
 
 const BRUSH_MM = 4;
 const BONE_HU = { low: 150, high: 3000 };
@@ -151,6 +151,15 @@ async function drag(points: Array<[number, number]>): Promise<void> {
   await page.mouse.up();
 }
 
+/** Green minus red at the stroke's middle in a viewport screenshot: the segment's colour tints grey. */
+async function strokeTint(shot: Screenshot): Promise<number> {
+  const mid = await pagePoint((stroke.from[0] + stroke.to[0]) / 2, stroke.from[1]);
+  const x = Math.round(mid.x - shot.origin.x);
+  const y = Math.round(mid.y - shot.origin.y);
+  const i = (y * shot.image.width + x) * 4;
+  return (shot.image.rgba[i + 1] ?? 0) - (shot.image.rgba[i] ?? 0);
+}
+
 async function goToSlice(index: number): Promise<void> {
   const viewport = page.getByTestId('viewport');
   await viewport.focus();
@@ -222,15 +231,19 @@ describe('segment editor', () => {
     await page.waitForTimeout(300);
     const after = await screenshotViewport(page, 'segment-editor-painted');
     // On screen: the stroke's middle turned the segment's colour (green-tinted over grey).
-    const mid = await pagePoint((stroke.from[0] + stroke.to[0]) / 2, stroke.from[1]);
-    const tint = (shot: typeof after) => {
-      const x = Math.round(mid.x - shot.origin.x);
-      const y = Math.round(mid.y - shot.origin.y);
-      const i = (y * shot.image.width + x) * 4;
-      return (shot.image.rgba[i + 1] ?? 0) - (shot.image.rgba[i] ?? 0);
-    };
-    expect(Math.abs(tint(before))).toBeLessThan(4);
-    expect(tint(after)).toBeGreaterThan(10);
+    expect(Math.abs(await strokeTint(before))).toBeLessThan(4);
+    expect(await strokeTint(after)).toBeGreaterThan(10);
+  });
+
+  it('hiding the segment hides its voxels on screen, showing it brings them back', async () => {
+    await page.getByTestId('segment-visible-1').click();
+    await waitForSeg((s) => s.segments[0]?.visible === false, 'the segment to be hidden');
+    await page.waitForTimeout(300);
+    expect(Math.abs(await strokeTint(await screenshotViewport(page, 'segment-editor-hidden')))).toBeLessThan(4);
+    await page.getByTestId('segment-visible-1').click();
+    await waitForSeg((s) => s.segments[0]?.visible === true, 'the segment to be shown');
+    await page.waitForTimeout(300);
+    expect(await strokeTint(await screenshotViewport(page, 'segment-editor-shown'))).toBeGreaterThan(10);
   });
 
   it('erases the end of the stroke', async () => {
@@ -277,6 +290,26 @@ describe('segment editor', () => {
     await waitForSeg((s) => voxels(s, 1) === withBlob, 'Ctrl+Z to undo');
     await page.keyboard.press('Control+Shift+z');
     await waitForSeg((s) => voxels(s, 1) === afterErase, 'Ctrl+Shift+Z to redo');
+  });
+
+  it('scissors erase what lies inside an outline drawn on the slice; undo brings it back', async () => {
+    await page.getByTestId('segment-tool-scissors').click();
+    await page.getByTestId('segment-scissors-operation').selectOption('erase');
+    await page.getByTestId('segment-scissors-region').selectOption('inside');
+    await page.getByTestId('segment-scissors-extent').selectOption('slice');
+    const cut = Math.round((stroke.from[0] + stroke.to[0]) / 2);
+    const [left, top, bottom] = [stroke.from[0] - 8, stroke.from[1] - 8, stroke.from[1] + 8];
+    await drag([[left, top], [cut, top], [cut, bottom], [left, bottom], [left, top]]);
+    const state = await waitForSeg((s) => voxels(s, 1) < afterErase, 'the scissors cut');
+    const remaining = await voxelsOnSlice(1, slice);
+    expect(remaining.length).toBe(voxels(state, 1));
+    for (const [column] of remaining) expect(column).toBeGreaterThanOrEqual(cut - 1);
+    const right = new Set(remaining.map(([c, r]) => `${c},${r}`));
+    for (let column = cut + 2; column <= stroke.to[0] - Math.ceil(BRUSH_MM / pixelMm) - 1; column++) expect(right.has(`${column},${stroke.from[1]}`)).toBe(true);
+    await screenshotViewport(page, 'segment-editor-scissors');
+    await page.getByTestId('segment-tool-scissors').click(); // tool off
+    await page.getByTestId('segment-undo').click();
+    await waitForSeg((s) => voxels(s, 1) === afterErase, 'undo of the cut');
   });
 
   it('thresholds bone into a new segment: exactly the voxels whose HU lies in range, slice by slice', async () => {

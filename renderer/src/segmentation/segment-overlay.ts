@@ -23,7 +23,7 @@ export type OverlayCallbacks = {
 
 type Affine = { a: number; b: number; c: number; d: number; e: number; f: number };
 
-const FILL_ALPHA = 115;
+const FILL_ALPHA = 140;
 
 export class SegmentOverlay {
   readonly canvas: HTMLCanvasElement;

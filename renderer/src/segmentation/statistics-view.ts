@@ -33,6 +33,16 @@ export function createStatisticsView(context: EditorContext): { element: HTMLEle
       .catch((error: unknown) => context.report(`Could not read the image values: ${messageOf(error)}`, 'error'));
   });
 
+  // A full pass over a large series takes a moment: count once the edits pause.
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  function schedule(): void {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      render();
+    }, 150);
+  }
+
   function render(): void {
     const model = context.model();
     clear(body);
@@ -59,6 +69,6 @@ export function createStatisticsView(context: EditorContext): { element: HTMLEle
     });
   }
 
-  const element = el('section', { class: 'seg-section' }, el('div', { class: 'seg-subtitle' }, 'Statistics', unit, ' ', compute), table);
-  return { element, render };
+  const element = el('section', { class: 'seg-section' }, el('div', { class: 'seg-subtitle' }, 'Statistics', unit, ' ', compute), el('div', { class: 'seg-stats-wrap' }, table));
+  return { element, render: schedule };
 }
