@@ -404,6 +404,21 @@ describe('segment editor', () => {
     expect(await page.getByTestId('segment-export').innerText()).toBe('Save a new version');
     await page.getByTestId('segment-export').click();
     await expect.poll(async () => page.getByTestId('segment-export-result').getAttribute('data-path'), { timeout: 60_000 }).not.toBe(segPath);
+    // No segment came from a model: the reasoning SR has nothing to report, so it is not offered.
+    expect(await page.getByTestId('segment-export-sr').isDisabled()).toBe(true);
+  });
+
+  it('imports a SEG of the study back onto the series: the same segments, voxel for voxel', async () => {
+    const before = await segState();
+    const beforeSlice = await sliceCounts(slice);
+    await page.getByTestId('segment-import-list').click();
+    await expect.poll(() => page.getByTestId('segment-import-series').locator('option').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    await page.getByTestId('segment-import').click();
+    const state = await waitForSeg((s) => (s.message?.text ?? '').startsWith('Imported'), 'the import', 60_000);
+    expect(state.segments.map((s) => [s.label, s.typeCode, s.voxels])).toEqual(before.segments.map((s) => [s.label, s.typeCode, s.voxels]));
+    expect(await sliceCounts(slice)).toEqual(beforeSlice);
+    expect(state.canUndo).toBe(false);
+    await screenshotPage(page, 'segment-editor-imported');
     expect(app.problems).toEqual([]);
   });
 });

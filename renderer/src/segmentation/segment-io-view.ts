@@ -21,6 +21,8 @@ export function createSegmentIoView(context: EditorContext): {
   const exportButton = el('button', { class: 'button button-primary button-small', type: 'button', 'data-testid': 'segment-export' }, 'Export SEG');
   const exportResult = el('div', { class: 'seg-result', 'data-testid': 'segment-export-result' });
   let exportedOnce = false;
+  /** SEGs written in this session: series instance UID → file. */
+  const writtenSegs = new Map<string, string>();
 
   exportButton.addEventListener('click', () => {
     const model = context.model();
@@ -31,6 +33,7 @@ export function createSegmentIoView(context: EditorContext): {
       .track(host.call('seg.export', { seriesKey: model.seriesKey, segmentation: payload, type: exportType.value as 'BINARY' | 'LABELMAP', withSr: withSr.checked }))
       .then(async (result) => {
         exportedOnce = true;
+        writtenSegs.set(result.seg.seriesInstanceUid, result.seg.path);
         exportResult.textContent = `Wrote ${result.seg.type} SEG (${result.seg.frames} frames): ${result.seg.path}${result.sr ? ` and SR: ${result.sr.path}` : ''}`;
         exportResult.dataset['path'] = result.seg.path;
         context.report(`Exported the segmentation in ${Math.round(result.elapsedMs)} ms.`);
@@ -60,8 +63,15 @@ export function createSegmentIoView(context: EditorContext): {
         segs.push(...study.series.filter((s) => s.kind === 'SEG'));
       }
       clear(importSeries);
-      for (const seg of segs) importSeries.append(el('option', { value: seg.seriesKey }, `${seg.seriesNumber ?? ''} ${seg.description || 'SEG'}`.trim()));
-      context.report(segs.length === 0 ? 'This study holds no SEG yet: type a path instead.' : `This study holds ${segs.length} SEG series.`);
+      // The index lists a SEG series without its files (they are not slices to show), so
+      // only the SEGs written here can be opened from the list; others need their path.
+      for (const seg of segs) {
+        const known = writtenSegs.get(seg.seriesInstanceUid);
+        const text = `${seg.seriesNumber ?? ''} ${seg.description || 'SEG'}`.trim();
+        importSeries.append(el('option', { value: known ?? '', disabled: !known, title: known ?? 'Type this SEG\'s file path below' }, known ? text : `${text} (type its path)`));
+      }
+      const openable = segs.filter((seg) => writtenSegs.has(seg.seriesInstanceUid)).length;
+      context.report(segs.length === 0 ? 'This study holds no SEG yet: type a path instead.' : `This study holds ${segs.length} SEG series; ${openable} can be opened from the list.`);
     } catch (error) {
       context.report(`Could not list the study's SEGs: ${messageOf(error)}`, 'error');
     }
@@ -74,12 +84,8 @@ export function createSegmentIoView(context: EditorContext): {
     try {
       let source: { fileKey: string } | { path: string };
       if (importPath.value.trim()) source = { path: importPath.value.trim() };
-      else if (importSeries.value) {
-        const detail = await host.call('dicom.series', { seriesKey: importSeries.value });
-        const file = detail.slices.at(-1);
-        if (!file) throw new Error('that SEG series lists no file');
-        source = { fileKey: file.fileKey };
-      } else throw new Error('choose a SEG of this study ("Find SEGs") or type a path');
+      else if (importSeries.value) source = { path: importSeries.value };
+      else throw new Error('choose a SEG of this study ("Find SEGs") or type a path');
       if (model.dirty && model.segments.length > 0 && !confirm('Replace the segments being edited with the imported SEG? (Undo cannot bring them back; export them first to keep them.)')) return;
       const result = await context.track(host.call('seg.import', source));
       if (result.seriesKey !== model.seriesKey) throw new Error(`this SEG was drawn on another series (${result.seriesKey}): open that series, then import`);
@@ -130,6 +136,11 @@ export function createSegmentIoView(context: EditorContext): {
     const hasSegments = Boolean(model && model.segments.length > 0);
     exportButton.disabled = !hasSegments;
     exportButton.textContent = exportedOnce ? 'Save a new version' : 'Export SEG';
+    // The reasoning SR reports segments that came from a model; without one there is nothing to write.
+    const fromModel = Boolean(model?.segments.some((s) => s.provenance.source === 'ai' || s.provenance.source === 'ai-edited'));
+    withSr.disabled = !fromModel;
+    if (!fromModel) withSr.checked = false;
+    withSr.title = fromModel ? 'Also write a DICOM SR with the question, reasoning, prompts and models of the AI segments' : 'Only for segments that came from a model';
     importButton.disabled = !model;
     listButton.disabled = !model;
   }
