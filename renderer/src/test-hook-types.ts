@@ -99,6 +99,8 @@ export type SegmentationTestState = {
   canRedo: boolean;
   /** The mouse tool: 'paint', 'erase', 'scissors' or 'none'. */
   tool: string;
+  /** What draws the labelmap on the stack viewport: Cornerstone3D's segmentation rendering or the editor's canvas. */
+  labelmapRenderer: 'cornerstone' | 'canvas';
   /** True while the editor waits for the host or reads image values. */
   busy: boolean;
   message: { text: string; kind: 'info' | 'error' } | null;

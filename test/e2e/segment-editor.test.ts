@@ -176,6 +176,8 @@ describe('segment editor', () => {
     await page.getByTestId('segment-term-search').fill('liver');
     await page.getByTestId('segment-term-liver').click();
     const state = await waitForSeg((s) => s.segments.length === 1, 'the new segment');
+    // Cornerstone3D's segmentation rendering draws the labelmap once its images are set up.
+    await waitForSeg((s) => s.labelmapRenderer === 'cornerstone', "Cornerstone's labelmap display", 60_000);
     expect(state.segments[0]).toMatchObject({ number: 1, label: 'Liver', typeCode: '10200004', source: 'manual', voxels: 0 });
     expect(state.activeSegment).toBe(1);
     expect(await page.getByTestId('segment-provenance-source').innerText()).toContain('Manual');

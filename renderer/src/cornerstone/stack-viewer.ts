@@ -191,6 +191,11 @@ export class StackViewer {
     return { x, y };
   }
 
+  /** Cornerstone's id of the stack viewport (segmentation representations attach to it). */
+  get viewportId(): string {
+    return VIEWPORT_ID;
+  }
+
   /** The canvas Cornerstone draws into (overlays align with it). */
   get canvas(): HTMLCanvasElement {
     return this.viewport().canvas;

@@ -9,6 +9,7 @@ import { imageIdsForSlices } from '../cornerstone/image-ids.ts';
 import type { StackViewer } from '../cornerstone/stack-viewer.ts';
 import type { SegmentationTestHook } from '../test-hook-types.ts';
 import { el } from '../ui/dom.ts';
+import { CornerstoneLabelmap } from './cornerstone-labelmap.ts';
 import { createEffectsView } from './effects-view.ts';
 import type { EditorContext } from './editor-context.ts';
 import { messageOf } from './error-text.ts';
@@ -29,6 +30,11 @@ export type SegmentEditorOptions = {
   seriesDetail?: (seriesKey: string) => Promise<SeriesDetail>;
   /** Milliseconds from an edit to its autosave at the latest. */
   autosaveIntervalMs?: number;
+  /**
+   * Who draws the labelmap: Cornerstone3D's segmentation rendering (the default), or
+   * the editor's own canvas overlay (also the fallback when Cornerstone's fails).
+   */
+  labelmapRenderer?: 'cornerstone' | 'canvas';
 };
 
 export type SegmentEditor = {
@@ -55,6 +61,8 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
   let lastExportPath: string | null = null;
   let busy = 0;
 
+  const csLabelmap = new CornerstoneLabelmap(viewer.viewportId);
+  let labelmapRenderer: 'cornerstone' | 'canvas' = 'canvas';
   const message = el('div', { class: 'seg-message', 'data-testid': 'segment-message', role: 'status' });
   const overlay = new SegmentOverlay(viewer, {
     onStroke: (points) => {
@@ -194,6 +202,10 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
         revision = model.changeRevision;
         session.autosaver.markDirty();
       }
+      if (csLabelmap.attachedModel === model) {
+        if (change.kind === 'labelmap') csLabelmap.syncSlices(change.firstSlice, change.lastSlice);
+        if (change.kind === 'segments') csLabelmap.syncSegments();
+      }
       if (current?.model !== model) return;
       if (change.kind === 'labelmap' || change.kind === 'segments') overlay.requestDraw();
       if (change.kind !== 'preview') refresh();
@@ -206,8 +218,28 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
     current = session;
     overlay.setModel(session?.model ?? null);
     overlay.setPreviewMask(null);
+    showLabelmap(session);
     refresh();
     for (const listener of modelListeners) listener(session?.model ?? null);
+  }
+
+  /** Hands the labelmap to Cornerstone's segmentation rendering once it is set up; the overlay draws it until then. */
+  function showLabelmap(session: Session | null): void {
+    csLabelmap.detach();
+    labelmapRenderer = 'canvas';
+    overlay.setDrawLabelmap(true);
+    if (!session || (options.labelmapRenderer ?? 'cornerstone') !== 'cornerstone') return;
+    void csLabelmap
+      .attach(session.model, imageIdsForSlices(host, session.detail.slices))
+      .then(() => {
+        if (current !== session) return;
+        labelmapRenderer = 'cornerstone';
+        overlay.setDrawLabelmap(false);
+        refresh();
+      })
+      .catch((error: unknown) => {
+        if (current === session) report(`Cornerstone's segmentation display failed (${messageOf(error)}): the editor draws the segments itself.`, 'error');
+      });
   }
 
   function editTarget(model: SegmentationModel): { segment: number; locked: Set<number> } | null {
@@ -280,6 +312,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
         canUndo: model?.canUndo ?? false,
         canRedo: model?.canRedo ?? false,
         tool: tool.kind === 'brush' ? tool.mode : tool.kind,
+        labelmapRenderer,
         busy: busy > 0,
         message: lastMessage,
         lastExportPath,

@@ -37,6 +37,8 @@ export class SegmentOverlay {
   private stroke: Voxel[] | null = null;
   private lasso: Array<{ column: number; row: number }> | null = null;
   private frame = 0;
+  /** Off while Cornerstone's own segmentation rendering shows the labelmap. */
+  private drawLabelmap = true;
   private readonly sliceImage = document.createElement('canvas');
 
   constructor(viewer: StackViewer, callbacks: OverlayCallbacks) {
@@ -61,6 +63,11 @@ export class SegmentOverlay {
     this.stroke = null;
     this.lasso = null;
     this.canvas.classList.toggle('seg-overlay-active', tool.kind !== 'none');
+    this.requestDraw();
+  }
+
+  setDrawLabelmap(draw: boolean): void {
+    this.drawLabelmap = draw;
     this.requestDraw();
   }
 
@@ -159,7 +166,7 @@ export class SegmentOverlay {
     const labels = model.labelmap;
     const preview = this.previewMask?.slice === slice ? this.previewMask.mask : null;
     for (let i = 0; i < columns * rows; i++) {
-      const label = labels[offset + i]!;
+      const label = this.drawLabelmap ? labels[offset + i]! : 0;
       if (preview && preview[i]) {
         // The preview's voxels show in a light cyan, over whatever segment lies below.
         image.data.set([80, 220, 255, 140], i * 4);
