@@ -31,6 +31,13 @@ export function canWrite(current: number, target: Target): boolean {
   return current === target.segment || !target.locked.has(current);
 }
 
+/** canWrite for every label value at once, for effects that sweep the whole volume. */
+export function writableTable(target: Target): Uint8Array {
+  const table = new Uint8Array(256).fill(1);
+  for (const locked of target.locked) if (locked !== target.segment && locked < 256) table[locked] = 0;
+  return table;
+}
+
 /** Sets a voxel to the target segment (when allowed). */
 export function writeVoxel(labelmap: Uint8Array, index: number, target: Target): void {
   const current = labelmap[index]!;

@@ -92,7 +92,12 @@ export function createEffectsView(context: EditorContext): { element: HTMLElemen
     smoothing: () => [smoothingMethod, el('label', {}, 'Kernel ', smoothingKernel, ' mm'), smoothingDims],
     margin: () => [el('label', {}, 'Grow by ', marginMm, ' mm (negative shrinks)'), marginDims],
     'fill-between': () => [el('span', { class: 'seg-hint' }, 'Paint the segment on a few slices, then fill the slices between them.')],
-    logical: () => [logicalOp, el('label', {}, 'with ', logicalOther)],
+    logical: () => [
+      logicalOp,
+      el('label', {}, 'with ', logicalOther),
+      // One labelmap holds one segment a voxel: segments never overlap.
+      el('span', { class: 'seg-hint' }, 'Segments never overlap here: add moves the other segment’s voxels into this one; subtract and intersect act only where they would overlap.'),
+    ],
   };
 
   /** The slice whose threshold preview is on screen, or null. */

@@ -2,7 +2,7 @@
 // operations and scissors. Each changes a labelmap in place (the caller wraps it in
 // SegmentationModel.edit, which makes it one undoable step) and never overwrites a
 // locked segment. Distances are millimetres, so a brush is round on anisotropic voxels.
-import { canWrite, clampRange, clearVoxel, indexOf, sliceLength, writeVoxel, type Grid, type SliceRange, type Target, type Voxel } from './effect-grid.ts';
+import { canWrite, clampRange, clearVoxel, indexOf, sliceLength, writableTable, writeVoxel, type Grid, type SliceRange, type Target, type Voxel } from './effect-grid.ts';
 
 export type BrushShape = '2d' | '3d';
 
@@ -76,10 +76,17 @@ export function threshold(labelmap: Uint8Array, grid: Grid, intensities: ArrayLi
   if (!(range.low <= range.high)) throw new RangeError(`threshold range ${range.low}…${range.high} is empty`);
   const { firstSlice, lastSlice } = clampRange(grid, slices);
   const n = sliceLength(grid);
+  const writable = writableTable(target);
+  const { low, high } = range;
+  const segment = target.segment;
   for (let i = firstSlice * n; i < (lastSlice + 1) * n; i++) {
     const value = intensities[i]!;
-    if (value >= range.low && value <= range.high) writeVoxel(labelmap, i, target);
-    else clearVoxel(labelmap, i, target);
+    const current = labelmap[i]!;
+    if (value >= low && value <= high) {
+      if (writable[current]) labelmap[i] = segment;
+    } else if (current === segment) {
+      labelmap[i] = 0;
+    }
   }
 }
 
