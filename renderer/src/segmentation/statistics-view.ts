@@ -59,7 +59,7 @@ export function createStatisticsView(context: EditorContext): { element: HTMLEle
           { 'data-testid': `segment-stats-${segment.number}`, 'data-voxels': s.voxels },
           el('td', {}, segment.label),
           el('td', {}, s.voxels.toLocaleString('en')),
-          el('td', {}, s.volumeMl.toFixed(2)),
+          el('td', {}, s.volumeMl.toFixed(1)),
           el('td', {}, format(s.mean)),
           el('td', {}, format(s.sd)),
           el('td', {}, format(s.min, 0)),
