@@ -5,7 +5,8 @@ import type { ImportResult, PatientSummary, SeriesSummary } from '../../electron
 import { SeriesThumbnails } from './cornerstone/series-thumbnails.ts';
 import { StackViewer } from './cornerstone/stack-viewer.ts';
 import { SeriesDetails } from './series-details.ts';
-import { installTestHook } from './test-hook.ts';
+import { createSegmentEditor } from './segmentation/segment-editor.ts';
+import { installSegmentationTestHook, installTestHook } from './test-hook.ts';
 import type { AppPhase } from './test-hook-types.ts';
 import { el } from './ui/dom.ts';
 import { createImportPanel, messageOf } from './ui/import-panel.ts';
@@ -40,6 +41,8 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
     viewportElement.dataset['imageCount'] = String(state.imageCount);
   });
   installTestHook(viewer, () => phase, volume);
+  const segmentEditor = createSegmentEditor({ host, viewer, seriesDetail: (key) => details.get(key) });
+  installSegmentationTestHook(segmentEditor.testHook);
 
   const browser = createStudyBrowser({ thumbnails, onOpenSeries: (series) => void openSeries(series) });
   const importPanel = createImportPanel({
@@ -63,6 +66,7 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
       { class: 'workspace' },
       el('aside', { class: 'sidebar' }, importPanel.element, browser.element, el('div', { class: 'sidebar-tools' }, pacs.button, createInferenceStatus(host).element), status.element),
       el('main', { class: 'viewer' }, workspace.controls, el('div', { class: 'viewer-views' }, stackFrame, workspace.element)),
+      segmentEditor.element,
     ),
     pacs.element,
   );

@@ -35,6 +35,8 @@ export type MrTestHook = {
   imagePointToPage(column: number, row: number): { x: number; y: number } | null;
   /** The volume panes (added for the viewer tests); absent in builds before them. */
   volume?: VolumeTestHook;
+  /** The segment editor's document (added with it). */
+  segmentation?: SegmentationTestHook;
 };
 
 /** How page scripts in tests reach the hook: `(globalThis as MrTestGlobal).__mrTest`. */
@@ -72,4 +74,45 @@ export type VolumeTestHook = {
   /** The centre of the slice a plane shows (its camera focal point), in patient mm. */
   paneFocalPoint(pane: 'axial' | 'sagittal' | 'coronal'): [number, number, number] | null;
   measurements(): MeasurementReport[];
+};
+
+/** One segment as the segment editor's test hook reports it. */
+export type SegmentTestState = {
+  number: number;
+  label: string;
+  source: 'manual' | 'ai' | 'ai-edited' | 'interactive';
+  /** The segment's type CodeValue (SNOMED CT for the pick list's terms). */
+  typeCode: string;
+  visible: boolean;
+  locked: boolean;
+  color: [number, number, number];
+  /** Voxels of this segment in the whole labelmap. */
+  voxels: number;
+};
+
+export type SegmentationTestState = {
+  seriesKey: string | null;
+  dims: { columns: number; rows: number; slices: number } | null;
+  segments: SegmentTestState[];
+  activeSegment: number | null;
+  canUndo: boolean;
+  canRedo: boolean;
+  /** The mouse tool: 'paint', 'erase', 'scissors' or 'none'. */
+  tool: string;
+  /** What draws the labelmap on the stack viewport: Cornerstone3D's segmentation rendering or the editor's canvas. */
+  labelmapRenderer: 'cornerstone' | 'canvas';
+  /** True while the editor waits for the host or reads image values. */
+  busy: boolean;
+  message: { text: string; kind: 'info' | 'error' } | null;
+  lastExportPath: string | null;
+  autosaveSessionId: string | null;
+};
+
+/** window.__mrTest.segmentation: the labelmap being edited, counted exactly. */
+export type SegmentationTestHook = {
+  state(): SegmentationTestState;
+  /** Voxels of each segment (by number) on one slice (series slice order). */
+  sliceCounts(slice: number): Record<number, number>;
+  /** [column, row] of every voxel of a segment on one slice. */
+  segmentVoxelsOnSlice(segment: number, slice: number): Array<[number, number]>;
 };

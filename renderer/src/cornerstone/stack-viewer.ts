@@ -169,6 +169,14 @@ export class StackViewer {
 
   /** Page coordinates (CSS pixels) of an image pixel centre of the current slice: lets tests find anatomy on screen. */
   imagePointToPage(column: number, row: number): { x: number; y: number } | null {
+    const point = this.imagePointToCanvas(column, row);
+    if (!point) return null;
+    const box = this.viewport().canvas.getBoundingClientRect();
+    return { x: box.left + point.x, y: box.top + point.y };
+  }
+
+  /** Canvas (CSS pixel) coordinates of image point (column, row) of the current slice; fractional points allowed. */
+  imagePointToCanvas(column: number, row: number): { x: number; y: number } | null {
     if (!this.current.imageId) return null;
     const viewport = this.viewport();
     // The displayed image's own geometry (its origin is the first pixel's centre), which
@@ -180,8 +188,17 @@ export class StackViewer {
       (axis) => origin[axis]! + column * spacing[0]! * direction[axis]! + row * spacing[1]! * direction[3 + axis]!,
     ) as Types.Point3;
     const [x, y] = viewport.worldToCanvas(world);
-    const box = viewport.canvas.getBoundingClientRect();
-    return { x: box.left + x, y: box.top + y };
+    return { x, y };
+  }
+
+  /** Cornerstone's id of the stack viewport (segmentation representations attach to it). */
+  get viewportId(): string {
+    return VIEWPORT_ID;
+  }
+
+  /** The canvas Cornerstone draws into (overlays align with it). */
+  get canvas(): HTMLCanvasElement {
+    return this.viewport().canvas;
   }
 
   private viewport(): Types.IStackViewport {

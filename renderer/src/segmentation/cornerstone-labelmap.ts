@@ -1,0 +1,92 @@
+// Shows the model's labelmap through Cornerstone3D's own segmentation rendering: one
+// derived labelmap image per source slice (a stack segmentation), kept in step with
+// the model slice by slice, with the segments' colours and visibility. The model stays
+// the document; these images are only its picture on the stack viewport.
+import { cache, imageLoader } from '@cornerstonejs/core';
+import { Enums as ToolEnums, segmentation } from '@cornerstonejs/tools';
+import type { SegmentationModel } from './segmentation-model.ts';
+
+const LABELMAP = ToolEnums.SegmentationRepresentations.Labelmap;
+let attachCounter = 0;
+
+export class CornerstoneLabelmap {
+  private readonly viewportId: string;
+  private segmentationId: string | null = null;
+  private labelmapIds: string[] = [];
+  private model: SegmentationModel | null = null;
+
+  constructor(viewportId: string) {
+    this.viewportId = viewportId;
+  }
+
+  get attachedModel(): SegmentationModel | null {
+    return this.model;
+  }
+
+  /**
+   * Creates the labelmap images for a model's series and shows them on the viewport.
+   * Every source slice must be loaded first: a derived image copies its geometry.
+   */
+  async attach(model: SegmentationModel, imageIds: readonly string[]): Promise<void> {
+    this.detach();
+    if (imageIds.length !== model.dims.slices) throw new Error(`the series lists ${imageIds.length} images for ${model.dims.slices} slices`);
+    await Promise.all(imageIds.map((imageId) => imageLoader.loadAndCacheImage(imageId)));
+    const id = `mr-seg-${++attachCounter}`;
+    const images = imageLoader.createAndCacheDerivedLabelmapImages([...imageIds]);
+    this.labelmapIds = images.map((image) => image.imageId);
+    segmentation.addSegmentations([
+      {
+        segmentationId: id,
+        representation: { type: LABELMAP, data: { imageIds: this.labelmapIds, referencedImageIds: [...imageIds] } },
+      },
+    ]);
+    segmentation.addLabelmapRepresentationToViewport(this.viewportId, [{ segmentationId: id }]);
+    this.segmentationId = id;
+    this.model = model;
+    this.syncSegments();
+    this.syncSlices(0, model.dims.slices - 1);
+  }
+
+  detach(): void {
+    const id = this.segmentationId;
+    this.segmentationId = null;
+    this.model = null;
+    if (!id) return;
+    segmentation.removeSegmentationRepresentations(this.viewportId, { segmentationId: id });
+    segmentation.removeSegmentation(id);
+    for (const imageId of this.labelmapIds) cache.removeImageLoadObject(imageId, { force: true });
+    this.labelmapIds = [];
+  }
+
+  /** Copies slices of the model's labelmap into the labelmap images and redraws. */
+  syncSlices(firstSlice: number, lastSlice: number): void {
+    const model = this.model;
+    const id = this.segmentationId;
+    if (!model || !id) return;
+    const n = model.sliceLength;
+    for (let s = Math.max(0, firstSlice); s <= Math.min(model.dims.slices - 1, lastSlice); s++) {
+      const image = cache.getImage(this.labelmapIds[s]!);
+      if (!image) continue;
+      const source = model.labelmap.subarray(s * n, (s + 1) * n);
+      const voxels = image.voxelManager;
+      if (voxels) {
+        const target = voxels.getScalarData() as Uint8Array;
+        target.set(source);
+      } else {
+        (image.getPixelData() as Uint8Array).set(source);
+      }
+    }
+    segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(id);
+  }
+
+  /** Colours and visibility of every segment. */
+  syncSegments(): void {
+    const model = this.model;
+    const id = this.segmentationId;
+    if (!model || !id) return;
+    for (const segment of model.segments) {
+      segmentation.config.color.setSegmentIndexColor(this.viewportId, id, segment.number, [...segment.color, 255]);
+      segmentation.config.visibility.setSegmentIndexVisibility(this.viewportId, { segmentationId: id, type: LABELMAP }, segment.number, segment.visible);
+    }
+  }
+}

@@ -1,0 +1,241 @@
+// The effect buttons and their options: mouse tools (paint, erase, scissors) and the
+// effects applied to the active segment at once (threshold, islands, smoothing,
+// margin, fill between slices, logical operations). Each application is one undoable
+// step of the model.
+import { clear, el } from '../ui/dom.ts';
+import type { EditorContext } from './editor-context.ts';
+import { messageOf } from './error-text.ts';
+import { islands, logical, scissors, segmentMask, threshold, thresholdSliceMask, type BrushShape, type LogicalOperation } from './segment-effects.ts';
+import { fillBetweenSlices, margin, smooth, type Dimensionality, type SmoothingMethod } from './segment-morphology.ts';
+
+type EffectName = 'threshold' | 'islands' | 'smoothing' | 'margin' | 'fill-between' | 'logical';
+
+const EFFECTS: Array<[EffectName, string]> = [
+  ['threshold', 'Threshold'],
+  ['islands', 'Islands'],
+  ['smoothing', 'Smoothing'],
+  ['margin', 'Margin'],
+  ['fill-between', 'Fill between slices'],
+  ['logical', 'Logical operators'],
+];
+
+export function createEffectsView(context: EditorContext): { element: HTMLElement; render(): void; applyScissors(polygon: Array<{ column: number; row: number }>, slice: number): void } {
+  const settings = {
+    radiusMm: 5,
+    shape: '2d' as BrushShape,
+    scissorsRegion: 'inside' as 'inside' | 'outside',
+    scissorsOperation: 'erase' as 'erase' | 'fill',
+    scissorsExtent: 'slice' as 'slice' | 'volume',
+  };
+
+  const toolButton = (kind: 'paint' | 'erase' | 'scissors', text: string) => {
+    const button = el('button', { class: 'button button-small seg-tool', type: 'button', 'data-testid': `segment-tool-${kind}`, 'aria-pressed': 'false' }, text);
+    button.addEventListener('click', () => {
+      const current = context.tool();
+      const on = current.kind === 'brush' ? current.mode === kind : current.kind === kind;
+      if (on) context.setTool({ kind: 'none' });
+      else if (kind === 'scissors') context.setTool({ kind: 'scissors' });
+      else context.setTool({ kind: 'brush', mode: kind, radiusMm: settings.radiusMm, shape: settings.shape });
+    });
+    return button;
+  };
+  const paint = toolButton('paint', 'Paint');
+  const erase = toolButton('erase', 'Erase');
+  const cut = toolButton('scissors', 'Scissors');
+
+  const radius = el('input', { type: 'range', min: 0.5, max: 50, step: 0.5, value: settings.radiusMm, 'data-testid': 'segment-brush-radius', 'aria-label': 'Brush radius (mm)' });
+  const radiusText = el('span', { class: 'seg-value', 'data-testid': 'segment-brush-radius-value' }, `${settings.radiusMm} mm`);
+  const shape = select('segment-brush-shape', [['2d', '2D circle'], ['3d', '3D sphere']], settings.shape);
+  const updateBrush = () => {
+    settings.radiusMm = Number(radius.value);
+    settings.shape = shape.value as BrushShape;
+    radiusText.textContent = `${settings.radiusMm} mm`;
+    const current = context.tool();
+    if (current.kind === 'brush') context.setTool({ ...current, radiusMm: settings.radiusMm, shape: settings.shape });
+  };
+  radius.addEventListener('input', updateBrush);
+  shape.addEventListener('change', updateBrush);
+  const brushOptions = el('div', { class: 'seg-options', 'data-testid': 'segment-brush-options' }, el('label', {}, 'Size ', radius, radiusText), el('label', {}, 'Shape ', shape));
+
+  const scissorsRegion = select('segment-scissors-region', [['inside', 'Inside'], ['outside', 'Outside']], settings.scissorsRegion);
+  const scissorsOperation = select('segment-scissors-operation', [['erase', 'Erase'], ['fill', 'Fill']], settings.scissorsOperation);
+  const scissorsExtent = select('segment-scissors-extent', [['slice', 'This slice'], ['volume', 'All slices']], settings.scissorsExtent);
+  for (const input of [scissorsRegion, scissorsOperation, scissorsExtent]) {
+    input.addEventListener('change', () => {
+      settings.scissorsRegion = scissorsRegion.value as 'inside' | 'outside';
+      settings.scissorsOperation = scissorsOperation.value as 'erase' | 'fill';
+      settings.scissorsExtent = scissorsExtent.value as 'slice' | 'volume';
+    });
+  }
+  const scissorsOptions = el('div', { class: 'seg-options', 'data-testid': 'segment-scissors-options' }, scissorsOperation, scissorsRegion, scissorsExtent, el('span', { class: 'seg-hint' }, 'Draw the outline with the left button.'));
+
+  // Effects applied at once.
+  const effect = select('segment-effect', EFFECTS, 'threshold');
+  const low = number('segment-threshold-low', 100);
+  const high = number('segment-threshold-high', 3000);
+  const previewToggle = el('input', { type: 'checkbox', 'data-testid': 'segment-threshold-preview' });
+  const islandsMode = select('segment-islands-mode', [['keep-largest', 'Keep largest island'], ['remove-small', 'Remove small islands']], 'keep-largest');
+  const islandsMin = number('segment-islands-min', 100);
+  const smoothingMethod = select('segment-smoothing-method', [['median', 'Median'], ['opening', 'Opening (remove extrusions)'], ['closing', 'Closing (fill holes)']], 'median');
+  const smoothingKernel = number('segment-smoothing-kernel', 3);
+  const smoothingDims = select('segment-smoothing-dims', [['2d', 'Each slice (2D)'], ['3d', 'Volume (3D)']], '3d');
+  const marginMm = number('segment-margin-mm', 2);
+  const marginDims = select('segment-margin-dims', [['3d', 'Volume (3D)'], ['2d', 'Each slice (2D)']], '3d');
+  const logicalOp = select('segment-logical-op', [['union', 'Add (union)'], ['subtract', 'Subtract'], ['intersect', 'Intersect']], 'union');
+  const logicalOther = el('select', { class: 'text-input', 'data-testid': 'segment-logical-other', 'aria-label': 'Other segment' });
+  const apply = el('button', { class: 'button button-primary button-small', type: 'button', 'data-testid': 'segment-effect-apply' }, 'Apply');
+  const effectOptions = el('div', { class: 'seg-options', 'data-testid': 'segment-effect-options' });
+
+  const optionsFor: Record<EffectName, () => Array<Node | string>> = {
+    threshold: () => [el('label', {}, 'From ', low), el('label', {}, 'to ', high), el('label', {}, previewToggle, ' Preview')],
+    islands: () => [islandsMode, el('label', {}, 'Smaller than ', islandsMin, ' voxels')],
+    smoothing: () => [smoothingMethod, el('label', {}, 'Kernel ', smoothingKernel, ' mm'), smoothingDims],
+    margin: () => [el('label', {}, 'Grow by ', marginMm, ' mm (negative shrinks)'), marginDims],
+    'fill-between': () => [el('span', { class: 'seg-hint' }, 'Paint the segment on a few slices, then fill the slices between them.')],
+    logical: () => [
+      logicalOp,
+      el('label', {}, 'with ', logicalOther),
+      // One labelmap holds one segment a voxel: segments never overlap.
+      el('span', { class: 'seg-hint' }, 'Segments never overlap here: add moves the other segment’s voxels into this one; subtract and intersect act only where they would overlap.'),
+    ],
+  };
+
+  /** The slice whose threshold preview is on screen, or null. */
+  let previewShown: number | null = null;
+  const showOptions = () => {
+    clear(effectOptions);
+    effectOptions.append(...optionsFor[effect.value as EffectName]());
+    islandsMin.parentElement?.toggleAttribute('hidden', islandsMode.value !== 'remove-small');
+    void updatePreview();
+  };
+  effect.addEventListener('change', showOptions);
+  islandsMode.addEventListener('change', showOptions);
+  for (const input of [low, high, previewToggle]) input.addEventListener('input', () => void updatePreview());
+  context.viewer.onChange(() => {
+    if (previewShown !== null && previewShown !== context.viewer.state.imageIndex) void updatePreview();
+  });
+
+  async function updatePreview(): Promise<void> {
+    const model = context.model();
+    if (!model || effect.value !== 'threshold' || !previewToggle.checked) {
+      previewShown = null;
+      context.overlay.setPreviewMask(null);
+      return;
+    }
+    const range = { low: Number(low.value), high: Number(high.value) };
+    if (!(range.low <= range.high)) return;
+    try {
+      const values = await context.intensities();
+      const slice = context.viewer.state.imageIndex;
+      previewShown = slice;
+      context.overlay.setPreviewMask({ slice, mask: thresholdSliceMask(model, values, slice, range) });
+      context.report('Threshold preview: the light cyan voxels would join the segment.');
+    } catch (error) {
+      context.report(`Threshold preview failed: ${messageOf(error)}`, 'error');
+    }
+  }
+
+  apply.addEventListener('click', () => void applyEffect());
+
+  async function applyEffect(): Promise<void> {
+    const model = context.model();
+    if (!model) return context.report('Open a series first.', 'error');
+    const target = context.target(model);
+    if (!target) return;
+    const name = effect.value as EffectName;
+    const label = EFFECTS.find(([key]) => key === name)?.[1] ?? name;
+    try {
+      let changed = 0;
+      apply.disabled = true;
+      if (name === 'threshold') {
+        const range = { low: Number(low.value), high: Number(high.value) };
+        if (!(range.low <= range.high)) throw new Error(`the range ${low.value}…${high.value} is empty`);
+        const values = await context.intensities();
+        changed = model.edit(`Threshold ${range.low}…${range.high}`, (labelmap) => threshold(labelmap, model, values, range, target));
+        previewToggle.checked = false;
+        await updatePreview();
+      } else if (name === 'islands') {
+        const options = islandsMode.value === 'keep-largest' ? ({ mode: 'keep-largest' } as const) : ({ mode: 'remove-small', minVoxels: Math.max(1, Math.round(Number(islandsMin.value))) } as const);
+        changed = model.edit(islandsMode.value === 'keep-largest' ? 'Keep largest island' : 'Remove small islands', (labelmap) => void islands(labelmap, model, options, target));
+      } else if (name === 'smoothing') {
+        changed = model.edit(`Smoothing (${smoothingMethod.value})`, (labelmap) => smooth(labelmap, model, smoothingMethod.value as SmoothingMethod, Number(smoothingKernel.value), smoothingDims.value as Dimensionality, target));
+      } else if (name === 'margin') {
+        changed = model.edit(`Margin ${marginMm.value} mm`, (labelmap) => margin(labelmap, model, Number(marginMm.value), marginDims.value as Dimensionality, target));
+      } else if (name === 'fill-between') {
+        changed = model.edit('Fill between slices', (labelmap) => void fillBetweenSlices(labelmap, model, target));
+      } else {
+        const other = Number(logicalOther.value);
+        if (!model.segment(other) || other === target.segment) throw new Error('choose another segment to combine with');
+        changed = model.edit(`${logicalOp.value} ${model.segment(other)!.label}`, (labelmap) => logical(labelmap, logicalOp.value as LogicalOperation, segmentMask(labelmap, other), target));
+      }
+      context.report(changed === 0 ? `${label}: nothing changed.` : `${label}: ${changed.toLocaleString('en')} voxels changed.`);
+    } catch (error) {
+      context.report(`${label} failed: ${messageOf(error)}`, 'error');
+    } finally {
+      apply.disabled = false;
+    }
+  }
+
+  function applyScissors(polygon: Array<{ column: number; row: number }>, slice: number): void {
+    const model = context.model();
+    if (!model) return;
+    const target = context.target(model);
+    if (!target) return;
+    const extent = settings.scissorsExtent === 'volume' ? ('volume' as const) : { slice };
+    const changed = model.edit(
+      'Scissors',
+      (labelmap) => scissors(labelmap, model, { polygon, region: settings.scissorsRegion, operation: settings.scissorsOperation, extent }, target),
+      extent === 'volume' ? {} : { firstSlice: slice, lastSlice: slice },
+    );
+    context.report(`Scissors: ${changed.toLocaleString('en')} voxels changed.`);
+  }
+
+  showOptions();
+  const element = el(
+    'section',
+    { class: 'seg-section seg-effects', 'data-testid': 'segment-effects' },
+    el('div', { class: 'seg-subtitle' }, 'Effects'),
+    el('div', { class: 'button-row' }, paint, erase, cut),
+    brushOptions,
+    scissorsOptions,
+    el('div', { class: 'button-row' }, effect, apply),
+    effectOptions,
+  );
+
+  return {
+    element,
+    applyScissors,
+    render() {
+      const model = context.model();
+      const tool = context.tool();
+      for (const [button, on] of [
+        [paint, tool.kind === 'brush' && tool.mode === 'paint'],
+        [erase, tool.kind === 'brush' && tool.mode === 'erase'],
+        [cut, tool.kind === 'scissors'],
+      ] as const) {
+        button.setAttribute('aria-pressed', String(on));
+        button.classList.toggle('seg-tool-on', on);
+        button.disabled = !model;
+      }
+      brushOptions.hidden = tool.kind !== 'brush';
+      scissorsOptions.hidden = tool.kind !== 'scissors';
+      apply.disabled = !model || model.activeSegment === null;
+      const chosen = logicalOther.value;
+      clear(logicalOther);
+      for (const segment of model?.segments ?? []) {
+        if (segment.number === model?.activeSegment) continue;
+        logicalOther.append(el('option', { value: segment.number, selected: String(segment.number) === chosen }, segment.label));
+      }
+    },
+  };
+}
+
+function select(testId: string, choices: ReadonlyArray<readonly [string, string]>, value: string): HTMLSelectElement {
+  const element = el('select', { class: 'text-input', 'data-testid': testId });
+  for (const [key, text] of choices) element.append(el('option', { value: key, selected: key === value }, text));
+  return element;
+}
+
+function number(testId: string, value: number): HTMLInputElement {
+  return el('input', { class: 'text-input seg-number', type: 'number', value, step: 'any', 'data-testid': testId });
+}

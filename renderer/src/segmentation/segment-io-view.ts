@@ -1,0 +1,158 @@
+// Saving and opening segmentations: DICOM-SEG export (BINARY or LABELMAP, optionally
+// with the reasoning SR; every export is a new series, so "save a new version" is
+// exporting again), SEG import from the current study or a path, and the offer to
+// restore an autosave left by a crash.
+import type { AutosaveSummary } from '../../../electron/common/contract-seg.ts';
+import { decodeLabelmap } from '../../../electron/common/contract-seg.ts';
+import type { SeriesSummary } from '../../../electron/common/dicom-model.ts';
+import { clear, el } from '../ui/dom.ts';
+import type { EditorContext } from './editor-context.ts';
+import { messageOf } from './error-text.ts';
+
+export function createSegmentIoView(context: EditorContext): {
+  element: HTMLElement;
+  restoreElement: HTMLElement;
+  render(): void;
+  offerRestore(seriesKey: string, ownSessionId: string): Promise<void>;
+} {
+  const { host } = context;
+  const exportType = el('select', { class: 'text-input', 'data-testid': 'segment-export-type', 'aria-label': 'SEG type' }, el('option', { value: 'BINARY' }, 'BINARY'), el('option', { value: 'LABELMAP' }, 'LABELMAP'));
+  const withSr = el('input', { type: 'checkbox', 'data-testid': 'segment-export-sr' });
+  const exportButton = el('button', { class: 'button button-primary button-small', type: 'button', 'data-testid': 'segment-export' }, 'Export SEG');
+  const exportResult = el('div', { class: 'seg-result', 'data-testid': 'segment-export-result' });
+  let exportedOnce = false;
+  /** SEGs written in this session: series instance UID → file. */
+  const writtenSegs = new Map<string, string>();
+
+  exportButton.addEventListener('click', () => {
+    const model = context.model();
+    const payload = model?.toPayload();
+    if (!model || !payload) return context.report('There is no segment to export.', 'error');
+    exportButton.disabled = true;
+    void context
+      .track(host.call('seg.export', { seriesKey: model.seriesKey, segmentation: payload, type: exportType.value as 'BINARY' | 'LABELMAP', withSr: withSr.checked }))
+      .then(async (result) => {
+        exportedOnce = true;
+        writtenSegs.set(result.seg.seriesInstanceUid, result.seg.path);
+        exportResult.textContent = `Wrote ${result.seg.type} SEG (${result.seg.frames} frames): ${result.seg.path}${result.sr ? ` and SR: ${result.sr.path}` : ''}`;
+        exportResult.dataset['path'] = result.seg.path;
+        context.report(`Exported the segmentation in ${Math.round(result.elapsedMs)} ms.`);
+        await context.afterExport(result.seg.path);
+      })
+      .catch((error: unknown) => context.report(`Export failed: ${messageOf(error)}`, 'error'))
+      .finally(() => {
+        exportButton.disabled = false;
+        render();
+      });
+  });
+
+  const importSeries = el('select', { class: 'text-input', 'data-testid': 'segment-import-series', 'aria-label': 'SEG series of this study' });
+  const importPath = el('input', { class: 'text-input', placeholder: 'or a SEG file path', 'data-testid': 'segment-import-path' });
+  const listButton = el('button', { class: 'button button-small', type: 'button', 'data-testid': 'segment-import-list' }, 'Find SEGs');
+  const importButton = el('button', { class: 'button button-small', type: 'button', 'data-testid': 'segment-import' }, 'Import SEG');
+
+  listButton.addEventListener('click', () => void listSegs());
+  async function listSegs(): Promise<void> {
+    const detail = context.detail();
+    if (!detail) return;
+    try {
+      const { patients } = await host.call('dicom.studies', {});
+      const segs: SeriesSummary[] = [];
+      for (const patient of patients) for (const study of patient.studies) {
+        if (study.studyInstanceUid !== detail.series.studyInstanceUid) continue;
+        segs.push(...study.series.filter((s) => s.kind === 'SEG'));
+      }
+      clear(importSeries);
+      // The index lists a SEG series without its files (they are not slices to show), so
+      // only the SEGs written here can be opened from the list; others need their path.
+      for (const seg of segs) {
+        const known = writtenSegs.get(seg.seriesInstanceUid);
+        const text = `${seg.seriesNumber ?? ''} ${seg.description || 'SEG'}`.trim();
+        importSeries.append(el('option', { value: known ?? '', disabled: !known, title: known ?? 'Type this SEG\'s file path below' }, known ? text : `${text} (type its path)`));
+      }
+      const openable = segs.filter((seg) => writtenSegs.has(seg.seriesInstanceUid)).length;
+      context.report(segs.length === 0 ? 'This study holds no SEG yet: type a path instead.' : `This study holds ${segs.length} SEG series; ${openable} can be opened from the list.`);
+    } catch (error) {
+      context.report(`Could not list the study's SEGs: ${messageOf(error)}`, 'error');
+    }
+  }
+
+  importButton.addEventListener('click', () => void importSeg());
+  async function importSeg(): Promise<void> {
+    const model = context.model();
+    if (!model) return context.report('Open the SEG\'s source series first.', 'error');
+    try {
+      let source: { fileKey: string } | { path: string };
+      if (importPath.value.trim()) source = { path: importPath.value.trim() };
+      else if (importSeries.value) source = { path: importSeries.value };
+      else throw new Error('choose a SEG of this study ("Find SEGs") or type a path');
+      if (model.dirty && model.segments.length > 0 && !confirm('Replace the segments being edited with the imported SEG? (Undo cannot bring them back; export them first to keep them.)')) return;
+      const result = await context.track(host.call('seg.import', source));
+      if (result.seriesKey !== model.seriesKey) throw new Error(`this SEG was drawn on another series (${result.seriesKey}): open that series, then import`);
+      model.load(result.segments.map(({ originalNumber: _originalNumber, ...segment }) => segment), decodeLabelmap(result.labelmap));
+      model.markSaved();
+      const warnings = result.warnings.length ? ` Warnings: ${result.warnings.join('; ')}` : '';
+      context.report(`Imported ${result.segments.length} segments from "${result.info.seriesDescription || 'SEG'}".${warnings}`);
+    } catch (error) {
+      context.report(`Import failed: ${messageOf(error)}`, 'error');
+    }
+  }
+
+  const restoreText = el('span', { 'data-testid': 'segment-restore-text' });
+  const restoreButton = el('button', { class: 'button button-primary button-small', type: 'button', 'data-testid': 'segment-restore' }, 'Restore');
+  const discardButton = el('button', { class: 'button button-small', type: 'button', 'data-testid': 'segment-restore-discard' }, 'Discard');
+  const restoreElement = el('div', { class: 'seg-restore', 'data-testid': 'segment-restore-banner', hidden: true }, restoreText, el('div', { class: 'button-row' }, restoreButton, discardButton));
+  let offered: AutosaveSummary | null = null;
+
+  restoreButton.addEventListener('click', () => {
+    const autosave = offered;
+    if (!autosave) return;
+    void context
+      .track(context.restore(autosave.sessionId))
+      .then(() => {
+        offered = null;
+        restoreElement.hidden = true;
+        context.report(`Restored the work saved at ${new Date(autosave.savedAt).toLocaleString()}.`);
+      })
+      .catch((error: unknown) => context.report(`Restore failed: ${messageOf(error)}`, 'error'));
+  });
+  discardButton.addEventListener('click', () => {
+    const autosave = offered;
+    offered = null;
+    restoreElement.hidden = true;
+    if (autosave) void host.call('seg.discardAutosave', { sessionId: autosave.sessionId }).catch((error: unknown) => context.report(`Could not discard the autosave: ${messageOf(error)}`, 'error'));
+  });
+
+  async function offerRestore(seriesKey: string, ownSessionId: string): Promise<void> {
+    const { autosaves } = await host.call('seg.listAutosaves', {});
+    const mine = autosaves.filter((a) => a.seriesKey === seriesKey && a.sessionId !== ownSessionId).sort((a, b) => b.savedAt.localeCompare(a.savedAt));
+    offered = mine[0] ?? null;
+    restoreElement.hidden = offered === null;
+    if (offered) restoreText.textContent = `Unsaved segmentation of this series from ${new Date(offered.savedAt).toLocaleString()} (${offered.segmentCount} segments).`;
+  }
+
+  function render(): void {
+    const model = context.model();
+    const hasSegments = Boolean(model && model.segments.length > 0);
+    exportButton.disabled = !hasSegments;
+    exportButton.textContent = exportedOnce ? 'Save a new version' : 'Export SEG';
+    // The reasoning SR reports segments that came from a model; without one there is nothing to write.
+    const fromModel = Boolean(model?.segments.some((s) => s.provenance.source === 'ai' || s.provenance.source === 'ai-edited'));
+    withSr.disabled = !fromModel;
+    if (!fromModel) withSr.checked = false;
+    withSr.title = fromModel ? 'Also write a DICOM SR with the question, reasoning, prompts and models of the AI segments' : 'Only for segments that came from a model';
+    importButton.disabled = !model;
+    listButton.disabled = !model;
+  }
+
+  const element = el(
+    'section',
+    { class: 'seg-section seg-io' },
+    el('div', { class: 'seg-subtitle' }, 'DICOM-SEG'),
+    el('div', { class: 'button-row' }, exportType, el('label', { class: 'seg-check' }, withSr, ' with SR'), exportButton),
+    exportResult,
+    el('div', { class: 'button-row' }, importSeries, listButton),
+    el('div', { class: 'button-row' }, importPath, importButton),
+  );
+  return { element, restoreElement, render, offerRestore };
+}
