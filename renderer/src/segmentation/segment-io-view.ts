@@ -1,6 +1,6 @@
 // Saving and opening segmentations: DICOM-SEG export (BINARY or LABELMAP, optionally
 // with the reasoning SR; every export is a new series, so "save a new version" is
-// exporting again), SEG import from the current study or a path, and the offer to
+// exporting again), SEG import from the current study (any SEG the index holds) or a path, and the offer to
 // restore an autosave left by a crash.
 import type { AutosaveSummary } from '../../../electron/common/contract-seg.ts';
 import { decodeLabelmap } from '../../../electron/common/contract-seg.ts';
@@ -21,8 +21,6 @@ export function createSegmentIoView(context: EditorContext): {
   const exportButton = el('button', { class: 'button button-primary button-small', type: 'button', 'data-testid': 'segment-export' }, 'Export SEG');
   const exportResult = el('div', { class: 'seg-result', 'data-testid': 'segment-export-result' });
   let exportedOnce = false;
-  /** SEGs written in this session: series instance UID → file. */
-  const writtenSegs = new Map<string, string>();
 
   exportButton.addEventListener('click', () => {
     const model = context.model();
@@ -33,7 +31,6 @@ export function createSegmentIoView(context: EditorContext): {
       .track(host.call('seg.export', { seriesKey: model.seriesKey, segmentation: payload, type: exportType.value as 'BINARY' | 'LABELMAP', withSr: withSr.checked }))
       .then(async (result) => {
         exportedOnce = true;
-        writtenSegs.set(result.seg.seriesInstanceUid, result.seg.path);
         exportResult.textContent = `Wrote ${result.seg.type} SEG (${result.seg.frames} frames): ${result.seg.path}${result.sr ? ` and SR: ${result.sr.path}` : ''}`;
         exportResult.dataset['path'] = result.seg.path;
         context.report(`Exported the segmentation in ${Math.round(result.elapsedMs)} ms.`);
@@ -63,15 +60,14 @@ export function createSegmentIoView(context: EditorContext): {
         segs.push(...study.series.filter((s) => s.kind === 'SEG'));
       }
       clear(importSeries);
-      // The index lists a SEG series without its files (they are not slices to show), so
-      // only the SEGs written here can be opened from the list; others need their path.
-      for (const seg of segs) {
-        const known = writtenSegs.get(seg.seriesInstanceUid);
+      // A SEG series has no slices; dicom.series lists its instance with the file key to open.
+      const details = await Promise.all(segs.map((seg) => host.call('dicom.series', { seriesKey: seg.seriesKey })));
+      segs.forEach((seg, i) => {
+        const instance = details[i]!.instances.find((entry) => entry.kind === 'SEG');
         const text = `${seg.seriesNumber ?? ''} ${seg.description || 'SEG'}`.trim();
-        importSeries.append(el('option', { value: known ?? '', disabled: !known, title: known ?? 'Type this SEG\'s file path below' }, known ? text : `${text} (type its path)`));
-      }
-      const openable = segs.filter((seg) => writtenSegs.has(seg.seriesInstanceUid)).length;
-      context.report(segs.length === 0 ? 'This study holds no SEG yet: type a path instead.' : `This study holds ${segs.length} SEG series; ${openable} can be opened from the list.`);
+        importSeries.append(el('option', { value: instance?.fileKey ?? '', disabled: !instance }, instance ? text : `${text} (no SEG instance)`));
+      });
+      context.report(segs.length === 0 ? 'This study holds no SEG yet: type a path instead.' : `This study holds ${segs.length} SEG series.`);
     } catch (error) {
       context.report(`Could not list the study's SEGs: ${messageOf(error)}`, 'error');
     }
@@ -84,7 +80,7 @@ export function createSegmentIoView(context: EditorContext): {
     try {
       let source: { fileKey: string } | { path: string };
       if (importPath.value.trim()) source = { path: importPath.value.trim() };
-      else if (importSeries.value) source = { path: importSeries.value };
+      else if (importSeries.value) source = { fileKey: importSeries.value };
       else throw new Error('choose a SEG of this study ("Find SEGs") or type a path');
       if (model.dirty && model.segments.length > 0 && !confirm('Replace the segments being edited with the imported SEG? (Undo cannot bring them back; export them first to keep them.)')) return;
       const result = await context.track(host.call('seg.import', source));
