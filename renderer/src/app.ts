@@ -5,7 +5,9 @@ import type { ImportResult, PatientSummary, SeriesSummary } from '../../electron
 import { SeriesThumbnails } from './cornerstone/series-thumbnails.ts';
 import { StackViewer } from './cornerstone/stack-viewer.ts';
 import { SeriesDetails } from './series-details.ts';
-import { installTestHook } from './test-hook.ts';
+import { installAskTestHook, installTestHook } from './test-hook.ts';
+import { createAskPanel } from './ask/ask-panel.ts';
+import { createModelProvider } from './ask/model-provider.ts';
 import type { AppPhase } from './test-hook-types.ts';
 import { el } from './ui/dom.ts';
 import { createImportPanel, messageOf } from './ui/import-panel.ts';
@@ -48,6 +50,11 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
     onFinished: (result) => void afterImport(result),
     onError: (message) => status.error(message),
   });
+  // Stand-in for the segment editor's documents (one per series) until it is merged.
+  const segmentationModels = createModelProvider(details);
+  viewer.onChange((state) => state.seriesKey && void segmentationModels.ensure(state.seriesKey).catch(() => undefined));
+  const ask = createAskPanel({ host, viewer, getModel: () => segmentationModels.get(viewer.state.seriesKey), onError: (message) => status.error(message) });
+  installAskTestHook(() => ask.testState());
   const pacs = createPacsPanel({ host, currentSeriesKey: () => viewer.state.seriesKey, onViewSeries: (keys) => void viewRetrieved(keys), onError: (message) => status.error(message) });
 
   root.replaceChildren(
@@ -63,6 +70,7 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
       { class: 'workspace' },
       el('aside', { class: 'sidebar' }, importPanel.element, browser.element, el('div', { class: 'sidebar-tools' }, pacs.button, createInferenceStatus(host).element), status.element),
       el('main', { class: 'viewer' }, workspace.controls, el('div', { class: 'viewer-views' }, stackFrame, workspace.element)),
+      ask.element,
     ),
     pacs.element,
   );

@@ -1,7 +1,7 @@
 // Installs window.__mrTest (see test-hook-types.ts). It changes nothing in the app,
 // so it ships in every build.
 import type { StackViewer } from './cornerstone/stack-viewer.ts';
-import type { AppPhase, MrTestGlobal } from './test-hook-types.ts';
+import type { AppPhase, AskTestState, MrTestGlobal } from './test-hook-types.ts';
 import type { VolumeViewer } from './viewer/volume-viewer.ts';
 
 export function installTestHook(viewer: StackViewer, phase: () => AppPhase, volume?: VolumeViewer): void {
@@ -20,4 +20,10 @@ export function installTestHook(viewer: StackViewer, phase: () => AppPhase, volu
         }
       : {}),
   };
+}
+
+/** Adds __mrTest.ask (the ask panel) to the hook installTestHook made. */
+export function installAskTestHook(state: () => AskTestState): void {
+  const hook = (window as MrTestGlobal).__mrTest;
+  if (hook) hook.ask = { state };
 }

@@ -4,7 +4,8 @@
 import type { PromptSchema } from '../../../electron/common/contract-seg.ts';
 import type { PixelBox } from './ask-geometry.ts';
 
-export type PromptPoint = { x: number; y: number; label: 0 | 1 };
+/** A clicked point (label 1 inside, 0 outside); the model's key points are marked fromModel. */
+export type PromptPoint = { x: number; y: number; label: 0 | 1; fromModel?: boolean };
 export type Prompts = { box: PixelBox | null; points: PromptPoint[] };
 
 export class PromptEditor {
@@ -60,6 +61,11 @@ export class PromptEditor {
     this.past.push(this.current);
     this.current = copy(next);
   }
+}
+
+/** The prompts as inference.segment takes them. */
+export function segmentPrompts(prompts: Prompts): { box: PixelBox | null; points: Array<{ x: number; y: number; label: 0 | 1 }> } {
+  return { box: prompts.box, points: prompts.points.map(({ x, y, label }) => ({ x, y, label })) };
 }
 
 export function samePrompts(a: Prompts, b: Prompts): boolean {
