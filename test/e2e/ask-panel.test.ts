@@ -430,5 +430,28 @@ describe('ask panel without models', () => {
     expect(accepted.segments[0]!.provenance.source).toBe('interactive');
     expect(accepted.segments[0]!.provenance.models).toEqual([{ name: 'default-graph-cut', version: 'built-in' }]);
     await screenshotPage(page, 'ask-default-segmenter-accepted');
+
+    // Propagation follows the liver into the neighbouring slices and stops where it ends.
+    const viewerIndexOf = (k: number) => detail.slices.findIndex((slice) => slice.position !== null && Math.abs(along(slice.position) / truth.spacing[2] - k) < 0.01);
+    const liverSlices = new Set<number>();
+    for (let k = 0; k < slices; k++) {
+      for (let i = k * columns * rows; i < (k + 1) * columns * rows; i++) {
+        if (truth.labels[i] === LABEL.liver) {
+          liverSlices.add(viewerIndexOf(k));
+          break;
+        }
+      }
+    }
+    await page.getByTestId('ask-propagate').click();
+    const propagated = await waitForAsk(page, (s) => s.propagation !== null && !s.propagation.running, 'propagation to finish', 300_000);
+    const done = propagated.propagation!.slices;
+    expect(done).toContain(target - 1);
+    expect(done).toContain(target + 1);
+    // One contiguous run of slices around the start, fewer than the whole series.
+    expect(done.every((s, i) => i === 0 || s === done[i - 1]! + 1 || (done[i - 1] === target - 1 && s === target + 1))).toBe(true);
+    expect(done.length).toBeLessThan(slices - 1);
+    // It never runs past the liver's ends.
+    expect(done.filter((index) => !liverSlices.has(index))).toEqual([]);
+    expect(await page.getByTestId('ask-propagate-status').textContent()).toMatch(/^Propagated to \d+ slices/);
   });
 });

@@ -7,7 +7,7 @@ import { boxMask, maskArea, maskBounds, overlapScores, teachingCsv } from '../..
 import { findNamedTerm, nameAnswer, nameFromQuestion } from '../../renderer/src/ask/ask-naming.ts';
 import { PromptEditor, provenancePrompts } from '../../renderer/src/ask/ask-prompts.ts';
 import { AskHistory, AskRun, historyEntry, streamingReasoning } from '../../renderer/src/ask/ask-session.ts';
-import { propagateMask } from '../../renderer/src/ask/propagate.ts';
+import { deepestPixel, dilate, propagateMask } from '../../renderer/src/ask/propagate.ts';
 
 describe('image ↔ screen mapping', () => {
   // Zoomed ×2, panned, and flipped horizontally: the map must still invert exactly.
@@ -171,6 +171,22 @@ describe('propagation', () => {
     expect(result.stoppedAt).toEqual({ up: 2, down: 8 });
     expect(visited).toEqual([4, 3, 2, 6, 7, 8]);
   });
+  it('keeps each slice within a few pixels of the previous one (no leaking)', async () => {
+    // A segmenter that leaks: it always answers the whole box, which grows by the margin each slice.
+    const leaky = async (_slice: number, box: PixelBox) => boxMask(width, width, box);
+    const result = await propagateMask({ startSlice: 5, startMask: boxMask(width, width, [8, 8, 12, 12]), width, height: width, slices: 10, segment: leaky, maxShift: 1, margin: 3 });
+    expect(maskBounds(result.masks.get(6)!, width)).toEqual([7, 7, 13, 13]);
+  });
+
+  it('prompts with the deepest inside pixel and dilates by chessboard distance', () => {
+    const ring = boxMask(width, width, [2, 2, 12, 8]);
+    expect(deepestPixel(ring, width, width)).toEqual({ x: 7, y: 5 });
+    const dot = new Uint8Array(width * width);
+    dot[5 * width + 5] = 1;
+    expect(maskBounds(dilate(dot, width, width, 2), width)).toEqual([3, 3, 7, 7]);
+    expect(maskArea(dilate(dot, width, width, 2))).toBe(25);
+  });
+
   it('stops when cancelled', async () => {
     const controller = new AbortController();
     const result = await propagateMask({ startSlice: 5, startMask: boxMask(width, width, truth(5)!), width, height: width, slices: 10, segment: async (s, b) => { controller.abort(); return segment(s, b); }, signal: controller.signal });

@@ -169,7 +169,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       el('div', { class: 'button-row' }, askButton),
       suggestions,
     ),
-    el('div', { class: 'panel' }, runBox, errorLine, reasoning, answerLine, refineBox, acceptedBox, teachingBox),
+    el('div', { class: 'panel' }, teachingBox, runBox, errorLine, reasoning, answerLine, refineBox, acceptedBox),
     el('div', { class: 'panel ask-history-panel' }, el('h2', { class: 'panel-title' }, 'Asked on this series'), historyList),
   );
 
@@ -515,8 +515,8 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
         height: source.height,
         slices: model.dims.slices,
         signal: controller.signal,
-        segment: async (sliceIndex, box) => {
-          const answer = await host.call('inference.segment', { seriesKey: source.seriesKey, sliceIndex, box, points: [], ...(window ? { window } : {}) });
+        segment: async (sliceIndex, box, positive) => {
+          const answer = await host.call('inference.segment', { seriesKey: source.seriesKey, sliceIndex, box, points: [{ ...positive, label: 1 }], ...(window ? { window } : {}) });
           return decodeMask(answer.mask);
         },
         onProgress: (done, sliceIndex) => {
@@ -608,8 +608,9 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     const result = run?.result;
     answerLine.hidden = !result;
     if (result) {
-      const timing = Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v)} ms`).join(' · ');
-      answerLine.textContent = `${historyEntry(result, new Date()).answer}. ${result.crm.label}${result.segmenter ? ` + ${result.segmenter.label}` : ''}${timing ? ` · ${timing}` : ''}`;
+      const total = result.timings['total'];
+      const speed = result.tokens.perSecond ? ` · ${result.tokens.generated} tokens at ${result.tokens.perSecond.toFixed(1)}/s` : '';
+      answerLine.textContent = `${historyEntry(result, new Date()).answer}. ${result.crm.label}${result.segmenter ? ` + ${result.segmenter.label}` : ''}${total !== undefined ? ` · ${Math.round(total)} ms in all` : ''}${speed}`;
     }
     errorLine.hidden = !error && run?.phase !== 'failed';
     errorLine.textContent = error ?? (run?.phase === 'failed' ? run.activity : '');
@@ -661,7 +662,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     const lines: Array<HTMLElement> = [];
     for (const role of [status.crm, status.asm]) {
       const name = role.role === 'crm' ? 'Reasoning model (CRM)' : 'Segmenter (ASM)';
-      if (role.state === 'ready') lines.push(el('div', { class: 'ask-model-ok' }, `${name}: ${role.label}${role.variant ? ` (${role.variant})` : ''}`));
+      if (role.state === 'ready') lines.push(el('div', { class: 'ask-model-ok' }, `${name}: ${role.label}`));
       else if (role.state === 'default') lines.push(el('div', { class: 'ask-model-default' }, `${name}: MedSAM2 is not installed, using ${role.label}.`, role.message ? el('pre', { class: 'ask-hint', 'data-testid': `ask-hint-${role.role}` }, role.message) : null));
       else lines.push(el('div', { class: 'ask-model-missing', 'data-testid': `ask-missing-${role.role}` }, `${name}: ${role.state === 'missing' ? 'not installed' : 'installed but unusable'}.`, role.message ? el('pre', { class: 'ask-hint', 'data-testid': `ask-hint-${role.role}` }, role.message) : null));
     }
