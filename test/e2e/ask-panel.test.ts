@@ -236,6 +236,12 @@ describe('ask panel with the tiny models', () => {
     expect(models).toContain(TINY_CRM_ID);
     expect(models).toContain(TINY_ASM_ID);
     await screenshotPage(page, 'ask-accepted');
+    // The preview became the segment: the answer's drawing is gone from the layer.
+    await settle(page);
+    const shot = await screenshotViewport(page, 'ask-accepted-viewport');
+    const [x0, y0, x1] = expectedBox;
+    expect(pixelsNear(shot, await toPage(page, (x0 + x1) / 2, y0 - 0.5)).some(isBoxYellow)).toBe(false);
+    expect(spread(pixelsNear(shot, await toPage(page, x0 + 6, expectedBox[3] - 6), 0)[0]!), 'no mask overlay left').toBeLessThan(6);
   });
 
   it('re-segments when a negative point is added', async () => {
@@ -262,11 +268,19 @@ describe('ask panel with the tiny models', () => {
     await settle(page);
     const shot = await screenshotViewport(page, 'ask-negative-point');
     expect(pixelsNear(shot, target, 0).every(isNegativeRed), 'the negative point is drawn').toBe(true);
-    // Undo brings the previous prompts and mask back.
+    // Dragging the box's bottom edge handle down by 10 pixels resizes it and re-segments.
+    const [bx0, , bx1, by1] = expectedBox;
+    const negativeArea = after.previewArea;
+    await drag(page, await toPage(page, (bx0 + bx1) / 2, by1 + 0.5), await toPage(page, (bx0 + bx1) / 2, by1 + 10.5));
+    const resized = await waitForAsk(page, (s) => s.prompts.box !== null && s.prompts.box[3] !== by1 && s.previewArea !== negativeArea, 'the resized box');
+    expect(resized.prompts.box).toEqual([bx0, expectedBox[1], bx1, by1 + 10]);
+    // Undo twice brings the model's prompts and mask back.
     await page.getByTestId('ask-prompt-undo').click();
-    const undone = await waitForAsk(page, (s) => s.prompts.points.length === 2 && s.previewArea === before.previewArea, 'the undone prompt');
+    await page.getByTestId('ask-prompt-undo').click();
+    const undone = await waitForAsk(page, (s) => s.prompts.points.length === 2 && s.previewArea === before.previewArea, 'the undone prompts');
     expect(undone.prompts.box).toEqual(expectedBox);
-    await page.getByTestId('ask-reject').click();
+    // Esc discards the preview.
+    await page.keyboard.press('Escape');
     await waitForAsk(page, (s) => s.previewArea === null && s.modelPreviewArea === null, 'the rejected preview');
   });
 
@@ -425,7 +439,8 @@ describe('ask panel without models', () => {
     expect(changed.prompts.points).toEqual([{ x: inside.x, y: inside.y, label: 0 }]);
     expect(changed.previewArea!).toBeLessThan(boxed.previewArea!);
 
-    await page.getByTestId('ask-accept').click();
+    // Enter accepts.
+    await page.keyboard.press('Enter');
     const accepted = await waitForAsk(page, (s) => s.segments.length === 1, 'the accepted segment');
     expect(accepted.segments[0]!.provenance.source).toBe('interactive');
     expect(accepted.segments[0]!.provenance.models).toEqual([{ name: 'default-graph-cut', version: 'built-in' }]);

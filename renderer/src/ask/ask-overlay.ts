@@ -51,7 +51,7 @@ export class AskOverlay {
   private readonly callbacks: OverlayCallbacks;
   private content: OverlayContent | null = null;
   private modeValue: OverlayMode = 'off';
-  private maskImage: { source: Uint8Array; color: string; canvas: OffscreenCanvas } | null = null;
+  private maskImage: { source: Uint8Array; color: string; canvas: HTMLCanvasElement } | null = null;
   private drag: Drag | null = null;
   /** The box as it is being dragged (shown live, committed on release). */
   private draft: { box: PixelBox; resident: boolean } | null = null;
@@ -90,12 +90,21 @@ export class AskOverlay {
   setMode(mode: OverlayMode): void {
     this.modeValue = mode;
     this.element.dataset['mode'] = mode;
-    this.cancelDrag();
+    this.drag = null;
+    this.draft = null;
+    this.drawNow();
   }
 
+  /** Draws at once: what the panel changed must be on screen before anything else happens. */
   setContent(content: OverlayContent | null): void {
     this.content = content;
-    this.scheduleDraw();
+    this.drawNow();
+  }
+
+  private drawNow(): void {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.draw();
   }
 
   /** Image pixel → layer pixel mapping of the current slice, from where the viewport draws three pixel centres. */
@@ -128,14 +137,11 @@ export class AskOverlay {
     const rect = this.element.getBoundingClientRect();
     const width = Math.max(1, Math.round(rect.width * dpr));
     const height = Math.max(1, Math.round(rect.height * dpr));
-    if (this.canvas.width !== width || this.canvas.height !== height) {
-      this.canvas.width = width;
-      this.canvas.height = height;
-    }
+    // Setting the size resets the canvas: every pixel and all state, whatever was drawn before.
+    this.canvas.width = width;
+    this.canvas.height = height;
     const ctx = this.canvas.getContext('2d');
     if (!ctx) return;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, width, height);
     const content = this.visibleContent();
     const map = this.imageToLayer();
     this.element.dataset['drawn'] = content && map ? 'true' : 'false';
@@ -191,10 +197,14 @@ export class AskOverlay {
     ctx.setLineDash([]);
   }
 
-  private maskCanvas(content: OverlayContent): OffscreenCanvas {
+  private maskCanvas(content: OverlayContent): HTMLCanvasElement {
     const color = content.color.join(',');
     if (this.maskImage && this.maskImage.source === content.mask && this.maskImage.color === color) return this.maskImage.canvas;
-    const canvas = new OffscreenCanvas(content.width, content.height);
+    // A plain canvas, not an OffscreenCanvas: Chromium (SwiftShader) was seen keeping an
+    // OffscreenCanvas drawn with a transform on screen after the layer was cleared.
+    const canvas = document.createElement('canvas');
+    canvas.width = content.width;
+    canvas.height = content.height;
     const ctx = canvas.getContext('2d')!;
     const image = ctx.createImageData(content.width, content.height);
     const [r, g, b] = content.color;

@@ -299,10 +299,10 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     const window = currentWindow();
     try {
       const result = await host.call('inference.ask', { jobId, seriesKey, sliceIndex: imageIndex, question: text, ...(window ? { window } : {}) });
+      // The answer is drawn before the run says it is answered.
+      if (run === thisRun && result.status === 'ok' && result.box) await showAnswer(result);
       thisRun.finish(result);
       history.add(seriesKey, historyEntry(result, new Date()));
-      if (run !== thisRun) return;
-      if (result.status === 'ok' && result.box) await showAnswer(result);
     } catch (e) {
       thisRun.fail(`The question failed: ${messageOf(e)}`);
     }
