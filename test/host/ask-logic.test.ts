@@ -7,7 +7,8 @@ import { boxMask, maskArea, maskBounds, overlapScores, teachingCsv } from '../..
 import { findNamedTerm, nameAnswer, nameFromQuestion } from '../../renderer/src/ask/ask-naming.ts';
 import { PromptEditor, provenancePrompts } from '../../renderer/src/ask/ask-prompts.ts';
 import { AskHistory, AskRun, historyEntry, streamingReasoning } from '../../renderer/src/ask/ask-session.ts';
-import { deepestPixel, dilate, propagateMask } from '../../renderer/src/ask/propagate.ts';
+import { SegmentationModel } from '../../renderer/src/segmentation/segmentation-model.ts';
+import { applyPropagation, deepestPixel, dilate, propagateMask } from '../../renderer/src/ask/propagate.ts';
 
 describe('image ↔ screen mapping', () => {
   // Zoomed ×2, panned, and flipped horizontally: the map must still invert exactly.
@@ -185,6 +186,21 @@ describe('propagation', () => {
     dot[5 * width + 5] = 1;
     expect(maskBounds(dilate(dot, width, width, 2), width)).toEqual([3, 3, 7, 7]);
     expect(maskArea(dilate(dot, width, width, 2))).toBe(25);
+  });
+
+  it('writes the propagated masks as one undoable step', () => {
+    const model = new SegmentationModel('s', { columns: 4, rows: 2, slices: 5 }, { column: 1, row: 1, slice: 1 });
+    const start = new Uint8Array(8).fill(1, 0, 4);
+    model.setPreview({ sliceIndex: 2, mask: start, color: [1, 2, 3] });
+    const segment = model.acceptPreview({ label: 'Liver', category: { value: '1', scheme: 'SCT', meaning: 'c' }, type: { value: '2', scheme: 'SCT', meaning: 't' }, provenance: { source: 'ai' } });
+    const written = applyPropagation(model, segment.number, new Map([[3, new Uint8Array(8).fill(1, 0, 2)], [1, new Uint8Array(8).fill(1, 4, 8)]]));
+    expect(written).toEqual([1, 3]);
+    expect(model.undoLabel).toBe('Propagate Liver');
+    expect(Array.from(model.labelmap.subarray(8, 32))).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]);
+    expect(model.segment(segment.number)!.provenance.source).toBe('ai');
+    model.undo();
+    expect(Array.from(model.labelmap.subarray(8, 32))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(model.segments).toHaveLength(1);
   });
 
   it('stops when cancelled', async () => {

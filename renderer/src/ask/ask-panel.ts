@@ -19,7 +19,7 @@ import { AskOverlay } from './ask-overlay.ts';
 import { PromptEditor, provenancePrompts, segmentPrompts, type PromptPoint } from './ask-prompts.ts';
 import { ASK_STAGES, AskHistory, AskRun, historyEntry, streamingReasoning, SUGGESTED_QUESTIONS, type HistoryEntry } from './ask-session.ts';
 import { decodeMask } from './mask-png.ts';
-import { propagateMask } from './propagate.ts';
+import { applyPropagation, propagateMask } from './propagate.ts';
 import './ask.css';
 
 export type AskPanelOptions = {
@@ -516,26 +516,15 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
         slices: model.dims.slices,
         signal: controller.signal,
         segment: async (sliceIndex, box, positive) => {
-          const answer = await host.call('inference.segment', { seriesKey: source.seriesKey, sliceIndex, box, points: [{ ...positive, label: 1 }], ...(window ? { window } : {}) });
-          return decodeMask(answer.mask);
+          const segmented = await host.call('inference.segment', { seriesKey: source.seriesKey, sliceIndex, box, points: [{ ...positive, label: 1 }], ...(window ? { window } : {}) });
+          return decodeMask(segmented.mask);
         },
         onProgress: (done, sliceIndex) => {
           state.done = done;
           propagateStatus.textContent = `Slice ${sliceIndex + 1}: ${done} done`;
         },
       });
-      if (!result.cancelled && result.masks.size > 0) {
-        const number = source.segment.number;
-        const locked = model.lockedNumbers();
-        const slices = [...result.masks.keys()].sort((a, b) => a - b);
-        model.edit(`Propagate ${source.segment.label}`, (labelmap) => {
-          for (const [sliceIndex, mask] of result.masks) {
-            const offset = sliceIndex * model.sliceLength;
-            for (let i = 0; i < mask.length; i++) if (mask[i] && !locked.has(labelmap[offset + i]!)) labelmap[offset + i] = number;
-          }
-        }, { firstSlice: slices[0]!, lastSlice: slices.at(-1)!, keepProvenance: true });
-        state.slices = slices;
-      }
+      if (!result.cancelled) state.slices = applyPropagation(model, source.segment.number, result.masks);
       propagateStatus.textContent = result.cancelled
         ? 'Propagation stopped: nothing was changed.'
         : result.masks.size === 0

@@ -6,6 +6,7 @@
 // after slice). It stops where the mask vanishes or shrinks below a fraction of the
 // start's: that is where the structure ends. The segmenter is injected, so this is pure
 // and testable; the panel passes inference.segment.
+import type { SegmentationModel } from '../segmentation/segmentation-model.ts';
 import type { PixelBox } from './ask-geometry.ts';
 import { maskArea, maskBounds } from './ask-metrics.ts';
 
@@ -134,4 +135,28 @@ export function deepestPixel(mask: Uint8Array, width: number, height: number): {
     if (d < best.d) best = { x, y, d };
   }
   return { x: best.x, y: best.y };
+}
+
+/**
+ * Writes propagated masks into a segment as one undoable step (locked segments keep
+ * their voxels). Returns the slices written, in order.
+ */
+export function applyPropagation(model: SegmentationModel, segmentNumber: number, masks: ReadonlyMap<number, Uint8Array>): number[] {
+  const segment = model.segment(segmentNumber);
+  if (!segment) throw new RangeError(`there is no segment ${segmentNumber}`);
+  const slices = [...masks.keys()].sort((a, b) => a - b);
+  if (slices.length === 0) return [];
+  const locked = model.lockedNumbers();
+  model.edit(
+    `Propagate ${segment.label}`,
+    (labelmap) => {
+      for (const [sliceIndex, mask] of masks) {
+        if (mask.length !== model.sliceLength) throw new RangeError(`a propagated mask holds ${mask.length} pixels, a slice ${model.sliceLength}`);
+        const offset = sliceIndex * model.sliceLength;
+        for (let i = 0; i < mask.length; i++) if (mask[i] && !locked.has(labelmap[offset + i]!)) labelmap[offset + i] = segmentNumber;
+      }
+    },
+    { firstSlice: slices[0]!, lastSlice: slices.at(-1)!, keepProvenance: true },
+  );
+  return slices;
 }
