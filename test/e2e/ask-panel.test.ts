@@ -312,6 +312,8 @@ describe('ask panel with the tiny models', () => {
     expect(score.iou).toBeCloseTo(expected.iou, 9);
     expect(await page.getByTestId('ask-teaching-dice').textContent()).toBe(`Dice ${expected.dice.toFixed(3)}`);
     expect(await page.getByTestId('ask-teaching-iou').textContent()).toBe(`IoU ${expected.iou.toFixed(3)}`);
+    // The drawn answer counts once: the next question needs a new drawing.
+    expect(await page.getByTestId('ask-submit').isDisabled()).toBe(true);
     await settle(page);
     await screenshotPage(page, 'ask-teaching');
 

@@ -75,6 +75,8 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
   let teaching = false;
   let residentBox: PixelBox | null = null;
   let residentSlice: number | null = null;
+  /** The drawn answer was scored already: the next question needs a new one. */
+  let residentScored = false;
   const scores: TeachingScore[] = [];
   let propagation: { controller: AbortController; done: number; slices: number[]; running: boolean } | null = null;
   let renderQueued = false;
@@ -90,6 +92,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     onResidentBox: (box) => {
       residentBox = box;
       residentSlice = viewer.state.imageIndex;
+      residentScored = false;
       overlay.setMode('off');
       syncOverlay();
       render();
@@ -285,8 +288,8 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       reportError('The reasoning model is not installed: see above how to install it. Box and point prompts still work (Edit prompts).');
       return;
     }
-    if (teaching && (!residentBox || residentSlice !== imageIndex)) {
-      reportError('Teaching mode: draw your answer on this slice first (drag a box), then ask.');
+    if (teaching && (!residentBox || residentSlice !== imageIndex || residentScored)) {
+      reportError('Teaching mode: draw your answer on this slice first (Draw my answer, then drag a box), then ask.');
       return;
     }
     discardPreview();
@@ -332,6 +335,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       const resident = boxMask(answer.width, answer.height, residentBox);
       const { dice, iou } = overlapScores(resident, mask);
       scores.push({ question: result.question, dice, iou, time: new Date().toISOString(), sliceIndex: result.sliceIndex });
+      residentScored = true;
     }
     syncOverlay();
   }
@@ -569,7 +573,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     renderModels();
     const running = run?.phase === 'running';
     const crmReady = status?.crm.state === 'ready';
-    askButton.disabled = running || !state.seriesKey || !question.value.trim() || !crmReady || (teaching && !(residentBox && residentSlice === state.imageIndex));
+    askButton.disabled = running || !state.seriesKey || !question.value.trim() || !crmReady || (teaching && !(residentBox && residentSlice === state.imageIndex && !residentScored));
     askButton.textContent = teaching ? 'Reveal the model’s answer' : 'Ask';
     question.disabled = running;
 
@@ -681,7 +685,9 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     const drawing = overlay.mode === 'draw';
     teachingNote.textContent = drawing
       ? 'Drag a box on the slice around your answer.'
-      : residentBox
+      : residentBox && residentScored
+        ? 'Scored below. For the next question, draw a new answer first.'
+        : residentBox
         ? 'Your answer is drawn (dashed). Ask to reveal the model’s reasoning and mask.'
         : 'Draw your answer first, then the model’s is revealed and scored.';
     const last = scores.at(-1);
