@@ -6,7 +6,8 @@ import { SeriesThumbnails } from './cornerstone/series-thumbnails.ts';
 import { StackViewer } from './cornerstone/stack-viewer.ts';
 import { SeriesDetails } from './series-details.ts';
 import { createSegmentEditor } from './segmentation/segment-editor.ts';
-import { installSegmentationTestHook, installTestHook } from './test-hook.ts';
+import { installAskTestHook, installSegmentationTestHook, installTestHook } from './test-hook.ts';
+import { createAskPanel } from './ask/ask-panel.ts';
 import type { AppPhase } from './test-hook-types.ts';
 import { el } from './ui/dom.ts';
 import { createImportPanel, messageOf } from './ui/import-panel.ts';
@@ -51,6 +52,9 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
     onFinished: (result) => void afterImport(result),
     onError: (message) => status.error(message),
   });
+  // The ask panel's answers become segments of the editor's document for the series in view.
+  const ask = createAskPanel({ host, viewer, getModel: () => segmentEditor.model(), onError: (message) => status.error(message) });
+  installAskTestHook(() => ask.testState());
   const pacs = createPacsPanel({ host, currentSeriesKey: () => viewer.state.seriesKey, onViewSeries: (keys) => void viewRetrieved(keys), onError: (message) => status.error(message) });
 
   root.replaceChildren(
@@ -66,7 +70,7 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
       { class: 'workspace' },
       el('aside', { class: 'sidebar' }, importPanel.element, browser.element, el('div', { class: 'sidebar-tools' }, pacs.button, createInferenceStatus(host).element), status.element),
       el('main', { class: 'viewer' }, workspace.controls, el('div', { class: 'viewer-views' }, stackFrame, workspace.element)),
-      segmentEditor.element,
+      el('aside', { class: 'side-panels', 'aria-label': 'Ask and segment' }, ask.element, segmentEditor.element),
     ),
     pacs.element,
   );

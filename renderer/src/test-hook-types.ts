@@ -37,6 +37,8 @@ export type MrTestHook = {
   volume?: VolumeTestHook;
   /** The segment editor's document (added with it). */
   segmentation?: SegmentationTestHook;
+  /** The ask panel (question, answer, refinement, teaching). */
+  ask?: AskTestHook;
 };
 
 /** How page scripts in tests reach the hook: `(globalThis as MrTestGlobal).__mrTest`. */
@@ -115,4 +117,35 @@ export type SegmentationTestHook = {
   sliceCounts(slice: number): Record<number, number>;
   /** [column, row] of every voxel of a segment on one slice. */
   segmentVoxelsOnSlice(segment: number, slice: number): Array<[number, number]>;
+};
+
+/** window.__mrTest.ask: what the ask panel holds, in image pixels of the answer's slice. */
+export type AskTestHook = { state(): AskTestState };
+
+export type AskTestState = {
+  phase: 'idle' | 'running' | 'answered' | 'failed' | 'cancelled';
+  /** Who takes the mouse over the image: nobody (the viewer's tools), the prompt editor, or the resident's drawing. */
+  overlayMode: 'off' | 'refine' | 'draw';
+  jobId: string | null;
+  question: string | null;
+  /** Characters of the reply streamed so far, and how many token events brought them. */
+  streamedLength: number;
+  tokenEvents: number;
+  /** The answer's slice (0-based, slice order) and its parsed box and key points (slice pixels). */
+  sliceIndex: number | null;
+  answerBox: [number, number, number, number] | null;
+  keyPoints: Array<[number, number]> | null;
+  /** The prompts now in effect (after refinement). */
+  prompts: { box: [number, number, number, number] | null; points: Array<{ x: number; y: number; label: 0 | 1 }> };
+  /** Pixels in the previewed mask; null when there is none. */
+  previewArea: number | null;
+  /** Whether the segmentation document holds the same preview. */
+  modelPreviewArea: number | null;
+  segmentCalls: number;
+  error: string | null;
+  modelsMissing: string | null;
+  history: Array<{ question: string; answer: string; time: string; model: string }>;
+  teaching: { enabled: boolean; residentBox: [number, number, number, number] | null; scores: Array<{ question: string; dice: number; iou: number; time: string }> };
+  segments: Array<{ number: number; label: string; color: [number, number, number]; type: string; provenance: { source: string; question?: string; reasoning?: string; answer?: string; models?: Array<{ name: string; version: string }>; prompts?: number } }>;
+  propagation: { running: boolean; done: number; slices: number[] } | null;
 };

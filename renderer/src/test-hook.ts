@@ -1,7 +1,7 @@
 // Installs window.__mrTest (see test-hook-types.ts). It changes nothing in the app,
 // so it ships in every build.
 import type { StackViewer } from './cornerstone/stack-viewer.ts';
-import type { AppPhase, MrTestGlobal, SegmentationTestHook } from './test-hook-types.ts';
+import type { AppPhase, AskTestState, MrTestGlobal, SegmentationTestHook } from './test-hook-types.ts';
 import type { VolumeViewer } from './viewer/volume-viewer.ts';
 
 export function installTestHook(viewer: StackViewer, phase: () => AppPhase, volume?: VolumeViewer): void {
@@ -27,4 +27,11 @@ export function installSegmentationTestHook(hook: SegmentationTestHook): void {
   const global = window as MrTestGlobal;
   if (!global.__mrTest) throw new Error('installTestHook must run before installSegmentationTestHook');
   global.__mrTest.segmentation = hook;
+}
+
+/** Adds __mrTest.ask (the ask panel) to the hook installTestHook made. */
+export function installAskTestHook(state: () => AskTestState): void {
+  const global = window as MrTestGlobal;
+  if (!global.__mrTest) throw new Error('installTestHook must run before installAskTestHook');
+  global.__mrTest.ask = { state };
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createHost, type Host } from '../../electron/host/host.ts';
+import { writeTinyModels } from '../../native-models/tiny/make-tiny-models.ts';
 import { startBrowserServer, type BrowserServer } from '../../electron/server/browser-server.ts';
 import type { MrTestGlobal, ViewerState } from '../../renderer/src/test-hook-types.ts';
 import { decodePng, type DecodedImage } from './png.ts';
@@ -47,10 +48,25 @@ export interface Workstation {
   close(): Promise<void>;
 }
 
-export async function startWorkstation(): Promise<Workstation> {
+export interface WorkstationOptions {
+  /**
+   * The models folder: 'tiny' installs the tiny test models (native-models/tiny) into
+   * <dataDir>/models, 'none' leaves it empty; both name it explicitly, so a
+   * MEDREASONER_MODELS in the environment cannot change what the test sees.
+   */
+  models?: 'tiny' | 'none';
+}
+
+export async function startWorkstation(options: WorkstationOptions = {}): Promise<Workstation> {
   requireE2EParts();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'mr-e2e-'));
-  const host = createHost({ shell: 'test', dataDir });
+  let modelsDir: string | undefined;
+  if (options.models) {
+    modelsDir = path.join(dataDir, 'models');
+    await mkdir(modelsDir, { recursive: true });
+    if (options.models === 'tiny') await writeTinyModels(modelsDir);
+  }
+  const host = createHost({ shell: 'test', dataDir, ...(modelsDir ? { modelsDir } : {}) });
   const server = await startBrowserServer({ host, rendererDir: RENDERER_DIR, port: 0 });
   return {
     dataDir,

@@ -16,7 +16,7 @@ import { pngToMask } from '../../host/inference/mask-png.ts';
 import { SeriesChoiceError, seriesSlice, singleImageSeries } from '../../host/inference/series-slice.ts';
 import { SlicePixelError } from '../../host/inference/slice-pixels.ts';
 import { resolveModelsDir } from '../../host/models/registry.ts';
-import { CATEGORY, searchTerms, TERMS, type Code } from '../../host/seg/codes.ts';
+import { CATEGORY, searchTerms, TERMS } from '../../host/seg/codes.ts';
 import { writeMaskAsSeg } from '../../host/seg/mask-to-seg.ts';
 import { PointLabel, PromptKind } from '../../host/seg/seg-enums.ts';
 import type { ExportJobOutput } from '../../host/seg/seg-jobs.ts';

@@ -21,6 +21,22 @@ export type PropagationRun = {
 
 let runs = 0;
 
+/** Why a direction stopped, in words for the status line. */
+export function stopLabel(stop: CallResult<'inference.propagate'>['stopped']['forward']): string {
+  const words: Record<typeof stop, string> = {
+    empty: 'nothing found',
+    shrank: 'the structure tapers out',
+    leaked: 'the mask would spill into a neighbour',
+    drifted: 'the mask moved away',
+    'tissue-changed': 'the tissue changes',
+    'series-end': 'end of the series',
+    limit: 'slice limit',
+    cancelled: 'stopped',
+    'not-requested': 'not asked',
+  };
+  return words[stop];
+}
+
 /**
  * Starts propagating segment `segmentNumber` from `sliceIndex`. The host's masks are
  * written only where no segment is yet (other segments keep their voxels); the slice it
