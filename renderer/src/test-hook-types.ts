@@ -74,4 +74,6 @@ export type VolumeTestHook = {
   measurements(): MeasurementReport[];
   /** The 0-based slice index a plane shows, in the volume's index order; null when the pane is hidden. */
   paneSliceIndex(pane: 'axial' | 'sagittal' | 'coronal'): number | null;
+  /** Ids of the volumes in Cornerstone's cache: a cancelled load leaves none behind. */
+  cachedVolumeIds(): string[];
 };

@@ -17,6 +17,7 @@ export function installTestHook(viewer: StackViewer, phase: () => AppPhase, volu
             paneFocalPoint: (pane) => volume.paneFocalPoint(pane),
             measurements: () => volume.measurements(),
             paneSliceIndex: (pane) => volume.sliceOf(pane)?.index ?? null,
+            cachedVolumeIds: () => volume.cachedVolumeIds(),
           },
         }
       : {}),

@@ -4,7 +4,8 @@
 // annotations' own statistics and the sample's ground truth), cine, drag-to-scroll and
 // the automatic window (held against a percentile computed here from pydicom's pixels).
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -439,6 +440,83 @@ describe('the planes (2×2)', () => {
     await page.getByTestId('tool-crosshairs').click();
   });
 });
+
+describe('switching series', () => {
+  it('cancels the unfinished volume load of the series left', async () => {
+    // A second volume: the sample under a new series UID, so its files have URLs of their own.
+    const sampleDir = path.join(workstation.dataDir, 'sample', 'dicom');
+    const copyDir = await mkdtemp(path.join(tmpdir(), 'mr-copy-'));
+    const files = (await readdir(sampleDir)).sort();
+    for (const file of files) await copyFile(path.join(sampleDir, file), path.join(copyDir, file));
+    execFileSync('dcmodify', ['-nb', '-gin', '-m', '(0020,000E)=2.25.9876543210987654321', ...files.map((file) => path.join(copyDir, file))]);
+    // The host reads imported files where they lie: the copy stays until the test ends.
+    try {
+      await switchAwayWhileStreaming(copyDir, files.length);
+    } finally {
+      await rm(copyDir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function switchAwayWhileStreaming(copyDir: string, fileCount: number): Promise<void> {
+  const imported = (await workstation.call('dicom.import', { jobId: 'viewer-copy', paths: [copyDir] })) as { seriesKeys: string[] };
+  const copyKey = imported.seriesKeys[0];
+  if (!copyKey) throw new Error('the copied series was not imported');
+  const sampleKey = (await volumeState()).seriesKey;
+  if (!sampleKey) throw new Error('the sample volume is not shown');
+  const copyDetail = (await workstation.call('dicom.series', { seriesKey: copyKey })) as { slices: Array<{ fileKey: string }> };
+  const copyPaths = new Set(copyDetail.slices.map((slice) => `/files/${encodeURIComponent(slice.fileKey)}`));
+  expect(copyPaths.size).toBe(fileCount);
+  const copyRequests: string[] = [];
+  const copyDownloaded = new Set<string>();
+  const copyAborted: string[] = [];
+  const pathOf = (request: { url(): string }): string | null => {
+    const { pathname } = new URL(request.url());
+    return copyPaths.has(pathname) ? pathname : null;
+  };
+  const onRequest = (request: { url(): string }) => void (pathOf(request) && copyRequests.push(pathOf(request) as string));
+  const onFinished = (request: { url(): string }) => void (pathOf(request) && copyDownloaded.add(pathOf(request) as string));
+  const onFailed = (request: { url(): string }) => void (pathOf(request) && copyAborted.push(pathOf(request) as string));
+  page.on('request', onRequest);
+  page.on('requestfinished', onFinished);
+  page.on('requestfailed', onFailed);
+  // A slow network (about 1 MB/s, no cache), so the volume is still streaming when the user moves on.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 40, downloadThroughput: 1_000_000, uploadThroughput: 1_000_000 });
+  try {
+    await page.getByTestId('layout-2x2').click();
+    await page.locator(`button.series-item[data-series-key="${copyKey}"]`).click();
+    const copyState = await waitForVolume((state) => state.seriesKey === copyKey && state.framesLoaded >= 3, 'the copy to start streaming');
+    expect(copyState.loaded, 'the copy is still loading when the user switches').toBe(false);
+    const copyVolumeId = copyState.volumeId as string;
+    await page.locator(`button.series-item[data-series-key="${sampleKey}"]`).click();
+    const requestedAtSwitch = copyRequests.length;
+    const downloadedAtSwitch = copyDownloaded.size;
+    const sample = await waitForVolume((state) => state.seriesKey === sampleKey && state.loaded, 'the sample to load after the switch');
+    expect(sample.framesLoaded).toBe(truth.sizes[2]);
+    await waitForQuietPanes();
+    // No download of the copy starts after the switch; those waiting are aborted, and at most the few on the
+    // browser's connections (six per server) still finish: the copy is never downloaded in full.
+    expect(copyRequests.length - requestedAtSwitch, `requests for the copy after the switch (${requestedAtSwitch} before it)`).toBeLessThanOrEqual(6);
+    expect(copyAborted.length, 'downloads of the copy aborted by the switch').toBeGreaterThan(0);
+    expect(copyDownloaded.size - downloadedAtSwitch, `files of the copy downloaded after the switch (${downloadedAtSwitch} before it, ${copyAborted.length} aborted)`).toBeLessThanOrEqual(8);
+    expect(copyDownloaded.size, `files of the copy downloaded, of ${fileCount}`).toBeLessThan(fileCount);
+    const cached = await page.evaluate(() => (globalThis as MrTestGlobal).__mrTest?.volume?.cachedVolumeIds() ?? []);
+    expect(cached, 'the cancelled volume left the cache').not.toContain(copyVolumeId);
+    expect(cached).toContain(sample.volumeId);
+    expect(await page.getByTestId('pane-axial-series').innerText()).toContain('Synthetic torso');
+    await saveArtifact('viewer-series-switch.png');
+  } finally {
+    page.off('request', onRequest);
+    page.off('requestfinished', onFinished);
+    page.off('requestfailed', onFailed);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
+    await cdp.detach();
+  }
+}
 
 describe('the automatic window', () => {
   it('windows an MR from the 1st to the 99th percentile of its values', async () => {

@@ -8,6 +8,7 @@ import type { Types as ToolTypes } from '@cornerstonejs/tools';
 import type { HostApi } from '../../../electron/common/contract.ts';
 import type { SeriesDetail } from '../../../electron/common/dicom-model.ts';
 import { imageIdsForSlices } from '../cornerstone/image-ids.ts';
+import { abortImageRequests } from '../cornerstone/image-requests.ts';
 import type { MeasurementReport, VolumeViewState } from '../test-hook-types.ts';
 import { el, formatPersonName } from '../ui/dom.ts';
 import { formatWindowValue } from '../ui/viewport-overlay.ts';
@@ -52,6 +53,8 @@ export class VolumeViewer {
   private planesGroup: ToolTypes.IToolGroup | null = null;
   private enabled: PaneId[] = [];
   private volumeId: string | null = null;
+  /** The image ids of the volume being loaded, whose downloads a cancel aborts. */
+  private volumeImageIds: string[] = [];
   private generation = 0;
   private primaryTool: PrimaryToolId = 'crosshairs';
   private volumePreset: VolumePresetId = 'CT-Soft-Tissue';
@@ -130,8 +133,9 @@ export class VolumeViewer {
   /** Streams `detail` into a volume and shows it; an earlier unfinished load is cancelled. */
   async showSeries(detail: SeriesDetail): Promise<void> {
     const generation = ++this.generation;
-    this.cancelLoad();
     const imageIds = imageIdsForSlices(this.host, detail.slices);
+    this.cancelLoad(imageIds);
+    this.volumeImageIds = imageIds;
     // The key names the series; the generation keeps a reopened series from meeting its cancelled twin in the cache.
     const volumeId = `cornerstoneStreamingImageVolume:${detail.series.seriesKey}#${generation}`;
     this.volumeId = volumeId;
@@ -285,6 +289,10 @@ export class VolumeViewer {
     return range;
   }
 
+  cachedVolumeIds(): string[] {
+    return cache.getVolumes().map((volume) => volume.volumeId);
+  }
+
   /** The element of a shown plane (cine plays in it), or null. */
   planeElement(pane: PaneId): HTMLDivElement | null {
     if (pane === 'volume3d' || !this.enabled.includes(pane) || !this.volumeId) return null;
@@ -367,13 +375,20 @@ export class VolumeViewer {
     viewport.render();
   }
 
-  private cancelLoad(): void {
+  /** Stops the current load and its downloads, except those of `keep` (the series reopened). */
+  private cancelLoad(keep: readonly string[] = []): void {
     const volumeId = this.volumeId;
     if (!volumeId) return;
     this.volumeId = null;
     const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { cancelLoading?: () => void }) | undefined;
+    const unfinished = !this.current.loaded;
     volume?.cancelLoading?.();
     cache.removeVolumeLoadObject(volumeId);
+    if (unfinished) {
+      const kept = new Set(keep);
+      abortImageRequests(this.volumeImageIds.filter((imageId) => !kept.has(imageId)));
+    }
+    this.volumeImageIds = [];
   }
 
   private planeViewports(): Types.IVolumeViewport[] {
