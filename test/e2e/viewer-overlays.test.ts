@@ -441,6 +441,40 @@ describe('the planes (2×2)', () => {
   });
 });
 
+describe('the automatic window in the planes', () => {
+  it('windows the volume from the 1st to the 99th percentile of all its voxels', async () => {
+    await page.getByTestId('layout-2x2').click();
+    const before = await waitForVolume((state) => state.layout === '2x2' && state.loaded, 'the sample volume');
+    // The reference: every voxel of the sample's files, decoded by pydicom and rescaled to HU, nearest-rank percentiles.
+    const script = [
+      'import json, os, sys',
+      'import numpy as np, pydicom',
+      'folder = sys.argv[1]',
+      'parts = []',
+      'for name in sorted(os.listdir(folder)):',
+      '    ds = pydicom.dcmread(os.path.join(folder, name))',
+      '    slope = float(ds.get("RescaleSlope", 1) or 1)',
+      '    intercept = float(ds.get("RescaleIntercept", 0) or 0)',
+      '    parts.append((ds.pixel_array.astype(np.float64) * slope + intercept).ravel())',
+      'values = np.sort(np.concatenate(parts))',
+      'n = len(values)',
+      'rank = lambda p: min(n, max(1, int(np.ceil(p * n))))',
+      'print(json.dumps({"count": n, "lower": float(values[rank(0.01) - 1]), "upper": float(values[rank(0.99) - 1])}))',
+    ].join('\n');
+    const reference = JSON.parse(execFileSync(DEBIAN_PYTHON, ['-c', script, path.join(workstation.dataDir, 'sample', 'dicom')], { encoding: 'utf8' })) as { count: number; lower: number; upper: number };
+    expect(reference.count).toBe(truth.sizes[0] * truth.sizes[1] * truth.sizes[2]);
+    await page.getByTestId('window-auto').click();
+    const after = await waitForVolume((state) => state.windowWidth !== before.windowWidth || state.windowCenter !== before.windowCenter, 'the automatic window in the planes');
+    expect(after.windowWidth).toBeCloseTo(reference.upper - reference.lower + 1, 6);
+    expect(after.windowCenter).toBeCloseTo((reference.lower + reference.upper + 1) / 2, 6);
+    await waitForQuietPanes();
+    for (const pane of ['axial', 'sagittal', 'coronal'] as const) {
+      expect(await page.getByTestId(`pane-${pane}-wl`).innerText()).toBe(`W ${shownWindow(after.windowWidth)} L ${shownWindow(after.windowCenter)}`);
+    }
+    await saveArtifact('viewer-planes-auto-window.png');
+  });
+});
+
 describe('switching series', () => {
   it('cancels the unfinished volume load of the series left', async () => {
     // A second volume: the sample under a new series UID, so its files have URLs of their own.

@@ -27,6 +27,7 @@ import {
 import type { VolumePresetId } from './window-presets.ts';
 
 const RENDERING_ENGINE_ID = 'mr-volume-engine';
+const MAX_AUTO_WINDOW_VOXELS = 32_000_000;
 const ALL_PANES: readonly PaneId[] = ['axial', 'sagittal', 'coronal', 'volume3d'];
 const orientationOf: Record<Exclude<PaneId, 'volume3d'>, Enums.OrientationAxis> = {
   axial: Enums.OrientationAxis.AXIAL,
@@ -272,13 +273,14 @@ export class VolumeViewer {
 
   /**
    * The automatic window (auto-window.ts) from the values of the volume loaded so far, in
-   * all planes. A volume of millions of voxels is sampled evenly to about a million.
+   * all planes. Volumes beyond MAX_AUTO_WINDOW_VOXELS are sampled evenly (every n-th voxel)
+   * to keep the sort under a few seconds.
    */
   applyAutoWindow(): { lower: number; upper: number } | null {
     const volume = this.volumeId ? cache.getVolume(this.volumeId) : undefined;
     const values = volume?.voxelManager?.getCompleteScalarDataArray?.();
     if (!values || values.length === 0) return null;
-    const stride = Math.max(1, Math.ceil(values.length / 1_000_000));
+    const stride = Math.max(1, Math.ceil(values.length / MAX_AUTO_WINDOW_VOXELS));
     const sample = stride === 1 ? values : Float64Array.from({ length: Math.floor(values.length / stride) }, (_, i) => values[i * stride] ?? 0);
     const range = autoVoiRange(sample);
     for (const viewport of this.planeViewports()) {
