@@ -552,7 +552,7 @@ async function switchAwayWhileStreaming(copyDir: string, fileCount: number): Pro
   }
 }
 
-describe('the automatic window', () => {
+describe('an MR and a secondary capture in the stack view', () => {
   it('windows an MR from the 1st to the 99th percentile of its values', async () => {
     requireDir(PYDICOM_TEST_FILES, "pydicom's test files");
     const file = path.join(PYDICOM_TEST_FILES, 'MR_small.dcm');
@@ -597,6 +597,25 @@ describe('the automatic window', () => {
     expect((await viewportState(page)).windowWidth).not.toBeCloseTo(upper - lower + 1, 3);
     await page.keyboard.press('0');
     await expect.poll(async () => (await viewportState(page)).windowWidth).toBeCloseTo(upper - lower + 1, 6);
+  });
+
+  it('draws markers and a scale bar on the MR from its header, and none on a capture without geometry', async () => {
+    // MR_small is still shown: rows along +x (patient left), columns along +y (posterior), 0.3125 mm pixels.
+    const marker = (side: string) => page.getByTestId(`viewport-marker-${side}`).innerText();
+    expect([await marker('left'), await marker('top')]).toEqual(['R', 'A']);
+    const a = await imagePointToPage(8, 32);
+    const b = await imagePointToPage(56, 32);
+    expectScaleBarAgrees(await readScaleBar('viewport'), (48 * 0.3125) / Math.hypot(b.x - a.x, b.y - a.y), 'MR_small');
+
+    const file = path.join(PYDICOM_TEST_FILES, 'SC_jpeg_no_color_transform.dcm');
+    const imported = (await workstation.call('dicom.import', { jobId: 'viewer-sc', paths: [file] })) as { seriesKeys: string[] };
+    const seriesKey = imported.seriesKeys[0];
+    if (!seriesKey) throw new Error('SC_jpeg_no_color_transform.dcm was not imported');
+    await page.locator(`button.series-item[data-series-key="${seriesKey}"]`).click();
+    await waitForRenderedSlice(page, (state) => state.seriesKey === seriesKey, 'the secondary capture');
+    await waitForQuietViewport(page);
+    for (const side of ['left', 'right', 'top', 'bottom']) expect(await marker(side), `${side} marker of an image without orientation`).toBe('');
+    expect(await page.getByTestId('viewport-scalebar').isHidden(), 'no scale bar without pixel spacing').toBe(true);
   });
 
   it('lists the new shortcuts in the help panel', async () => {

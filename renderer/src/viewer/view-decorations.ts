@@ -13,8 +13,11 @@ export type DecoratedViewport = Pick<Types.IStackViewport | Types.IVolumeViewpor
 export type ViewDecorations = {
   /** The nodes to place over the view (absolutely positioned in it). */
   nodes: HTMLElement[];
-  update(viewport: DecoratedViewport | null): void;
+  /** `known` says what the image's header gives: without orientation or pixel spacing Cornerstone assumes defaults, and the markers or the bar would lie. */
+  update(viewport: DecoratedViewport | null, known?: KnownGeometry): void;
 };
+
+export type KnownGeometry = { orientation: boolean; pixelSpacing: boolean };
 
 /** testIdPrefix names the elements: `${prefix}-marker-left`, `${prefix}-scalebar`… */
 export function createViewDecorations(testIdPrefix: string): ViewDecorations {
@@ -30,7 +33,7 @@ export function createViewDecorations(testIdPrefix: string): ViewDecorations {
     scaleBar.hidden = true;
   }
 
-  function update(viewport: DecoratedViewport | null): void {
+  function update(viewport: DecoratedViewport | null, known: KnownGeometry = { orientation: true, pixelSpacing: true }): void {
     const canvas = viewport?.canvas;
     if (!viewport || !canvas || !viewport.getImageData()) return clear();
     const { width, height } = canvas.getBoundingClientRect();
@@ -39,13 +42,14 @@ export function createViewDecorations(testIdPrefix: string): ViewDecorations {
     const along = (dx: number, dy: number): number[] => viewport.canvasToWorld([width / 2 + dx, height / 2 + dy]).map((value, axis) => value - (centre[axis] ?? 0));
     const rightward = along(100, 0);
     const downward = along(0, 100);
-    markers.right.textContent = patientDirection(rightward);
-    markers.left.textContent = patientDirection(rightward.map((value) => -value));
-    markers.bottom.textContent = patientDirection(downward);
-    markers.top.textContent = patientDirection(downward.map((value) => -value));
+    const letter = (vector: number[]): string => (known.orientation ? patientDirection(vector) : '');
+    markers.right.textContent = letter(rightward);
+    markers.left.textContent = letter(rightward.map((value) => -value));
+    markers.bottom.textContent = letter(downward);
+    markers.top.textContent = letter(downward.map((value) => -value));
 
     const mmPerPixel = Math.hypot(...rightward) / 100;
-    const bar = scaleBarLength(mmPerPixel, Math.min(200, width * 0.3));
+    const bar = known.pixelSpacing ? scaleBarLength(mmPerPixel, Math.min(200, width * 0.3)) : null;
     scaleBar.hidden = bar === null;
     if (!bar) return;
     line.style.width = `${bar.px}px`;

@@ -7,7 +7,7 @@ import type { StackViewer } from '../cornerstone/stack-viewer.ts';
 import type { VolumeViewState } from '../test-hook-types.ts';
 import { el } from '../ui/dom.ts';
 import { layouts, type LayoutId, type PaneId } from './layouts.ts';
-import { Enums } from '@cornerstonejs/core';
+import { Enums, metaData } from '@cornerstonejs/core';
 import { createCineControls } from './cine.ts';
 import { createMeasurementsPanel } from './measurements-panel.ts';
 import { primaryTools, stackPrimaryToolIds, type PrimaryToolId } from './mpr-tool-groups.ts';
@@ -52,7 +52,18 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
   // Orientation markers and the scale bar of the stack view; the volume panes draw their own.
   const stackDecorations = createViewDecorations('viewport');
   stackFrame.append(...stackDecorations.nodes);
-  stack.element.addEventListener(Enums.Events.IMAGE_RENDERED, () => stackDecorations.update(stack.state.seriesKey ? stack.cornerstoneViewport : null));
+  stack.element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
+    const imageId = stack.state.seriesKey ? stack.state.imageId : null;
+    if (!imageId) return stackDecorations.update(null);
+    // Secondary captures and some ultrasound carry no orientation or spacing; Cornerstone's
+    // providers then fill in defaults (and flag them, each in its own way).
+    const plane = metaData.get('imagePlaneModule', imageId) as { rowCosines?: unknown; isDefaultValueSetForRowCosine?: boolean; usingDefaultValues?: boolean } | undefined;
+    const calibrated = metaData.get('calibratedPixelSpacing', imageId) as { rowPixelSpacing?: number } | undefined;
+    stackDecorations.update(stack.cornerstoneViewport, {
+      orientation: Array.isArray(plane?.rowCosines) && plane?.isDefaultValueSetForRowCosine !== true,
+      pixelSpacing: (calibrated?.rowPixelSpacing ?? 0) > 0 || plane?.usingDefaultValues === false,
+    });
+  });
   const transformButtons = (
     [
       ['invert', 'Invert', 'I'],
