@@ -19,14 +19,18 @@ export type ViewDecorations = {
 
 export type KnownGeometry = { orientation: boolean; pixelSpacing: boolean };
 
-/** testIdPrefix names the elements: `${prefix}-marker-left`, `${prefix}-scalebar`… */
+/**
+ * testIdPrefix names the elements: `${prefix}-marker-left`, `${prefix}-scalebar`… They
+ * carry the overlay text's class (overlay-line): drawn over the image like the corner
+ * text, they are not image pixels (the e2e pixel checks leave such boxes out).
+ */
 export function createViewDecorations(testIdPrefix: string): ViewDecorations {
   const markers = Object.fromEntries(
-    (['left', 'right', 'top', 'bottom'] as const).map((side) => [side, el('div', { class: `orientation-marker orientation-${side}`, 'data-testid': `${testIdPrefix}-marker-${side}` })]),
+    (['left', 'right', 'top', 'bottom'] as const).map((side) => [side, el('div', { class: `orientation-marker orientation-${side} overlay-line`, 'data-testid': `${testIdPrefix}-marker-${side}` })]),
   ) as Record<Side, HTMLDivElement>;
   const line = el('div', { class: 'scale-bar-line', 'data-testid': `${testIdPrefix}-scalebar-line` });
   const label = el('div', { class: 'scale-bar-label', 'data-testid': `${testIdPrefix}-scalebar-label` });
-  const scaleBar = el('div', { class: 'scale-bar', 'data-testid': `${testIdPrefix}-scalebar`, hidden: true }, line, label);
+  const scaleBar = el('div', { class: 'scale-bar overlay-line', 'data-testid': `${testIdPrefix}-scalebar`, hidden: true }, line, label);
 
   function clear(): void {
     for (const marker of Object.values(markers)) marker.textContent = '';

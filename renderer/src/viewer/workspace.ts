@@ -51,7 +51,7 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
   const measurementsPanel = createMeasurementsPanel(volume);
   // Orientation markers and the scale bar of the stack view; the volume panes draw their own.
   const stackDecorations = createViewDecorations('viewport');
-  stackFrame.append(...stackDecorations.nodes);
+  (stackFrame.querySelector<HTMLElement>('.viewport-overlay') ?? stackFrame).append(...stackDecorations.nodes);
   stack.element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
     const imageId = stack.state.seriesKey ? stack.state.imageId : null;
     if (!imageId) return stackDecorations.update(null);
