@@ -1,6 +1,7 @@
 // The volume panes: axial, sagittal and coronal planes plus a 3D rendering of one
 // series, streamed slice by slice into a Cornerstone volume. Planes fill in as slices
-// arrive; choosing another series cancels the unfinished load and frees it.
+// arrive; choosing another series cancels the unfinished load, aborts its downloads
+// and frees it.
 import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader } from '@cornerstonejs/core';
 import type { Types } from '@cornerstonejs/core';
 import { annotation, CrosshairsTool } from '@cornerstonejs/tools';

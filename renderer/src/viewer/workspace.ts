@@ -1,13 +1,13 @@
 // The viewing area: the stack view (1×1) or the volume panes (1×2, 1×3, 2×2), the
-// controls that choose between them and their tools, the load progress and the
-// keyboard. The stack view shows every series; a series that cannot form a volume stays
-// there, with the reason on screen.
+// controls that choose between them and their tools (automatic window, cine), the
+// measurements panel, the load progress and the keyboard. The stack view shows every
+// series; a series that cannot form a volume stays there, with the reason on screen.
+import { Enums, metaData } from '@cornerstonejs/core';
 import type { SeriesDetail, SeriesSummary } from '../../../electron/common/dicom-model.ts';
 import type { StackViewer } from '../cornerstone/stack-viewer.ts';
 import type { VolumeViewState } from '../test-hook-types.ts';
 import { el } from '../ui/dom.ts';
 import { layouts, type LayoutId, type PaneId } from './layouts.ts';
-import { Enums, metaData } from '@cornerstonejs/core';
 import { createCineControls } from './cine.ts';
 import { createMeasurementsPanel } from './measurements-panel.ts';
 import { primaryTools, stackPrimaryToolIds, type PrimaryToolId } from './mpr-tool-groups.ts';
