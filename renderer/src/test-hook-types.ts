@@ -66,7 +66,7 @@ export type VolumeViewState = {
 };
 
 /** One measurement annotation: its numeric statistics (length, mean, stdDev, area…) and their units. */
-export type MeasurementReport = { toolName: string; stats: Record<string, number>; units: Record<string, string> };
+export type MeasurementReport = { annotationUID: string; toolName: string; stats: Record<string, number>; units: Record<string, string> };
 
 /** window.__mrTest.volume: the volume panes, for the viewer e2e tests. */
 export type VolumeTestHook = {
@@ -76,6 +76,10 @@ export type VolumeTestHook = {
   /** The centre of the slice a plane shows (its camera focal point), in patient mm. */
   paneFocalPoint(pane: 'axial' | 'sagittal' | 'coronal'): [number, number, number] | null;
   measurements(): MeasurementReport[];
+  /** The 0-based slice index a plane shows, in the volume's index order; null when the pane is hidden. */
+  paneSliceIndex(pane: 'axial' | 'sagittal' | 'coronal'): number | null;
+  /** Ids of the volumes in Cornerstone's cache: a cancelled load leaves none behind. */
+  cachedVolumeIds(): string[];
 };
 
 /** One segment as the segment editor's test hook reports it. */

@@ -16,6 +16,8 @@ export function installTestHook(viewer: StackViewer, phase: () => AppPhase, volu
             worldToPage: (pane, world) => volume.worldToPage(pane, world),
             paneFocalPoint: (pane) => volume.paneFocalPoint(pane),
             measurements: () => volume.measurements(),
+            paneSliceIndex: (pane) => volume.sliceOf(pane)?.index ?? null,
+            cachedVolumeIds: () => volume.cachedVolumeIds(),
           },
         }
       : {}),

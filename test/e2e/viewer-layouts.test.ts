@@ -124,21 +124,32 @@ function luminance([r, g, b]: [number, number, number]): number {
   return 0.299 * r + 0.587 * g + 0.114 * b;
 }
 
-/** The screenshot row holding most pixels of the axial plane's colour (its reference line), or null. */
+/**
+ * The screenshot row of the axial plane's reference line (the row holding most pixels of
+ * its red), or null. A 1-pixel line that falls between two pixel rows is drawn
+ * antialiased at half strength over both: then the position is the middle of the two.
+ */
 function axialLineRow(shot: PaneShot): number | null {
   const { width, height, rgba } = shot.image;
-  let best = -1;
-  let bestCount = 0;
+  const counts: number[] = [];
   for (let y = 0; y < height; y++) {
     let count = 0;
     for (let x = 0; x < width; x++) {
       const o = (y * width + x) * 4;
       const [r, g, b] = [rgba[o] ?? 0, rgba[o + 1] ?? 0, rgba[o + 2] ?? 0];
-      if (r > 150 && g < 110 && b < 110 && r - g > 90) count++;
+      if (r > 90 && r - Math.max(g, b) > 60) count++;
     }
-    if (count > bestCount) [best, bestCount] = [y, count];
+    counts.push(count);
   }
-  return bestCount > width * 0.3 ? best + shot.origin.y : null;
+  let best = 0;
+  for (let y = 1; y < height; y++) if ((counts[y] ?? 0) > (counts[best] ?? 0)) best = y;
+  const bestCount = counts[best] ?? 0;
+  if (bestCount <= width * 0.3) return null;
+  const above = counts[best - 1] ?? 0;
+  const below = counts[best + 1] ?? 0;
+  const neighbour = above >= below ? -1 : 1;
+  const row = Math.max(above, below) >= bestCount * 0.5 ? best + neighbour / 2 : best;
+  return row + shot.origin.y;
 }
 
 function voxelToWorld(i: number, j: number, k: number): Vec3 {

@@ -2,6 +2,7 @@
 import { init as coreInit } from '@cornerstonejs/core';
 import { init as dicomImageLoaderInit } from '@cornerstonejs/dicom-image-loader';
 import { init as toolsInit } from '@cornerstonejs/tools';
+import { trackImageRequest } from './image-requests.ts';
 import { inflateDeflatedPart10 } from './inflate-deflated-part10.ts';
 
 let started: Promise<void> | null = null;
@@ -25,6 +26,8 @@ async function start(): Promise<void> {
   dicomImageLoaderInit({
     maxWebWorkers: workerCount(),
     beforeProcessing: (xhr) => inflateDeflatedPart10(xhr.response as ArrayBuffer),
+    // Lets a cancelled volume abort its downloads (image-requests.ts).
+    beforeSend: (xhr, imageId) => trackImageRequest(xhr, imageId),
   });
   toolsInit();
 }

@@ -47,3 +47,15 @@ export function createStackToolGroup(toolGroupId: string, viewportId: string, re
   toolGroup.addViewport(viewportId, renderingEngineId);
   return toolGroup;
 }
+
+/** What the left button does in the stack view: window/level (the default) or drag-to-scroll. */
+export function setStackPrimaryTool(toolGroup: ToolTypes.IToolGroup, tool: 'window-level' | 'scroll'): void {
+  // Passive drops only the plain left-button binding: scrolling keeps the wheel.
+  if (tool === 'scroll') {
+    toolGroup.setToolPassive(WindowLevelTool.toolName);
+    toolGroup.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+  } else {
+    toolGroup.setToolPassive(StackScrollTool.toolName);
+    toolGroup.setToolActive(WindowLevelTool.toolName, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+  }
+}

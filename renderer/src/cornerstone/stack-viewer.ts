@@ -2,12 +2,14 @@
 // the keyboard scroll. It reports what it shows (series, slice, window/level) to
 // listeners, which draw the overlay and answer the e2e test hook.
 import { Enums, eventTarget, RenderingEngine, utilities } from '@cornerstonejs/core';
+import { ToolGroupManager } from '@cornerstonejs/tools';
 import type { Types } from '@cornerstonejs/core';
 import { utilities as toolUtilities } from '@cornerstonejs/tools';
 import type { HostApi } from '../../../electron/common/contract.ts';
 import type { SeriesDetail } from '../../../electron/common/dicom-model.ts';
 import { imageIdsForSlices } from './image-ids.ts';
-import { createStackToolGroup } from './stack-tool-group.ts';
+import { autoVoiRange } from '../viewer/auto-window.ts';
+import { createStackToolGroup, setStackPrimaryTool } from './stack-tool-group.ts';
 import type { ViewerState } from '../test-hook-types.ts';
 
 export type { ViewerState };
@@ -146,6 +148,37 @@ export class StackViewer {
     const viewport = this.viewport();
     viewport.setProperties({ voiRange: utilities.windowLevel.toLowHighRange(windowWidth, windowCenter) });
     viewport.render();
+  }
+
+  /**
+   * The automatic window (viewer/auto-window.ts) from the values of the image shown, in
+   * the modality's units (the loader has applied rescale slope and intercept, or we do).
+   */
+  applyAutoWindow(): { lower: number; upper: number } | null {
+    if (!this.current.seriesKey) return null;
+    const viewport = this.viewport();
+    const image = viewport.getCornerstoneImage();
+    if (!image || image.color) return null;
+    const stored = image.getPixelData();
+    const scaled = image.preScale?.scaled === true;
+    const slope = scaled ? 1 : (image.slope ?? 1);
+    const intercept = scaled ? 0 : (image.intercept ?? 0);
+    const values = slope === 1 && intercept === 0 ? stored : Float64Array.from(stored, (value) => value * slope + intercept);
+    const range = autoVoiRange(values);
+    viewport.setProperties({ voiRange: range });
+    viewport.render();
+    return range;
+  }
+
+  /** What the left button does: window/level, or scrolling through the slices. */
+  setPrimaryTool(tool: 'window-level' | 'scroll'): void {
+    const group = ToolGroupManager.getToolGroup(TOOL_GROUP_ID);
+    if (group) setStackPrimaryTool(group, tool);
+  }
+
+  /** The Cornerstone viewport, for what is drawn over it (orientation markers, scale bar). */
+  get cornerstoneViewport(): Types.IStackViewport {
+    return this.viewport();
   }
 
   /** Back to the image's own window/level, zoom and pan. */

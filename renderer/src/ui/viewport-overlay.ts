@@ -49,6 +49,6 @@ export function createViewportOverlay(): { element: HTMLDivElement; render(state
 }
 
 /** Whole numbers stay whole; fractional windows (PET SUV, MR after scaling) keep two decimals. */
-function formatWindowValue(value: number): string {
+export function formatWindowValue(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(Math.abs(value) >= 100 ? 0 : 2);
 }

@@ -29,6 +29,7 @@ export const VOLUME3D_TOOL_GROUP_ID = 'mr-3d-tools';
 export const primaryTools = [
   { id: 'crosshairs', label: 'Crosshairs', toolName: CrosshairsTool.toolName, hotkey: 'c' },
   { id: 'window-level', label: 'W/L', toolName: WindowLevelTool.toolName, hotkey: 'w' },
+  { id: 'scroll', label: 'Scroll', toolName: StackScrollTool.toolName, hotkey: 's' },
   { id: 'length', label: 'Length', toolName: LengthTool.toolName, hotkey: 'l' },
   { id: 'angle', label: 'Angle', toolName: AngleTool.toolName, hotkey: 'a' },
   { id: 'ellipse', label: 'Ellipse', toolName: EllipticalROITool.toolName, hotkey: 'e' },
@@ -36,6 +37,9 @@ export const primaryTools = [
   { id: 'probe', label: 'Probe', toolName: ProbeTool.toolName, hotkey: 'p' },
 ] as const;
 export type PrimaryToolId = (typeof primaryTools)[number]['id'];
+
+/** The left-button tools of the stack view (1×1), which has no measurements. */
+export const stackPrimaryToolIds: readonly PrimaryToolId[] = ['window-level', 'scroll'];
 
 export const measurementToolNames: readonly string[] = [LengthTool.toolName, AngleTool.toolName, EllipticalROITool.toolName, RectangleROITool.toolName, ProbeTool.toolName];
 
@@ -93,21 +97,20 @@ export function createPlanesToolGroup(): ToolTypes.IToolGroup {
 export function setPrimaryTool(group: ToolTypes.IToolGroup, tool: PrimaryToolId): void {
   const entry = primaryTools.find((candidate) => candidate.id === tool);
   if (!entry) throw new Error(`unknown tool "${tool}"`);
+  // Passive drops the plain left-button binding and keeps the others, so W/L keeps
+  // Ctrl + left drag and scrolling keeps the wheel (setToolActive would only add bindings).
   for (const candidate of primaryTools) {
     if (candidate.id === tool) continue;
-    if (candidate.toolName === WindowLevelTool.toolName) {
-      group.setToolActive(WindowLevelTool.toolName, { bindings: [{ mouseButton: MouseBindings.Primary, modifierKey: KeyboardBindings.Ctrl }] });
-    } else if (candidate.toolName === CrosshairsTool.toolName) {
-      // Passive crosshairs keep drawing the reference lines, and their handles stay draggable.
-      if (group.hasTool(CrosshairsTool.toolName) && group.getToolOptions(CrosshairsTool.toolName)) group.setToolPassive(CrosshairsTool.toolName);
-    } else {
-      group.setToolPassive(candidate.toolName);
-    }
+    // Passive crosshairs keep drawing the reference lines, and their handles stay draggable.
+    if (candidate.toolName === CrosshairsTool.toolName && !(group.hasTool(CrosshairsTool.toolName) && group.getToolOptions(CrosshairsTool.toolName))) continue;
+    group.setToolPassive(candidate.toolName);
   }
   const bindings =
     entry.toolName === WindowLevelTool.toolName
       ? [{ mouseButton: MouseBindings.Primary }, { mouseButton: MouseBindings.Primary, modifierKey: KeyboardBindings.Ctrl }]
-      : [{ mouseButton: MouseBindings.Primary }];
+      : entry.toolName === StackScrollTool.toolName
+        ? [{ mouseButton: MouseBindings.Primary }, { mouseButton: MouseBindings.Wheel }]
+        : [{ mouseButton: MouseBindings.Primary }];
   group.setToolActive(entry.toolName, { bindings });
 }
 

@@ -1,6 +1,7 @@
 // The volume panes: axial, sagittal and coronal planes plus a 3D rendering of one
 // series, streamed slice by slice into a Cornerstone volume. Planes fill in as slices
-// arrive; choosing another series cancels the unfinished load and frees it.
+// arrive; choosing another series cancels the unfinished load, aborts its downloads
+// and frees it.
 import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader } from '@cornerstonejs/core';
 import type { Types } from '@cornerstonejs/core';
 import { annotation, CrosshairsTool } from '@cornerstonejs/tools';
@@ -8,8 +9,12 @@ import type { Types as ToolTypes } from '@cornerstonejs/tools';
 import type { HostApi } from '../../../electron/common/contract.ts';
 import type { SeriesDetail } from '../../../electron/common/dicom-model.ts';
 import { imageIdsForSlices } from '../cornerstone/image-ids.ts';
+import { abortImageRequests } from '../cornerstone/image-requests.ts';
 import type { MeasurementReport, VolumeViewState } from '../test-hook-types.ts';
-import { el } from '../ui/dom.ts';
+import { el, formatPersonName } from '../ui/dom.ts';
+import { formatWindowValue } from '../ui/viewport-overlay.ts';
+import { autoVoiRange } from './auto-window.ts';
+import { createViewDecorations, type ViewDecorations } from './view-decorations.ts';
 import { paneColors, paneLabels, panesOf, type LayoutId, type PaneId } from './layouts.ts';
 import {
   createPlanesToolGroup,
@@ -23,6 +28,7 @@ import {
 import type { VolumePresetId } from './window-presets.ts';
 
 const RENDERING_ENGINE_ID = 'mr-volume-engine';
+const MAX_AUTO_WINDOW_VOXELS = 32_000_000;
 const ALL_PANES: readonly PaneId[] = ['axial', 'sagittal', 'coronal', 'volume3d'];
 const orientationOf: Record<Exclude<PaneId, 'volume3d'>, Enums.OrientationAxis> = {
   axial: Enums.OrientationAxis.AXIAL,
@@ -30,7 +36,16 @@ const orientationOf: Record<Exclude<PaneId, 'volume3d'>, Enums.OrientationAxis> 
   coronal: Enums.OrientationAxis.CORONAL,
 };
 
-type Pane = { id: PaneId; cell: HTMLDivElement; element: HTMLDivElement; info: HTMLDivElement; markers: Record<'left' | 'right' | 'top' | 'bottom', HTMLDivElement> };
+type Pane = {
+  id: PaneId;
+  cell: HTMLDivElement;
+  element: HTMLDivElement;
+  info: HTMLDivElement;
+  patient: HTMLDivElement;
+  series: HTMLDivElement;
+  windowLevel: HTMLDivElement;
+  decorations: ViewDecorations;
+};
 
 export class VolumeViewer {
   readonly element: HTMLDivElement;
@@ -40,10 +55,13 @@ export class VolumeViewer {
   private planesGroup: ToolTypes.IToolGroup | null = null;
   private enabled: PaneId[] = [];
   private volumeId: string | null = null;
+  /** The image ids of the volume being loaded, whose downloads a cancel aborts. */
+  private volumeImageIds: string[] = [];
   private generation = 0;
   private primaryTool: PrimaryToolId = 'crosshairs';
   private volumePreset: VolumePresetId = 'CT-Soft-Tissue';
   private maximized: PaneId | null = null;
+  private identity = { patientName: '', seriesDescription: '', modality: '' };
   private readonly listeners = new Set<(state: VolumeViewState) => void>();
   private current: VolumeViewState = {
     layout: '1x1', seriesKey: null, volumeId: null, framesLoaded: 0, totalFrames: 0, loaded: false, error: null,
@@ -56,20 +74,24 @@ export class VolumeViewer {
     for (const id of ALL_PANES) {
       const element = el('div', { class: 'volume-pane-element', 'data-testid': `pane-${id}` });
       const info = el('div', { class: 'volume-pane-info', 'data-testid': `pane-info-${id}` });
-      const marker = (side: string) => el('div', { class: `orientation-marker orientation-${side}`, 'data-testid': `pane-${id}-marker-${side}` });
-      const markers = { left: marker('left'), right: marker('right'), top: marker('top'), bottom: marker('bottom') };
+      const patient = el('div', { class: 'overlay-strong', 'data-testid': `pane-${id}-patient` });
+      const series = el('div', { 'data-testid': `pane-${id}-series` });
+      const windowLevel = el('div', { class: 'volume-pane-wl', 'data-testid': `pane-${id}-wl` });
+      const decorations = createViewDecorations(`pane-${id}`);
       const cell = el(
         'div',
         { class: 'volume-pane', 'data-pane': id, style: `--pane-color: ${paneColors[id]}` },
         element,
         el('div', { class: 'volume-pane-label' }, paneLabels[id]),
+        el('div', { class: 'volume-pane-corner-top-right' }, patient, series),
         info,
-        ...(id === 'volume3d' ? [] : Object.values(markers)),
+        windowLevel,
+        ...(id === 'volume3d' ? [] : decorations.nodes),
       );
       element.addEventListener('contextmenu', (event) => event.preventDefault());
       element.addEventListener('dblclick', () => this.toggleMaximized(id));
       element.addEventListener(Enums.Events.IMAGE_RENDERED, () => this.onRendered());
-      this.panes.set(id, { id, cell, element, info, markers });
+      this.panes.set(id, { id, cell, element, info, patient, series, windowLevel, decorations });
       this.element.append(cell);
     }
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, ((event: CustomEvent<{ volumeId: string; framesProcessed: number; numberOfFrames: number }>) => {
@@ -113,11 +135,13 @@ export class VolumeViewer {
   /** Streams `detail` into a volume and shows it; an earlier unfinished load is cancelled. */
   async showSeries(detail: SeriesDetail): Promise<void> {
     const generation = ++this.generation;
-    this.cancelLoad();
     const imageIds = imageIdsForSlices(this.host, detail.slices);
+    this.cancelLoad(imageIds);
+    this.volumeImageIds = imageIds;
     // The key names the series; the generation keeps a reopened series from meeting its cancelled twin in the cache.
     const volumeId = `cornerstoneStreamingImageVolume:${detail.series.seriesKey}#${generation}`;
     this.volumeId = volumeId;
+    this.identity = { patientName: detail.patient.patientName, seriesDescription: detail.series.description, modality: detail.series.modality };
     this.update({ seriesKey: detail.series.seriesKey, volumeId, framesLoaded: 0, totalFrames: imageIds.length, loaded: false, error: null, crosshairCenter: null });
     try {
       const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
@@ -229,6 +253,7 @@ export class VolumeViewer {
 
   measurements(): MeasurementReport[] {
     const reports: MeasurementReport[] = [];
+    if (!this.engine || !this.enabled.includes('axial')) return reports;
     for (const toolName of measurementToolNames) {
       for (const entry of annotation.state.getAnnotations(toolName, this.frameOfReferenceElement()) ?? []) {
         const stats = Object.values((entry.data as { cachedStats?: Record<string, Record<string, unknown>> }).cachedStats ?? {})[0] ?? {};
@@ -236,10 +261,45 @@ export class VolumeViewer {
         for (const [key, value] of Object.entries(stats)) if (typeof value === 'number') numbers[key] = value;
         const units: Record<string, string> = {};
         for (const [key, value] of Object.entries(stats)) if (typeof value === 'string') units[key] = value;
-        reports.push({ toolName, stats: numbers, units });
+        reports.push({ annotationUID: entry.annotationUID ?? '', toolName, stats: numbers, units });
       }
     }
     return reports;
+  }
+
+  removeMeasurement(annotationUID: string): void {
+    annotation.state.removeAnnotation(annotationUID);
+    for (const viewport of this.planeViewports()) viewport.render();
+  }
+
+  /**
+   * The automatic window (auto-window.ts) from the values of the volume loaded so far, in
+   * all planes. Volumes beyond MAX_AUTO_WINDOW_VOXELS are sampled evenly (every n-th voxel)
+   * to keep the sort under a few seconds.
+   */
+  applyAutoWindow(): { lower: number; upper: number } | null {
+    const volume = this.volumeId ? cache.getVolume(this.volumeId) : undefined;
+    const values = volume?.voxelManager?.getCompleteScalarDataArray?.();
+    if (!values || values.length === 0) return null;
+    const stride = Math.max(1, Math.ceil(values.length / MAX_AUTO_WINDOW_VOXELS));
+    const sample = stride === 1 ? values : Float64Array.from({ length: Math.floor(values.length / stride) }, (_, i) => values[i * stride] ?? 0);
+    const range = autoVoiRange(sample);
+    for (const viewport of this.planeViewports()) {
+      viewport.setProperties({ voiRange: range });
+      viewport.render();
+    }
+    this.readVoi();
+    return range;
+  }
+
+  cachedVolumeIds(): string[] {
+    return cache.getVolumes().map((volume) => volume.volumeId);
+  }
+
+  /** The element of a shown plane (cine plays in it), or null. */
+  planeElement(pane: PaneId): HTMLDivElement | null {
+    if (pane === 'volume3d' || !this.enabled.includes(pane) || !this.volumeId) return null;
+    return (this.panes.get(pane) as Pane).element;
   }
 
   private frameOfReferenceElement(): HTMLDivElement {
@@ -318,13 +378,20 @@ export class VolumeViewer {
     viewport.render();
   }
 
-  private cancelLoad(): void {
+  /** Stops the current load and its downloads, except those of `keep` (the series reopened). */
+  private cancelLoad(keep: readonly string[] = []): void {
     const volumeId = this.volumeId;
     if (!volumeId) return;
     this.volumeId = null;
     const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { cancelLoading?: () => void }) | undefined;
+    const unfinished = !this.current.loaded;
     volume?.cancelLoading?.();
     cache.removeVolumeLoadObject(volumeId);
+    if (unfinished) {
+      const kept = new Set(keep);
+      abortImageRequests(this.volumeImageIds.filter((imageId) => !kept.has(imageId)));
+    }
+    this.volumeImageIds = [];
   }
 
   private planeViewports(): Types.IVolumeViewport[] {
@@ -347,29 +414,40 @@ export class VolumeViewer {
   private describePane(id: PaneId): void {
     const pane = this.panes.get(id) as Pane;
     const viewport = this.engine?.getViewport(viewportIdOf(id)) as Types.IVolumeViewport | undefined;
+    const shown = Boolean(viewport && this.volumeId);
+    pane.patient.textContent = shown ? formatPersonName(this.identity.patientName) : '';
+    pane.series.textContent = shown ? `${this.identity.seriesDescription || '(no description)'} · ${this.identity.modality}` : '';
     if (!viewport || id === 'volume3d' || !this.volumeId) {
       pane.info.textContent = id === 'volume3d' && this.volumeId ? this.volumePresetLabel() : '';
+      pane.windowLevel.textContent = '';
+      pane.decorations.update(null);
       return;
     }
+    const slice = this.sliceOf(id);
     const focal = viewport.getCamera().focalPoint ?? [0, 0, 0];
     const [x, y, z] = focal;
-    // Numbered in the volume's own index order (slice 1 = first in the series' slice order,
-    // as everywhere else), not from the camera's side as Cornerstone counts.
-    const volume = cache.getVolume(this.volumeId);
-    const axis = id === 'axial' ? 2 : id === 'sagittal' ? 0 : 1;
-    const index = volume?.imageData ? Math.round(utilities.transformWorldToIndex(volume.imageData, focal)[axis] ?? 0) : 0;
-    const count = volume?.dimensions[axis] ?? 0;
     const position = id === 'axial' ? `z ${z.toFixed(1)}` : id === 'sagittal' ? `x ${x.toFixed(1)}` : `y ${y.toFixed(1)}`;
-    pane.info.textContent = `${index + 1} / ${count} · ${position} mm`;
-    // Which patient direction each screen edge faces, from where the canvas maps in space.
-    const { width, height } = viewport.canvas.getBoundingClientRect();
-    const centre = viewport.canvasToWorld([width / 2, height / 2]);
-    const rightward = viewport.canvasToWorld([width / 2 + 10, height / 2]).map((value, axis) => value - (centre[axis] ?? 0));
-    const downward = viewport.canvasToWorld([width / 2, height / 2 + 10]).map((value, axis) => value - (centre[axis] ?? 0));
-    pane.markers.right.textContent = patientDirection(rightward);
-    pane.markers.left.textContent = patientDirection(rightward.map((value) => -value));
-    pane.markers.bottom.textContent = patientDirection(downward);
-    pane.markers.top.textContent = patientDirection(downward.map((value) => -value));
+    pane.info.textContent = slice ? `${slice.index + 1} / ${slice.count} · ${position} mm` : '';
+    pane.info.dataset['sliceIndex'] = String(slice?.index ?? '');
+    const range = viewport.getProperties()?.voiRange;
+    const voi = range ? utilities.windowLevel.toWindowLevel(range.lower, range.upper) : null;
+    pane.windowLevel.textContent = voi ? `W ${formatWindowValue(voi.windowWidth)} L ${formatWindowValue(voi.windowCenter)}` : '';
+    pane.decorations.update(viewport);
+  }
+
+  /**
+   * The slice a plane shows, numbered in the volume's own index order (slice 1 = first in
+   * the series' slice order, as everywhere else), not from the camera's side as
+   * Cornerstone counts.
+   */
+  sliceOf(id: PaneId): { index: number; count: number } | null {
+    const viewport = this.engine?.getViewport(viewportIdOf(id)) as Types.IVolumeViewport | undefined;
+    const volume = this.volumeId ? cache.getVolume(this.volumeId) : undefined;
+    if (!viewport || id === 'volume3d' || !this.enabled.includes(id) || !volume?.imageData) return null;
+    const axis = id === 'axial' ? 2 : id === 'sagittal' ? 0 : 1;
+    const focal = viewport.getCamera().focalPoint ?? [0, 0, 0];
+    const index = Math.round(utilities.transformWorldToIndex(volume.imageData, focal)[axis] ?? 0);
+    return { index, count: volume.dimensions[axis] ?? 0 };
   }
 
   private volumePresetLabel(): string {
@@ -388,15 +466,6 @@ export class VolumeViewer {
     const snapshot = this.state;
     for (const listener of this.listeners) listener(snapshot);
   }
-}
-
-/** DICOM patient axes (LPS): the letter of the axis a direction mostly points along. */
-function patientDirection(vector: readonly number[]): string {
-  const letters: Array<[string, string]> = [['L', 'R'], ['P', 'A'], ['S', 'I']];
-  let best = 0;
-  for (let axis = 1; axis < 3; axis++) if (Math.abs(vector[axis] ?? 0) > Math.abs(vector[best] ?? 0)) best = axis;
-  const [positive, negative] = letters[best] as [string, string];
-  return (vector[best] ?? 0) >= 0 ? positive : negative;
 }
 
 function cross(a: readonly number[], b: readonly number[]): Types.Point3 {

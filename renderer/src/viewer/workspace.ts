@@ -1,13 +1,17 @@
 // The viewing area: the stack view (1×1) or the volume panes (1×2, 1×3, 2×2), the
-// controls that choose between them and their tools, the load progress and the
-// keyboard. The stack view shows every series; a series that cannot form a volume stays
-// there, with the reason on screen.
+// controls that choose between them and their tools (automatic window, cine), the
+// measurements panel, the load progress and the keyboard. The stack view shows every
+// series; a series that cannot form a volume stays there, with the reason on screen.
+import { Enums, metaData } from '@cornerstonejs/core';
 import type { SeriesDetail, SeriesSummary } from '../../../electron/common/dicom-model.ts';
 import type { StackViewer } from '../cornerstone/stack-viewer.ts';
 import type { VolumeViewState } from '../test-hook-types.ts';
 import { el } from '../ui/dom.ts';
 import { layouts, type LayoutId, type PaneId } from './layouts.ts';
-import { primaryTools, type PrimaryToolId } from './mpr-tool-groups.ts';
+import { createCineControls } from './cine.ts';
+import { createMeasurementsPanel } from './measurements-panel.ts';
+import { primaryTools, stackPrimaryToolIds, type PrimaryToolId } from './mpr-tool-groups.ts';
+import { createViewDecorations } from './view-decorations.ts';
 import { createHelpPanel, isTypingTarget } from './shortcuts.ts';
 import { volumeEligibility } from './volume-eligibility.ts';
 import type { VolumeViewer } from './volume-viewer.ts';
@@ -29,6 +33,7 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
   let layout: LayoutId = '1x1';
   let volumeReason: string | null = null;
   let shownSeries: SeriesSummary | null = null;
+  let stackTool: 'window-level' | 'scroll' = 'window-level';
 
   const layoutButtons = layouts.map((entry) => {
     const button = el('button', { type: 'button', class: 'button button-small', 'data-testid': `layout-${entry.id}`, title: `${entry.title} (${entry.hotkey})` }, entry.label);
@@ -37,8 +42,27 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
   });
   const toolButtons = primaryTools.map((tool) => {
     const button = el('button', { type: 'button', class: 'button button-small', 'data-testid': `tool-${tool.id}`, title: `${tool.label} (${tool.hotkey.toUpperCase()})` }, tool.label);
-    button.addEventListener('click', () => volume.setPrimaryTool(tool.id));
+    button.addEventListener('click', () => choosePrimaryTool(tool.id));
     return button;
+  });
+  const autoButton = el('button', { type: 'button', class: 'button button-small', 'data-testid': 'window-auto', title: 'Automatic window from the image values, 1st to 99th percentile (0)' }, 'Auto W/L');
+  autoButton.addEventListener('click', () => applyAutoWindow());
+  const cine = createCineControls(cineTarget, onError);
+  const measurementsPanel = createMeasurementsPanel(volume);
+  // Orientation markers and the scale bar of the stack view; the volume panes draw their own.
+  const stackDecorations = createViewDecorations('viewport');
+  (stackFrame.querySelector<HTMLElement>('.viewport-overlay') ?? stackFrame).append(...stackDecorations.nodes);
+  stack.element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
+    const imageId = stack.state.seriesKey ? stack.state.imageId : null;
+    if (!imageId) return stackDecorations.update(null);
+    // Secondary captures and some ultrasound carry no orientation or spacing; Cornerstone's
+    // providers then fill in defaults (and flag them, each in its own way).
+    const plane = metaData.get('imagePlaneModule', imageId) as { rowCosines?: unknown; isDefaultValueSetForRowCosine?: boolean; usingDefaultValues?: boolean } | undefined;
+    const calibrated = metaData.get('calibratedPixelSpacing', imageId) as { rowPixelSpacing?: number } | undefined;
+    stackDecorations.update(stack.cornerstoneViewport, {
+      orientation: Array.isArray(plane?.rowCosines) && plane?.isDefaultValueSetForRowCosine !== true,
+      pixelSpacing: (calibrated?.rowPixelSpacing ?? 0) > 0 || plane?.usingDefaultValues === false,
+    });
   });
   const transformButtons = (
     [
@@ -69,6 +93,8 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
     el('div', { class: 'toolbar-group', 'aria-label': 'Layouts' }, ...layoutButtons),
     toolsGroup,
     el('div', { class: 'toolbar-group', 'aria-label': 'Orientation' }, ...transformButtons),
+    el('div', { class: 'toolbar-group', 'aria-label': 'Window' }, autoButton),
+    cine.element,
     volumeGroup,
     helpButton,
   );
@@ -77,16 +103,22 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
   const progressText = el('span', {});
   const progress = el('div', { class: 'volume-progress', 'data-testid': 'volume-progress', hidden: true }, progressBar, progressText);
   const message = el('div', { class: 'volume-message', 'data-testid': 'volume-message', hidden: true });
-  const element = el('div', { class: 'viewer-workspace' }, volume.element, progress, message, help.element);
+  const element = el('div', { class: 'viewer-workspace' }, volume.element, measurementsPanel.element, progress, message, help.element);
 
   volume.onChange((state) => render(state));
 
   function render(state: VolumeViewState): void {
     for (const [i, entry] of layouts.entries()) layoutButtons[i]?.classList.toggle('is-active', entry.id === layout);
-    for (const [i, tool] of primaryTools.entries()) toolButtons[i]?.classList.toggle('is-active', tool.id === state.primaryTool);
-    for (const [i, preset] of volumePresets.entries()) volumePresetButtons[i]?.classList.toggle('is-active', preset.id === state.volumePreset);
     const volumeShown = layout !== '1x1';
-    toolsGroup.hidden = !volumeShown;
+    for (const [i, tool] of primaryTools.entries()) {
+      const button = toolButtons[i];
+      if (!button) continue;
+      button.classList.toggle('is-active', tool.id === (volumeShown ? state.primaryTool : stackTool));
+      // The stack view has no measurements: only W/L and Scroll drive its left button.
+      button.hidden = !volumeShown && !stackPrimaryToolIds.includes(tool.id);
+    }
+    for (const [i, preset] of volumePresets.entries()) volumePresetButtons[i]?.classList.toggle('is-active', preset.id === state.volumePreset);
+    measurementsPanel.element.hidden = !volumeShown;
     volumeGroup.hidden = layout !== '2x2';
     const loading = volumeShown && state.volumeId !== null && !state.loaded && state.totalFrames > 0;
     progress.hidden = !loading;
@@ -102,6 +134,7 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
   }
 
   async function show(series: SeriesSummary, detail: SeriesDetail): Promise<void> {
+    cine.stop();
     shownSeries = series;
     const eligibility = volumeEligibility(series);
     volumeReason = eligibility.ok ? null : eligibility.reason;
@@ -126,6 +159,7 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
     } else {
       showMessage(null);
     }
+    cine.stop();
     layout = next;
     stackFrame.hidden = next !== '1x1';
     await volume.setLayout(next);
@@ -135,6 +169,27 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
   function setWindowLevel(windowCenter: number, windowWidth: number): void {
     if (layout === '1x1') stack.setWindowLevel(windowCenter, windowWidth);
     else volume.setWindowLevel(windowCenter, windowWidth);
+  }
+
+  function choosePrimaryTool(tool: PrimaryToolId): void {
+    if (layout !== '1x1') {
+      volume.setPrimaryTool(tool);
+    } else if (tool === 'window-level' || tool === 'scroll') {
+      stackTool = tool;
+      stack.setPrimaryTool(tool);
+      render(volume.state);
+    }
+  }
+
+  function applyAutoWindow(): void {
+    const range = layout === '1x1' ? stack.applyAutoWindow() : volume.applyAutoWindow();
+    if (!range) onError('There is no image to compute an automatic window from.');
+  }
+
+  /** Cine plays the stack view, or the plane under the mouse (the axial one from the 3D pane). */
+  function cineTarget(): HTMLDivElement | null {
+    if (layout === '1x1') return stack.state.seriesKey ? stack.element : null;
+    return volume.planeElement(hoveredPane === 'volume3d' ? 'axial' : hoveredPane);
   }
 
   function resetView(): void {
@@ -177,7 +232,11 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
     const preset = ctWindowPresets.find((entry) => entry.hotkey === event.key);
     const tool = primaryTools.find((entry) => entry.hotkey === event.key.toLowerCase());
     if (preset && stack.state.modality === 'CT') setWindowLevel(preset.windowCenter, preset.windowWidth);
-    else if (tool && layout !== '1x1') volume.setPrimaryTool(tool.id as PrimaryToolId);
+    else if (tool && (layout !== '1x1' || stackPrimaryToolIds.includes(tool.id))) choosePrimaryTool(tool.id as PrimaryToolId);
+    else if (event.key === '0') applyAutoWindow();
+    else if (event.key === 'k' || event.key === 'K') cine.toggle();
+    else if (event.key === '[') cine.changeFps(-1);
+    else if (event.key === ']') cine.changeFps(1);
     else if (event.key === 'i' || event.key === 'I') transform('invert');
     else if (event.key === 'h' || event.key === 'H') transform('flip-horizontal');
     else if (event.key === 'v' || event.key === 'V') transform('flip-vertical');
