@@ -32,7 +32,9 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
   const viewer = new StackViewer(viewportElement, host);
   const stackFrame = el('div', { class: 'viewport-frame' }, viewportElement, overlay.element);
   const volume = new VolumeViewer(host);
-  const workspace = createViewerWorkspace({ stack: viewer, stackFrame, volume, onError: (message) => status.error(message) });
+  // The ask panel and the segment editor act on the 1×1 view: in the plane layouts they step aside for the panes.
+  const sidePanels = el('aside', { class: 'side-panels', 'aria-label': 'Ask and segment', 'data-testid': 'side-panels' });
+  const workspace = createViewerWorkspace({ stack: viewer, stackFrame, volume, onError: (message) => status.error(message), onLayoutChange: (layout) => (sidePanels.hidden = layout !== '1x1') });
   const toolbar = createViewerToolbar(workspace);
   viewer.onChange((state) => {
     overlay.render(state);
@@ -55,6 +57,7 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
   // The ask panel's answers become segments of the editor's document for the series in view.
   const ask = createAskPanel({ host, viewer, getModel: () => segmentEditor.model(), onError: (message) => status.error(message) });
   installAskTestHook(() => ask.testState());
+  sidePanels.append(ask.element, segmentEditor.element);
   const pacs = createPacsPanel({ host, currentSeriesKey: () => viewer.state.seriesKey, onViewSeries: (keys) => void viewRetrieved(keys), onError: (message) => status.error(message) });
 
   root.replaceChildren(
@@ -70,7 +73,7 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
       { class: 'workspace' },
       el('aside', { class: 'sidebar' }, importPanel.element, browser.element, el('div', { class: 'sidebar-tools' }, pacs.button, createInferenceStatus(host).element), status.element),
       el('main', { class: 'viewer' }, workspace.controls, el('div', { class: 'viewer-views' }, stackFrame, workspace.element)),
-      el('aside', { class: 'side-panels', 'aria-label': 'Ask and segment' }, ask.element, segmentEditor.element),
+      sidePanels,
     ),
     pacs.element,
   );

@@ -211,7 +211,10 @@ async function goToAxialSlice(k: number): Promise<void> {
 
 describe('layouts and the volume', () => {
   it('switches to 2×2 and fills all four panes from the streamed volume, with orientation markers', async () => {
+    expect(await page.getByTestId('side-panels').isVisible(), 'ask and segment panels beside the 1×1 view').toBe(true);
     await page.getByTestId('layout-2x2').click();
+    // They act on the 1×1 view: in the plane layouts the panes get their room.
+    await expect.poll(() => page.getByTestId('side-panels').isHidden()).toBe(true);
     const seen = await waitForVolume((state) => state.layout === '2x2' && state.volumeId !== null, 'the 2×2 layout');
     expect(seen.totalFrames).toBe(truth.sizes[2]);
     const loaded = await waitForVolume((state) => state.loaded, 'the whole volume to stream in');

@@ -28,7 +28,14 @@ export type ViewerWorkspace = {
   resetView(): void;
 };
 
-export function createViewerWorkspace(options: { stack: StackViewer; stackFrame: HTMLElement; volume: VolumeViewer; onError(message: string): void }): ViewerWorkspace {
+export function createViewerWorkspace(options: {
+  stack: StackViewer;
+  stackFrame: HTMLElement;
+  volume: VolumeViewer;
+  onError(message: string): void;
+  /** After every layout change (the app gives the planes the room of the panels that act on the 1×1 view). */
+  onLayoutChange?(layout: LayoutId): void;
+}): ViewerWorkspace {
   const { stack, stackFrame, volume, onError } = options;
   let layout: LayoutId = '1x1';
   let volumeReason: string | null = null;
@@ -162,6 +169,7 @@ export function createViewerWorkspace(options: { stack: StackViewer; stackFrame:
     cine.stop();
     layout = next;
     stackFrame.hidden = next !== '1x1';
+    options.onLayoutChange?.(next);
     await volume.setLayout(next);
     render(volume.state);
   }
