@@ -7,7 +7,7 @@ import type { StackViewer } from '../cornerstone/stack-viewer.ts';
 import { affineFromSamples, boxFromCorners, boxOutline, dragBox, handlePosition, hitHandle, imageToScreen, RESIZE_HANDLES, screenToImage, type BoxHandle, type ImageToScreen, type PixelBox, type Point } from './ask-geometry.ts';
 import type { PromptPoint } from './ask-prompts.ts';
 
-export type OverlayMode = 'off' | 'refine' | 'draw';
+export type OverlayMode = 'off' | 'refine' | 'draw' | 'brush';
 
 export type OverlayContent = {
   sliceIndex: number;
@@ -19,12 +19,16 @@ export type OverlayContent = {
   color: [number, number, number];
   /** The resident's own answer in teaching mode. */
   residentBox: PixelBox | null;
+  /** The resident's painted answer (teaching mode, brush), and a count that changes whenever it is painted. */
+  residentMask?: { mask: Uint8Array; version: number } | null;
 };
 
 export type OverlayCallbacks = {
   onBox(box: PixelBox): void;
   onPoint(point: { x: number; y: number }, negative: boolean): void;
   onResidentBox(box: PixelBox): void;
+  /** A brush dab (from null) or stroke segment, in image pixels; erase with Shift or Alt held. */
+  onBrush(from: Point | null, to: Point, erase: boolean): void;
 };
 
 /** Colours the e2e test looks for in screenshots. */
@@ -42,7 +46,8 @@ const CLICK_SLOP = 4;
 type Drag =
   | { kind: 'pending'; start: Point; startImage: Point; handle: BoxHandle | null; negative: boolean; moved: boolean }
   | { kind: 'handle'; start: Point; startImage: Point; handle: BoxHandle; original: PixelBox }
-  | { kind: 'new-box'; startImage: Point };
+  | { kind: 'new-box'; startImage: Point }
+  | { kind: 'brush'; last: Point; erase: boolean };
 
 export class AskOverlay {
   readonly element: HTMLDivElement;
@@ -52,6 +57,7 @@ export class AskOverlay {
   private content: OverlayContent | null = null;
   private modeValue: OverlayMode = 'off';
   private maskImage: { source: Uint8Array; color: string; canvas: HTMLCanvasElement } | null = null;
+  private residentImage: { source: Uint8Array; version: number; canvas: HTMLCanvasElement } | null = null;
   private drag: Drag | null = null;
   /** The box as it is being dragged (shown live, committed on release). */
   private draft: { box: PixelBox; resident: boolean } | null = null;
@@ -147,14 +153,20 @@ export class AskOverlay {
     this.element.dataset['drawn'] = content && map ? 'true' : 'false';
     if (!content || !map) return;
 
+    const { origin: o, alongColumn: c, alongRow: r } = map;
+    // Pixel (0, 0) covers [-0.5, 0.5]² around its centre.
+    const imageTransform = () => ctx.setTransform(dpr * c.x, dpr * c.y, dpr * r.x, dpr * r.y, dpr * (o.x - 0.5 * (c.x + r.x)), dpr * (o.y - 0.5 * (c.y + r.y)));
+    ctx.imageSmoothingEnabled = false;
     if (content.mask) {
-      const image = this.maskCanvas(content);
-      const { origin: o, alongColumn: c, alongRow: r } = map;
-      // Pixel (0, 0) covers [-0.5, 0.5]² around its centre.
-      ctx.setTransform(dpr * c.x, dpr * c.y, dpr * r.x, dpr * r.y, dpr * (o.x - 0.5 * (c.x + r.x)), dpr * (o.y - 0.5 * (c.y + r.y)));
-      ctx.imageSmoothingEnabled = false;
+      imageTransform();
       ctx.globalAlpha = OVERLAY_COLORS.maskAlpha;
-      ctx.drawImage(image, 0, 0);
+      ctx.drawImage(this.maskCanvas(content), 0, 0);
+      ctx.globalAlpha = 1;
+    }
+    if (content.residentMask) {
+      imageTransform();
+      ctx.globalAlpha = OVERLAY_COLORS.maskAlpha;
+      ctx.drawImage(this.residentCanvas(content.width, content.height, content.residentMask), 0, 0);
       ctx.globalAlpha = 1;
     }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -221,6 +233,27 @@ export class AskOverlay {
     return canvas;
   }
 
+  private residentCanvas(width: number, height: number, resident: { mask: Uint8Array; version: number }): HTMLCanvasElement {
+    const cached = this.residentImage;
+    if (cached && cached.source === resident.mask && cached.version === resident.version) return cached.canvas;
+    const canvas = cached && cached.canvas.width === width && cached.canvas.height === height ? cached.canvas : document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = canvas.getContext('2d')!;
+    const image = ctx.createImageData(width, height);
+    const [r, g, b] = OVERLAY_COLORS.resident.match(/\d+/g)!.map(Number) as [number, number, number];
+    resident.mask.forEach((v, i) => {
+      if (!v) return;
+      image.data[i * 4] = r;
+      image.data[i * 4 + 1] = g;
+      image.data[i * 4 + 2] = b;
+      image.data[i * 4 + 3] = 255;
+    });
+    ctx.putImageData(image, 0, 0);
+    this.residentImage = { source: resident.mask, version: resident.version, canvas };
+    return canvas;
+  }
+
   private localPoint(event: PointerEvent): Point {
     const rect = this.element.getBoundingClientRect();
     return { x: event.clientX - rect.left, y: event.clientY - rect.top };
@@ -240,6 +273,12 @@ export class AskOverlay {
       this.drag = { kind: 'new-box', startImage };
       return;
     }
+    if (this.modeValue === 'brush') {
+      const erase = event.shiftKey || event.altKey;
+      this.drag = { kind: 'brush', last: startImage, erase };
+      this.callbacks.onBrush(null, startImage, erase);
+      return;
+    }
     const handle = content.box ? hitHandle(map, content.box, start) : null;
     if (handle && handle !== 'move' && content.box) {
       this.drag = { kind: 'handle', start, startImage, handle, original: content.box };
@@ -256,6 +295,11 @@ export class AskOverlay {
     const here = this.localPoint(event);
     const image = screenToImage(map, here);
     if (!image) return;
+    if (drag.kind === 'brush') {
+      this.callbacks.onBrush(drag.last, image, drag.erase);
+      drag.last = image;
+      return;
+    }
     if (drag.kind === 'pending') {
       if (Math.hypot(here.x - drag.start.x, here.y - drag.start.y) < CLICK_SLOP) return;
       // A drag from inside the box moves it; from outside draws a new one.
@@ -277,7 +321,9 @@ export class AskOverlay {
     this.drag = null;
     this.draft = null;
     if (!drag) return;
-    if (drag.kind === 'pending') {
+    if (drag.kind === 'brush') {
+      // Painted already, dab by dab.
+    } else if (drag.kind === 'pending') {
       this.callbacks.onPoint({ x: Math.round(drag.startImage.x), y: Math.round(drag.startImage.y) }, drag.negative);
     } else if (draft) {
       if (draft.resident) this.callbacks.onResidentBox(draft.box);
