@@ -331,8 +331,12 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       history.add(seriesKey, historyEntry(result, new Date()));
     } catch (e) {
       // A cancel before the model started comes back as an error with the code 'cancelled'.
-      if ((e as { code?: unknown } | null)?.code === 'cancelled') thisRun.phase = 'cancelled';
-      else thisRun.fail(`The question failed: ${messageOf(e)}`);
+      if ((e as { code?: unknown } | null)?.code === 'cancelled') {
+        thisRun.phase = 'cancelled';
+        history.add(seriesKey, { id: jobId, question: text, answer: 'Cancelled', reasoning: null, time: new Date().toISOString(), model: status?.crm.label ?? '', sliceIndex: imageIndex, status: 'cancelled' });
+      } else {
+        thisRun.fail(`The question failed: ${messageOf(e)}`);
+      }
     }
     render();
   }
