@@ -1,7 +1,7 @@
 // The ask layer over the stack viewport: the answer's box and key points, the prompts,
 // the mask preview (translucent) and the resident's drawn answer, on one canvas that is
-// redrawn whenever the viewport draws, so it follows scroll, pan and zoom. In refine or
-// draw mode the layer takes the mouse (the viewer's tools do not see those clicks);
+// redrawn whenever the viewport draws, so it follows scroll, pan and zoom. In refine,
+// draw (box) or brush mode the layer takes the mouse (the viewer's tools do not see those clicks);
 // otherwise it lets everything through.
 import type { StackViewer } from '../cornerstone/stack-viewer.ts';
 import { affineFromSamples, boxFromCorners, boxOutline, dragBox, handlePosition, hitHandle, imageToScreen, RESIZE_HANDLES, screenToImage, type BoxHandle, type ImageToScreen, type PixelBox, type Point } from './ask-geometry.ts';
@@ -62,6 +62,9 @@ export class AskOverlay {
   /** The box as it is being dragged (shown live, committed on release). */
   private draft: { box: PixelBox; resident: boolean } | null = null;
   private frame = 0;
+  /** Where the pointer is over the image, for the brush's outline; and the brush radius in image pixels. */
+  private hover: Point | null = null;
+  private brushRadius = 1;
 
   constructor(viewer: StackViewer, callbacks: OverlayCallbacks) {
     this.viewer = viewer;
@@ -81,12 +84,21 @@ export class AskOverlay {
     this.element.addEventListener('pointermove', (event) => this.pointerMove(event));
     this.element.addEventListener('pointerup', (event) => this.pointerUp(event));
     this.element.addEventListener('pointercancel', () => this.cancelDrag());
+    this.element.addEventListener('pointerleave', () => {
+      this.hover = null;
+      if (this.modeValue === 'brush') this.scheduleDraw();
+    });
     this.element.addEventListener('contextmenu', (event) => event.preventDefault());
     // The layer covers the image while it takes the mouse: the wheel still pages through slices.
     this.element.addEventListener('wheel', (event) => {
       event.preventDefault();
       if (event.deltaY !== 0) viewer.scrollBy(Math.sign(event.deltaY));
     }, { passive: false });
+  }
+
+  setBrushRadius(radius: number): void {
+    this.brushRadius = radius;
+    if (this.modeValue === 'brush') this.scheduleDraw();
   }
 
   get mode(): OverlayMode {
@@ -184,6 +196,16 @@ export class AskOverlay {
           ctx.fillRect(p.x - 3.5, p.y - 3.5, 7, 7);
         }
       }
+    }
+    if (this.modeValue === 'brush' && this.hover) {
+      // The brush's reach, as a circle in image pixels (it is an ellipse on an anisotropic view).
+      const centre = imageToScreen(map, this.hover.x, this.hover.y);
+      const scale = Math.hypot(map.alongRow.x, map.alongRow.y);
+      ctx.beginPath();
+      ctx.arc(centre.x, centre.y, Math.max(1, this.brushRadius * scale), 0, Math.PI * 2);
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = OVERLAY_COLORS.resident;
+      ctx.stroke();
     }
     content.points.forEach((point) => {
       const p = imageToScreen(map, point.x, point.y);
@@ -291,6 +313,10 @@ export class AskOverlay {
     const drag = this.drag;
     const content = this.visibleContent();
     const map = this.imageToLayer();
+    if (this.modeValue === 'brush' && map) {
+      this.hover = screenToImage(map, this.localPoint(event));
+      this.scheduleDraw();
+    }
     if (!drag || !content || !map) return;
     const here = this.localPoint(event);
     const image = screenToImage(map, here);

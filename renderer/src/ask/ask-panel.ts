@@ -106,6 +106,8 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     },
   });
 
+  overlay.setBrushRadius(brushRadius);
+
   // --- elements -----------------------------------------------------------------
   const modelsNote = el('div', { class: 'ask-models', 'data-testid': 'ask-models' }, 'Checking the models…');
   const sliceLabel = el('span', { class: 'ask-slice', 'data-testid': 'ask-slice' });
@@ -242,6 +244,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
   });
   radiusInput.addEventListener('input', () => {
     brushRadius = clampRadius(Number(radiusInput.value));
+    overlay.setBrushRadius(brushRadius);
     render();
   });
   residentClear.addEventListener('click', () => {
