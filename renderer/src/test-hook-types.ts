@@ -129,7 +129,7 @@ export type AskTestHook = { state(): AskTestState };
 export type AskTestState = {
   phase: 'idle' | 'running' | 'answered' | 'failed' | 'cancelled';
   /** Who takes the mouse over the image: nobody (the viewer's tools), the prompt editor, or the resident's drawing. */
-  overlayMode: 'off' | 'refine' | 'draw';
+  overlayMode: 'off' | 'refine' | 'draw' | 'brush';
   jobId: string | null;
   question: string | null;
   /** Characters of the reply streamed so far, and how many token events brought them. */
@@ -149,7 +149,14 @@ export type AskTestState = {
   error: string | null;
   modelsMissing: string | null;
   history: Array<{ question: string; answer: string; time: string; model: string }>;
-  teaching: { enabled: boolean; residentBox: [number, number, number, number] | null; scores: Array<{ question: string; dice: number; iou: number; time: string }> };
+  teaching: {
+    enabled: boolean;
+    residentBox: [number, number, number, number] | null;
+    /** The resident's painted answer: the slice, its size and the indices (row * width + column) of the painted pixels. */
+    residentMask: { sliceIndex: number; width: number; height: number; pixels: number[] } | null;
+    brushRadius: number;
+    scores: Array<{ question: string; dice: number; iou: number; time: string }>;
+  };
   segments: Array<{ number: number; label: string; color: [number, number, number]; type: string; provenance: { source: string; question?: string; reasoning?: string; answer?: string; models?: Array<{ name: string; version: string }>; prompts?: number } }>;
   propagation: { running: boolean; done: number; slices: number[] } | null;
 };

@@ -46,6 +46,63 @@ export interface Workstation {
   /** Calls the host directly, as the tests' own client: throws on { ok: false }. */
   call(method: string, params: unknown): Promise<unknown>;
   close(): Promise<void>;
+  /** With `holdAsks`: the gate the questions wait at. */
+  askGate?: AskGate;
+}
+
+/**
+ * Questions (inference.ask) held at the host's door until the test lets them in, so a
+ * test can act while one is known to be in flight (cancel it, say). Everything else,
+ * inference.cancel included, goes straight to the real host.
+ */
+export interface AskGate {
+  /** Resolves with the job id of the first question waiting at the gate (now or later). */
+  arrived(): Promise<string>;
+  /** Lets one held question through to the host. */
+  release(jobId: string): void;
+  /** Lets every held question through and holds no more. */
+  open(): void;
+  /** The inference.cancel calls the host answered, in order, with its answers. */
+  cancels: Array<{ jobId: string; ok: boolean; result: unknown }>;
+}
+
+function holdAsks(host: Host): AskGate {
+  const held = new Map<string, () => void>();
+  let waiters: Array<(jobId: string) => void> = [];
+  let holding = true;
+  const cancels: AskGate['cancels'] = [];
+  const real = host.dispatch;
+  host.dispatch = async (method, params) => {
+    const jobId = String((params as { jobId?: unknown } | null)?.jobId);
+    if (method === 'inference.ask' && holding) {
+      await new Promise<void>((resolve) => {
+        held.set(jobId, resolve);
+        for (const waiter of waiters) waiter(jobId);
+        waiters = [];
+      });
+    }
+    const answer = await real(method, params);
+    if (method === 'inference.cancel') cancels.push({ jobId, ok: answer.ok, result: answer.ok ? answer.result : answer.error });
+    return answer;
+  };
+  return {
+    arrived: () => {
+      const first = held.keys().next();
+      return first.done ? new Promise((resolve) => waiters.push(resolve)) : Promise.resolve(first.value);
+    },
+    release(jobId) {
+      const resolve = held.get(jobId);
+      if (!resolve) throw new Error(`no question with job id "${jobId}" is held (held: ${[...held.keys()].join(', ') || 'none'})`);
+      held.delete(jobId);
+      resolve();
+    },
+    open() {
+      holding = false;
+      for (const resolve of held.values()) resolve();
+      held.clear();
+    },
+    cancels,
+  };
 }
 
 export interface WorkstationOptions {
@@ -55,6 +112,8 @@ export interface WorkstationOptions {
    * MEDREASONER_MODELS in the environment cannot change what the test sees.
    */
   models?: 'tiny' | 'none';
+  /** Hold every inference.ask until the test releases it (see AskGate). */
+  holdAsks?: boolean;
 }
 
 export async function startWorkstation(options: WorkstationOptions = {}): Promise<Workstation> {
@@ -67,11 +126,13 @@ export async function startWorkstation(options: WorkstationOptions = {}): Promis
     if (options.models === 'tiny') await writeTinyModels(modelsDir);
   }
   const host = createHost({ shell: 'test', dataDir, ...(modelsDir ? { modelsDir } : {}) });
+  const askGate = options.holdAsks ? holdAsks(host) : undefined;
   const server = await startBrowserServer({ host, rendererDir: RENDERER_DIR, port: 0 });
   return {
     dataDir,
     host,
     server,
+    ...(askGate ? { askGate } : {}),
     async call(method, params) {
       const answer = await host.dispatch(method, params);
       if (!answer.ok) throw new Error(`${method} failed: ${answer.error.code}: ${answer.error.message}`);

@@ -71,14 +71,33 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
   let segmentJobs = 0;
   /** Running propagations: their current per-slice job, so a cancel stops both. */
   const propagations = new Map<string, { cancelled: boolean; sliceJob: string | null }>();
+  /** Asks that arrived but are not queued for the worker yet (their slice is loading). */
+  const pendingAsks = new Map<string, { cancelled: boolean }>();
+  /**
+   * Cancels of job ids not seen yet: the renderer sends a cancel the moment the reader
+   * clicks, which can overtake its own ask on the way to the host. Kept few and oldest
+   * first out, since a cancel for a job that already ended also lands here.
+   */
+  const earlyCancels = new Set<string>();
+  const EARLY_CANCELS_KEPT = 32;
+  const cancelledBeforeStart = (jobId: string) => new HostError('cancelled', `job ${jobId} was cancelled before it started`);
   const handlers: InferenceHandlers = {
     'models.list': async () => service.list().catch(toHostError),
     'models.status': async () => service.status().catch(toHostError),
     'inference.ask': async ({ jobId, seriesKey, sliceIndex, question, window, promptVariant }) => {
-      deps.emit('inference.stage', { jobId, stage: 'load-slice', state: 'started' });
-      const started = performance.now();
-      const slice = await deps.loadSlice(seriesKey, sliceIndex).catch(toHostError);
-      deps.emit('inference.stage', { jobId, stage: 'load-slice', state: 'finished', ms: performance.now() - started });
+      if (earlyCancels.delete(jobId)) throw cancelledBeforeStart(jobId);
+      const pending = { cancelled: false };
+      pendingAsks.set(jobId, pending);
+      let slice: SliceInput;
+      try {
+        deps.emit('inference.stage', { jobId, stage: 'load-slice', state: 'started' });
+        const started = performance.now();
+        slice = await deps.loadSlice(seriesKey, sliceIndex).catch(toHostError);
+        deps.emit('inference.stage', { jobId, stage: 'load-slice', state: 'finished', ms: performance.now() - started });
+      } finally {
+        pendingAsks.delete(jobId);
+      }
+      if (pending.cancelled) throw cancelledBeforeStart(jobId);
       return service
         .ask({ jobId, slice, question, ...(window ? { window } : {}), ...(promptVariant ? { promptVariant } : {}) })
         .catch(toHostError);
@@ -151,7 +170,15 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
         if (propagation.sliceJob) service.cancel(propagation.sliceJob);
         return { cancelled: true };
       }
-      return { cancelled: service.cancel(jobId) };
+      const pending = pendingAsks.get(jobId);
+      if (pending) {
+        pending.cancelled = true;
+        return { cancelled: true };
+      }
+      if (service.cancel(jobId)) return { cancelled: true };
+      earlyCancels.add(jobId);
+      if (earlyCancels.size > EARLY_CANCELS_KEPT) earlyCancels.delete(earlyCancels.values().next().value!);
+      return { cancelled: false };
     },
   };
   return { handlers, service, dispose: () => service.dispose() };

@@ -1,13 +1,13 @@
 // The ask layer over the stack viewport: the answer's box and key points, the prompts,
 // the mask preview (translucent) and the resident's drawn answer, on one canvas that is
-// redrawn whenever the viewport draws, so it follows scroll, pan and zoom. In refine or
-// draw mode the layer takes the mouse (the viewer's tools do not see those clicks);
+// redrawn whenever the viewport draws, so it follows scroll, pan and zoom. In refine,
+// draw (box) or brush mode the layer takes the mouse (the viewer's tools do not see those clicks);
 // otherwise it lets everything through.
 import type { StackViewer } from '../cornerstone/stack-viewer.ts';
 import { affineFromSamples, boxFromCorners, boxOutline, dragBox, handlePosition, hitHandle, imageToScreen, RESIZE_HANDLES, screenToImage, type BoxHandle, type ImageToScreen, type PixelBox, type Point } from './ask-geometry.ts';
 import type { PromptPoint } from './ask-prompts.ts';
 
-export type OverlayMode = 'off' | 'refine' | 'draw';
+export type OverlayMode = 'off' | 'refine' | 'draw' | 'brush';
 
 export type OverlayContent = {
   sliceIndex: number;
@@ -19,12 +19,16 @@ export type OverlayContent = {
   color: [number, number, number];
   /** The resident's own answer in teaching mode. */
   residentBox: PixelBox | null;
+  /** The resident's painted answer (teaching mode, brush), and a count that changes whenever it is painted. */
+  residentMask?: { mask: Uint8Array; version: number } | null;
 };
 
 export type OverlayCallbacks = {
   onBox(box: PixelBox): void;
   onPoint(point: { x: number; y: number }, negative: boolean): void;
   onResidentBox(box: PixelBox): void;
+  /** A brush dab (from null) or stroke segment, in image pixels; erase with Shift or Alt held. */
+  onBrush(from: Point | null, to: Point, erase: boolean): void;
 };
 
 /** Colours the e2e test looks for in screenshots. */
@@ -42,7 +46,8 @@ const CLICK_SLOP = 4;
 type Drag =
   | { kind: 'pending'; start: Point; startImage: Point; handle: BoxHandle | null; negative: boolean; moved: boolean }
   | { kind: 'handle'; start: Point; startImage: Point; handle: BoxHandle; original: PixelBox }
-  | { kind: 'new-box'; startImage: Point };
+  | { kind: 'new-box'; startImage: Point }
+  | { kind: 'brush'; last: Point; erase: boolean };
 
 export class AskOverlay {
   readonly element: HTMLDivElement;
@@ -52,10 +57,14 @@ export class AskOverlay {
   private content: OverlayContent | null = null;
   private modeValue: OverlayMode = 'off';
   private maskImage: { source: Uint8Array; color: string; canvas: HTMLCanvasElement } | null = null;
+  private residentImage: { source: Uint8Array; version: number; canvas: HTMLCanvasElement } | null = null;
   private drag: Drag | null = null;
   /** The box as it is being dragged (shown live, committed on release). */
   private draft: { box: PixelBox; resident: boolean } | null = null;
   private frame = 0;
+  /** Where the pointer is over the image, for the brush's outline; and the brush radius in image pixels. */
+  private hover: Point | null = null;
+  private brushRadius = 1;
 
   constructor(viewer: StackViewer, callbacks: OverlayCallbacks) {
     this.viewer = viewer;
@@ -75,12 +84,21 @@ export class AskOverlay {
     this.element.addEventListener('pointermove', (event) => this.pointerMove(event));
     this.element.addEventListener('pointerup', (event) => this.pointerUp(event));
     this.element.addEventListener('pointercancel', () => this.cancelDrag());
+    this.element.addEventListener('pointerleave', () => {
+      this.hover = null;
+      if (this.modeValue === 'brush') this.scheduleDraw();
+    });
     this.element.addEventListener('contextmenu', (event) => event.preventDefault());
     // The layer covers the image while it takes the mouse: the wheel still pages through slices.
     this.element.addEventListener('wheel', (event) => {
       event.preventDefault();
       if (event.deltaY !== 0) viewer.scrollBy(Math.sign(event.deltaY));
     }, { passive: false });
+  }
+
+  setBrushRadius(radius: number): void {
+    this.brushRadius = radius;
+    if (this.modeValue === 'brush') this.scheduleDraw();
   }
 
   get mode(): OverlayMode {
@@ -147,14 +165,20 @@ export class AskOverlay {
     this.element.dataset['drawn'] = content && map ? 'true' : 'false';
     if (!content || !map) return;
 
+    const { origin: o, alongColumn: c, alongRow: r } = map;
+    // Pixel (0, 0) covers [-0.5, 0.5]² around its centre.
+    const imageTransform = () => ctx.setTransform(dpr * c.x, dpr * c.y, dpr * r.x, dpr * r.y, dpr * (o.x - 0.5 * (c.x + r.x)), dpr * (o.y - 0.5 * (c.y + r.y)));
+    ctx.imageSmoothingEnabled = false;
     if (content.mask) {
-      const image = this.maskCanvas(content);
-      const { origin: o, alongColumn: c, alongRow: r } = map;
-      // Pixel (0, 0) covers [-0.5, 0.5]² around its centre.
-      ctx.setTransform(dpr * c.x, dpr * c.y, dpr * r.x, dpr * r.y, dpr * (o.x - 0.5 * (c.x + r.x)), dpr * (o.y - 0.5 * (c.y + r.y)));
-      ctx.imageSmoothingEnabled = false;
+      imageTransform();
       ctx.globalAlpha = OVERLAY_COLORS.maskAlpha;
-      ctx.drawImage(image, 0, 0);
+      ctx.drawImage(this.maskCanvas(content), 0, 0);
+      ctx.globalAlpha = 1;
+    }
+    if (content.residentMask) {
+      imageTransform();
+      ctx.globalAlpha = OVERLAY_COLORS.maskAlpha;
+      ctx.drawImage(this.residentCanvas(content.width, content.height, content.residentMask), 0, 0);
       ctx.globalAlpha = 1;
     }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -172,6 +196,16 @@ export class AskOverlay {
           ctx.fillRect(p.x - 3.5, p.y - 3.5, 7, 7);
         }
       }
+    }
+    if (this.modeValue === 'brush' && this.hover) {
+      // The brush's reach, as a circle in image pixels (it is an ellipse on an anisotropic view).
+      const centre = imageToScreen(map, this.hover.x, this.hover.y);
+      const scale = Math.hypot(map.alongRow.x, map.alongRow.y);
+      ctx.beginPath();
+      ctx.arc(centre.x, centre.y, Math.max(1, this.brushRadius * scale), 0, Math.PI * 2);
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = OVERLAY_COLORS.resident;
+      ctx.stroke();
     }
     content.points.forEach((point) => {
       const p = imageToScreen(map, point.x, point.y);
@@ -221,6 +255,27 @@ export class AskOverlay {
     return canvas;
   }
 
+  private residentCanvas(width: number, height: number, resident: { mask: Uint8Array; version: number }): HTMLCanvasElement {
+    const cached = this.residentImage;
+    if (cached && cached.source === resident.mask && cached.version === resident.version) return cached.canvas;
+    const canvas = cached && cached.canvas.width === width && cached.canvas.height === height ? cached.canvas : document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = canvas.getContext('2d')!;
+    const image = ctx.createImageData(width, height);
+    const [r, g, b] = OVERLAY_COLORS.resident.match(/\d+/g)!.map(Number) as [number, number, number];
+    resident.mask.forEach((v, i) => {
+      if (!v) return;
+      image.data[i * 4] = r;
+      image.data[i * 4 + 1] = g;
+      image.data[i * 4 + 2] = b;
+      image.data[i * 4 + 3] = 255;
+    });
+    ctx.putImageData(image, 0, 0);
+    this.residentImage = { source: resident.mask, version: resident.version, canvas };
+    return canvas;
+  }
+
   private localPoint(event: PointerEvent): Point {
     const rect = this.element.getBoundingClientRect();
     return { x: event.clientX - rect.left, y: event.clientY - rect.top };
@@ -240,6 +295,12 @@ export class AskOverlay {
       this.drag = { kind: 'new-box', startImage };
       return;
     }
+    if (this.modeValue === 'brush') {
+      const erase = event.shiftKey || event.altKey;
+      this.drag = { kind: 'brush', last: startImage, erase };
+      this.callbacks.onBrush(null, startImage, erase);
+      return;
+    }
     const handle = content.box ? hitHandle(map, content.box, start) : null;
     if (handle && handle !== 'move' && content.box) {
       this.drag = { kind: 'handle', start, startImage, handle, original: content.box };
@@ -252,10 +313,19 @@ export class AskOverlay {
     const drag = this.drag;
     const content = this.visibleContent();
     const map = this.imageToLayer();
+    if (this.modeValue === 'brush' && map) {
+      this.hover = screenToImage(map, this.localPoint(event));
+      this.scheduleDraw();
+    }
     if (!drag || !content || !map) return;
     const here = this.localPoint(event);
     const image = screenToImage(map, here);
     if (!image) return;
+    if (drag.kind === 'brush') {
+      this.callbacks.onBrush(drag.last, image, drag.erase);
+      drag.last = image;
+      return;
+    }
     if (drag.kind === 'pending') {
       if (Math.hypot(here.x - drag.start.x, here.y - drag.start.y) < CLICK_SLOP) return;
       // A drag from inside the box moves it; from outside draws a new one.
@@ -277,7 +347,9 @@ export class AskOverlay {
     this.drag = null;
     this.draft = null;
     if (!drag) return;
-    if (drag.kind === 'pending') {
+    if (drag.kind === 'brush') {
+      // Painted already, dab by dab.
+    } else if (drag.kind === 'pending') {
       this.callbacks.onPoint({ x: Math.round(drag.startImage.x), y: Math.round(drag.startImage.y) }, drag.negative);
     } else if (draft) {
       if (draft.resident) this.callbacks.onResidentBox(draft.box);

@@ -13,6 +13,7 @@ import type { EditorSegment, SegmentationModel } from '../segmentation/segmentat
 import type { AskTestState } from '../test-hook-types.ts';
 import { el } from '../ui/dom.ts';
 import type { PixelBox } from './ask-geometry.ts';
+import { BRUSH_RADIUS, clampRadius, paintStroke } from './ask-brush.ts';
 import { boxMask, maskArea, overlapScores, teachingCsv, type TeachingScore } from './ask-metrics.ts';
 import { answerColor, nameAnswer, type SegmentNaming } from './ask-naming.ts';
 import { AskOverlay } from './ask-overlay.ts';
@@ -74,6 +75,10 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
   let segmentGeneration = 0;
   let teaching = false;
   let residentBox: PixelBox | null = null;
+  /** The resident's painted answer (brush); a box and a painting replace each other. */
+  let residentMask: Uint8Array | null = null;
+  let residentMaskVersion = 0;
+  let brushRadius: number = BRUSH_RADIUS.initial;
   let residentSlice: number | null = null;
   /** The drawn answer was scored already: the next question needs a new one. */
   let residentScored = false;
@@ -89,8 +94,10 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       const y = Math.min(Math.max(point.y, 0), answer.height - 1);
       changePrompts((editor) => editor.addPoint({ x, y, label: negative ? 0 : 1 }));
     },
+    onBrush: (from, to, erase) => paintResident(from, to, erase),
     onResidentBox: (box) => {
       residentBox = box;
+      residentMask = null;
       residentSlice = viewer.state.imageIndex;
       residentScored = false;
       overlay.setMode('off');
@@ -98,6 +105,8 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       render();
     },
   });
+
+  overlay.setBrushRadius(brushRadius);
 
   // --- elements -----------------------------------------------------------------
   const modelsNote = el('div', { class: 'ask-models', 'data-testid': 'ask-models' }, 'Checking the models…');
@@ -153,11 +162,15 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
   const acceptedBox = el('div', { class: 'ask-accepted', hidden: true }, provenanceBox, el('div', { class: 'button-row' }, propagateButton, propagateCancel), propagateStatus);
 
   const teachingNote = el('div', { class: 'ask-note', 'data-testid': 'ask-teaching-note' });
-  const drawButton = el('button', { type: 'button', class: 'button button-small', 'data-testid': 'ask-teaching-draw' }, 'Draw my answer');
+  const drawButton = el('button', { type: 'button', class: 'button button-small', 'data-testid': 'ask-teaching-draw', title: 'Drag a box around your answer' }, 'Box');
+  const brushButton = el('button', { type: 'button', class: 'button button-small', 'data-testid': 'ask-teaching-brush', title: 'Paint your answer; Shift or Alt + drag erases' }, 'Brush');
+  const radiusInput = el('input', { type: 'range', min: BRUSH_RADIUS.min, max: BRUSH_RADIUS.max, step: 1, value: BRUSH_RADIUS.initial, class: 'ask-brush-radius', 'data-testid': 'ask-brush-radius', 'aria-label': 'Brush radius (pixels)' });
+  const radiusLabel = el('span', { class: 'ask-note', 'data-testid': 'ask-brush-radius-label' });
+  const residentClear = el('button', { type: 'button', class: 'button button-small', 'data-testid': 'ask-teaching-clear' }, 'Clear my answer');
   const teachingResult = el('div', { class: 'ask-teaching-result', 'data-testid': 'ask-teaching-result' });
   const teachingTable = el('table', { class: 'ask-table', 'data-testid': 'ask-teaching-table' });
   const exportButton = el('button', { type: 'button', class: 'button button-small', 'data-testid': 'ask-teaching-export' }, 'Export CSV');
-  const teachingBox = el('div', { class: 'ask-teaching', hidden: true }, teachingNote, el('div', { class: 'button-row' }, drawButton), teachingResult, teachingTable, el('div', { class: 'button-row' }, exportButton));
+  const teachingBox = el('div', { class: 'ask-teaching', hidden: true }, teachingNote, el('div', { class: 'button-row' }, drawButton, brushButton, residentClear), el('label', { class: 'ask-brush-row' }, 'Brush radius ', radiusInput, radiusLabel), teachingResult, teachingTable, el('div', { class: 'button-row' }, exportButton));
 
   const historyList = el('ol', { class: 'ask-history', 'data-testid': 'ask-history' });
 
@@ -214,15 +227,28 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
   });
   teachingToggle.addEventListener('change', () => {
     teaching = teachingToggle.checked;
-    residentBox = null;
-    residentSlice = null;
+    clearResident();
     overlay.setMode(teaching ? 'draw' : 'off');
     syncOverlay();
     render();
   });
   drawButton.addEventListener('click', () => {
-    residentBox = null;
     overlay.setMode('draw');
+    syncOverlay();
+    render();
+  });
+  brushButton.addEventListener('click', () => {
+    overlay.setMode(overlay.mode === 'brush' ? 'off' : 'brush');
+    syncOverlay();
+    render();
+  });
+  radiusInput.addEventListener('input', () => {
+    brushRadius = clampRadius(Number(radiusInput.value));
+    overlay.setBrushRadius(brushRadius);
+    render();
+  });
+  residentClear.addEventListener('click', () => {
+    clearResident();
     syncOverlay();
     render();
   });
@@ -255,7 +281,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
   });
   viewer.onChange(() => {
     // The resident draws on whichever slice is on screen.
-    if (overlay.mode === 'draw' && !answer) syncOverlay();
+    if ((overlay.mode === 'draw' || overlay.mode === 'brush') && !answer) syncOverlay();
     render();
   });
 
@@ -288,8 +314,8 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       reportError('The reasoning model is not installed: see above how to install it. Box and point prompts still work (Edit prompts).');
       return;
     }
-    if (teaching && (!residentBox || residentSlice !== imageIndex || residentScored)) {
-      reportError('Teaching mode: draw your answer on this slice first (Draw my answer, then drag a box), then ask.');
+    if (teaching && !residentReady(imageIndex)) {
+      reportError('Teaching mode: mark your answer on this slice first (drag a Box, or paint with the Brush), then ask.');
       return;
     }
     discardPreview();
@@ -297,7 +323,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     const jobId = newJobId('ask');
     const thisRun = new AskRun({ jobId, question: text, seriesKey, sliceIndex: imageIndex });
     run = thisRun;
-    if (overlay.mode === 'refine') overlay.setMode('off');
+    if (overlay.mode !== 'off') overlay.setMode('off');
     render();
     const window = currentWindow();
     try {
@@ -307,8 +333,45 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       thisRun.finish(result);
       history.add(seriesKey, historyEntry(result, new Date()));
     } catch (e) {
-      thisRun.fail(`The question failed: ${messageOf(e)}`);
+      // A cancel before the model started comes back as an error with the code 'cancelled'.
+      if ((e as { code?: unknown } | null)?.code === 'cancelled') {
+        thisRun.phase = 'cancelled';
+        history.add(seriesKey, { id: jobId, question: text, answer: 'Cancelled', reasoning: null, time: new Date().toISOString(), model: status?.crm.label ?? '', sliceIndex: imageIndex, status: 'cancelled' });
+      } else {
+        thisRun.fail(`The question failed: ${messageOf(e)}`);
+      }
     }
+    render();
+  }
+
+  /** Whether the resident marked an answer on this slice that was not scored yet. */
+  function residentReady(sliceIndex: number): boolean {
+    if (residentScored || residentSlice !== sliceIndex) return false;
+    return residentBox !== null || (residentMask !== null && maskArea(residentMask) > 0);
+  }
+
+  function clearResident(): void {
+    residentBox = null;
+    residentMask = null;
+    residentMaskVersion++;
+    residentSlice = null;
+    residentScored = false;
+  }
+
+  function paintResident(from: { x: number; y: number } | null, to: { x: number; y: number }, erase: boolean): void {
+    const dims = getModel()?.dims;
+    if (!dims || answer) return;
+    const { imageIndex } = viewer.state;
+    if (!residentMask || residentSlice !== imageIndex || residentScored || residentMask.length !== dims.columns * dims.rows) {
+      // A new answer: on another slice, or after the last one was scored.
+      residentMask = new Uint8Array(dims.columns * dims.rows);
+      residentSlice = imageIndex;
+      residentScored = false;
+    }
+    residentBox = null;
+    paintStroke(residentMask, dims.columns, dims.rows, from ?? to, to, brushRadius, erase ? 0 : 1);
+    residentMaskVersion++;
+    syncOverlay();
     render();
   }
 
@@ -331,8 +394,10 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       color: answerColor(naming.termId),
     };
     resetAcceptFields();
-    if (teaching && residentBox && mask) {
-      const resident = boxMask(answer.width, answer.height, residentBox);
+    const resident = teaching && mask ? (residentMask ?? (residentBox ? boxMask(answer.width, answer.height, residentBox) : null)) : null;
+    if (resident && mask && resident.length !== mask.length) {
+      reportError(`Teaching mode: your answer covers ${resident.length} pixels but the model's mask ${mask.length}; not scored.`);
+    } else if (resident && mask) {
       const { dice, iou } = overlapScores(resident, mask);
       scores.push({ question: result.question, dice, iou, time: new Date().toISOString(), sliceIndex: result.sliceIndex });
       residentScored = true;
@@ -414,7 +479,8 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
   /** Pushes the answer to the layer and the preview to the segmentation document. */
   function syncOverlay(): void {
     const model = getModel();
-    const teachingOnly = residentBox && residentSlice !== null ? { residentBox, sliceIndex: residentSlice } : null;
+    const teachingOnly = (residentBox || residentMask) && residentSlice !== null ? { residentBox, sliceIndex: residentSlice } : null;
+    const painted = residentMask ? { mask: residentMask, version: residentMaskVersion } : null;
     if (answer) {
       const prompts = answer.editor.prompts;
       overlay.setContent({
@@ -426,6 +492,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
         mask: answer.mask,
         color: answer.color,
         residentBox: teachingOnly && teachingOnly.sliceIndex === answer.sliceIndex ? teachingOnly.residentBox : null,
+        residentMask: teachingOnly && teachingOnly.sliceIndex === answer.sliceIndex ? painted : null,
       });
       if (model && model.seriesKey === answer.seriesKey && answer.mask && answer.mask.length === model.sliceLength) {
         model.setPreview({ sliceIndex: answer.sliceIndex, mask: answer.mask, color: answer.color });
@@ -436,8 +503,8 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       const dims = model?.dims;
       overlay.setContent(
         teachingOnly && dims
-          ? { sliceIndex: teachingOnly.sliceIndex, width: dims.columns, height: dims.rows, box: null, points: [], mask: null, color: [0, 0, 0], residentBox: teachingOnly.residentBox }
-          : dims && overlay.mode === 'draw'
+          ? { sliceIndex: teachingOnly.sliceIndex, width: dims.columns, height: dims.rows, box: null, points: [], mask: null, color: [0, 0, 0], residentBox: teachingOnly.residentBox, residentMask: painted }
+          : dims && (overlay.mode === 'draw' || overlay.mode === 'brush')
             ? { sliceIndex: viewer.state.imageIndex, width: dims.columns, height: dims.rows, box: null, points: [], mask: null, color: [0, 0, 0], residentBox: null }
             : null,
       );
@@ -571,7 +638,7 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     renderModels();
     const running = run?.phase === 'running';
     const crmReady = status?.crm.state === 'ready';
-    askButton.disabled = running || !state.seriesKey || !question.value.trim() || !crmReady || (teaching && !(residentBox && residentSlice === state.imageIndex && !residentScored));
+    askButton.disabled = running || !state.seriesKey || !question.value.trim() || !crmReady || (teaching && !residentReady(state.imageIndex));
     askButton.textContent = teaching ? 'Reveal the model’s answer' : 'Ask';
     question.disabled = running;
 
@@ -680,14 +747,21 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
   }
 
   function renderTeaching(): void {
-    const drawing = overlay.mode === 'draw';
-    teachingNote.textContent = drawing
+    const marked = residentBox !== null || (residentMask !== null && maskArea(residentMask) > 0);
+    teachingNote.textContent = overlay.mode === 'draw'
       ? 'Drag a box on the slice around your answer.'
-      : residentBox && residentScored
-        ? 'Scored below. For the next question, draw a new answer first.'
-        : residentBox
-        ? 'Your answer is drawn (dashed). Ask to reveal the model’s reasoning and mask.'
-        : 'Draw your answer first, then the model’s is revealed and scored.';
+      : overlay.mode === 'brush'
+        ? 'Paint your answer on the slice; Shift or Alt + drag erases.'
+        : marked && residentScored
+          ? 'Scored below. For the next question, mark a new answer first.'
+          : marked
+            ? 'Your answer is marked (cyan). Ask to reveal the model’s reasoning and mask.'
+            : 'Mark your answer first (a box or the brush), then the model’s is revealed and scored.';
+    drawButton.classList.toggle('button-active', overlay.mode === 'draw');
+    brushButton.classList.toggle('button-active', overlay.mode === 'brush');
+    brushButton.textContent = overlay.mode === 'brush' ? 'Done painting' : 'Brush';
+    residentClear.disabled = !marked;
+    radiusLabel.textContent = `${brushRadius} px`;
     const last = scores.at(-1);
     teachingResult.replaceChildren(
       ...(last && run?.result && last.question === run.result.question
@@ -743,7 +817,14 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
       error: error ?? (run?.phase === 'failed' ? run.error : null),
       modelsMissing: missing.length ? missing.join('\n') : null,
       history: history.list(viewer.state.seriesKey).map(({ question: q, answer: a, time, model: m }) => ({ question: q, answer: a, time, model: m })),
-      teaching: { enabled: teaching, residentBox, scores: scores.map(({ question: q, dice, iou, time }) => ({ question: q, dice, iou, time })) },
+      teaching: {
+        enabled: teaching,
+        residentBox,
+        residentMask: residentMask && residentSlice !== null && getModel()?.dims
+          ? { sliceIndex: residentSlice, width: getModel()!.dims.columns, height: getModel()!.dims.rows, pixels: [...residentMask.keys()].filter((i) => residentMask![i]) }
+          : null,
+        brushRadius,
+        scores: scores.map(({ question: q, dice, iou, time }) => ({ question: q, dice, iou, time })) },
       segments: (model?.segments ?? []).map((s) => ({
         number: s.number,
         label: s.label,
