@@ -92,10 +92,11 @@ export class CornerstoneLabelmap {
    */
   showOnPlanes(viewportIds: readonly string[]): void {
     const id = this.segmentationId;
-    const gone = this.planeViewportIds.filter((viewportId) => !viewportIds.includes(viewportId));
+    const before = this.planeViewportIds;
     this.planeViewportIds = [...viewportIds];
     if (!id) return;
-    for (const viewportId of gone) removeFrom(viewportId, id);
+    // Added afresh each time: the planes may have been given another volume (a new series) since.
+    for (const viewportId of before) removeFrom(viewportId, id);
     this.addToPlanes(viewportIds);
     this.syncSegments();
   }
