@@ -46,6 +46,8 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
   installTestHook(viewer, () => phase, volume);
   const segmentEditor = createSegmentEditor({ host, viewer, seriesDetail: (key) => details.get(key) });
   installSegmentationTestHook(segmentEditor.testHook);
+  // The planes show the segments too (read-only): editing stays in the 1×1 view.
+  volume.onPlanesShown((viewportIds) => segmentEditor.showOnPlanes(viewportIds));
 
   const browser = createStudyBrowser({ thumbnails, onOpenSeries: (series) => void openSeries(series) });
   const importPanel = createImportPanel({

@@ -121,6 +121,8 @@ export type SegmentationTestHook = {
   sliceCounts(slice: number): Record<number, number>;
   /** [column, row] of every voxel of a segment on one slice. */
   segmentVoxelsOnSlice(segment: number, slice: number): Array<[number, number]>;
+  /** The labelmap's value (segment number, 0 = none) at one voxel (series slice order); -1 outside or with no series. */
+  labelAt?(column: number, row: number, slice: number): number;
 };
 
 /** window.__mrTest.ask: what the ask panel holds, in image pixels of the answer's slice. */

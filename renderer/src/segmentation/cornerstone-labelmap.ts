@@ -1,8 +1,11 @@
 // Shows the model's labelmap through Cornerstone3D's own segmentation rendering: one
 // derived labelmap image per source slice (a stack segmentation), kept in step with
 // the model slice by slice, with the segments' colours and visibility. The model stays
-// the document; these images are only its picture on the stack viewport.
-import { cache, imageLoader } from '@cornerstonejs/core';
+// the document; these images are only its picture on the stack viewport. The same
+// segmentation is also shown, read-only, on the volume planes: Cornerstone builds a
+// labelmap volume from these images (each keeps its source slice's geometry, so the
+// volume's voxel order follows the planes' volume whatever the series' slice order).
+import { cache, getEnabledElementByViewportId, imageLoader } from '@cornerstonejs/core';
 import { Enums as ToolEnums, segmentation } from '@cornerstonejs/tools';
 import type { SegmentationModel } from './segmentation-model.ts';
 
@@ -14,6 +17,8 @@ export class CornerstoneLabelmap {
   private segmentationId: string | null = null;
   private labelmapIds: string[] = [];
   private model: SegmentationModel | null = null;
+  /** Volume viewports (the planes) that show the segmentation besides the stack viewport. */
+  private planeViewportIds: string[] = [];
 
   constructor(viewportId: string) {
     this.viewportId = viewportId;
@@ -43,6 +48,7 @@ export class CornerstoneLabelmap {
     segmentation.addLabelmapRepresentationToViewport(this.viewportId, [{ segmentationId: id }]);
     this.segmentationId = id;
     this.model = model;
+    this.addToPlanes(this.planeViewportIds);
     this.syncSegments();
     this.syncSlices(0, model.dims.slices - 1);
   }
@@ -52,6 +58,7 @@ export class CornerstoneLabelmap {
     this.segmentationId = null;
     this.model = null;
     if (!id) return;
+    for (const viewportId of this.planeViewportIds) removeFrom(viewportId, id);
     segmentation.removeSegmentationRepresentations(this.viewportId, { segmentationId: id });
     segmentation.removeSegmentation(id);
     for (const imageId of this.labelmapIds) cache.removeImageLoadObject(imageId, { force: true });
@@ -79,14 +86,47 @@ export class CornerstoneLabelmap {
     segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(id);
   }
 
-  /** Colours and visibility of every segment. */
+  /**
+   * The volume viewports that show the segmentation too (read-only); called whenever the
+   * planes get their volume, and with none when they are put away.
+   */
+  showOnPlanes(viewportIds: readonly string[]): void {
+    const id = this.segmentationId;
+    const before = this.planeViewportIds;
+    this.planeViewportIds = [...viewportIds];
+    if (!id) return;
+    // Added afresh each time: the planes may have been given another volume (a new series) since.
+    for (const viewportId of before) removeFrom(viewportId, id);
+    this.addToPlanes(viewportIds);
+    this.syncSegments();
+  }
+
+  /** Colours and visibility of every segment, on every viewport that shows them. */
   syncSegments(): void {
     const model = this.model;
     const id = this.segmentationId;
     if (!model || !id) return;
-    for (const segment of model.segments) {
-      segmentation.config.color.setSegmentIndexColor(this.viewportId, id, segment.number, [...segment.color, 255]);
-      segmentation.config.visibility.setSegmentIndexVisibility(this.viewportId, { segmentationId: id, type: LABELMAP }, segment.number, segment.visible);
+    for (const viewportId of [this.viewportId, ...this.planeViewportIds]) {
+      if (!getEnabledElementByViewportId(viewportId)) continue;
+      for (const segment of model.segments) {
+        segmentation.config.color.setSegmentIndexColor(viewportId, id, segment.number, [...segment.color, 255]);
+        segmentation.config.visibility.setSegmentIndexVisibility(viewportId, { segmentationId: id, type: LABELMAP }, segment.number, segment.visible);
+      }
     }
   }
+
+  private addToPlanes(viewportIds: readonly string[]): void {
+    const id = this.segmentationId;
+    if (!id) return;
+    for (const viewportId of viewportIds) {
+      if (!getEnabledElementByViewportId(viewportId)) continue;
+      if (segmentation.state.getSegmentationRepresentations(viewportId, { segmentationId: id }).length > 0) continue;
+      segmentation.addLabelmapRepresentationToViewport(viewportId, [{ segmentationId: id }]);
+    }
+  }
+}
+
+function removeFrom(viewportId: string, segmentationId: string): void {
+  if (!getEnabledElementByViewportId(viewportId)) return;
+  segmentation.removeSegmentationRepresentations(viewportId, { segmentationId });
 }

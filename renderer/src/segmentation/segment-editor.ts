@@ -41,6 +41,8 @@ export type SegmentEditor = {
   element: HTMLElement;
   model(): SegmentationModel | null;
   onModelChange(listener: (model: SegmentationModel | null) => void): () => void;
+  /** Shows the current series' segments, read-only, on these volume viewports (the planes) as well. */
+  showOnPlanes(viewportIds: readonly string[]): void;
   testHook: SegmentationTestHook;
 };
 
@@ -333,6 +335,13 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       for (let i = 0; i < columns * rows; i++) if (model.labelmap[offset + i] === segment) out.push([i % columns, Math.floor(i / columns)]);
       return out;
     },
+    labelAt: (column, row, slice) => {
+      const model = current?.model;
+      if (!model) return -1;
+      const { columns, rows, slices } = model.dims;
+      if (![column, row, slice].every(Number.isInteger) || column < 0 || row < 0 || slice < 0 || column >= columns || row >= rows || slice >= slices) return -1;
+      return model.labelmap[(slice * rows + row) * columns + column] ?? -1;
+    },
   };
 
   refresh();
@@ -343,6 +352,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       modelListeners.add(listener);
       return () => modelListeners.delete(listener);
     },
+    showOnPlanes: (viewportIds) => csLabelmap.showOnPlanes(viewportIds),
     testHook,
   };
 }

@@ -63,6 +63,7 @@ export class VolumeViewer {
   private maximized: PaneId | null = null;
   private identity = { patientName: '', seriesDescription: '', modality: '' };
   private readonly listeners = new Set<(state: VolumeViewState) => void>();
+  private readonly planesListeners = new Set<(viewportIds: string[]) => void>();
   private current: VolumeViewState = {
     layout: '1x1', seriesKey: null, volumeId: null, framesLoaded: 0, totalFrames: 0, loaded: false, error: null,
     crosshairCenter: null, windowCenter: null, windowWidth: null, renderCount: 0, maximized: null, primaryTool: 'crosshairs', volumePreset: 'CT-Soft-Tissue',
@@ -116,6 +117,12 @@ export class VolumeViewer {
     return () => this.listeners.delete(listener);
   }
 
+  /** Told the viewport ids of the planes each time they get the volume, and none when they are put away (the segment editor draws on them). */
+  onPlanesShown(listener: (viewportIds: string[]) => void): () => void {
+    this.planesListeners.add(listener);
+    return () => this.planesListeners.delete(listener);
+  }
+
   /** Shows the panes of `layout` (hidden for 1×1) and puts the current volume in them. */
   async setLayout(layout: LayoutId): Promise<void> {
     const panes = panesOf(layout);
@@ -127,7 +134,10 @@ export class VolumeViewer {
       delete pane.cell.dataset['maximized'];
     }
     this.update({ layout, maximized: null });
-    if (panes.length === 0) return;
+    if (panes.length === 0) {
+      for (const listener of this.planesListeners) listener([]);
+      return;
+    }
     this.enablePanes(panes);
     if (this.volumeId) await this.attachVolume(this.volumeId);
   }
@@ -345,6 +355,7 @@ export class VolumeViewer {
       if (this.planesGroup.getToolOptions(CrosshairsTool.toolName)) this.planesGroup.setToolDisabled(CrosshairsTool.toolName);
       setPrimaryTool(this.planesGroup, this.primaryTool);
     }
+    for (const listener of this.planesListeners) listener(planes);
     engine.render();
     this.readVoi();
   }
