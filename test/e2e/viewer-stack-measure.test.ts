@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
-import type { MeasurementReport, MrTestGlobal, SegmentationTestState } from '../../renderer/src/test-hook-types.ts';
+import type { AskTestState, MeasurementReport, MrTestGlobal, SegmentationTestState } from '../../renderer/src/test-hook-types.ts';
 import { ARTIFACT_DIR, launchChromium, openApp, startWorkstation, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
 
 let browser: Browser;
@@ -116,6 +116,14 @@ function segmentationState(): Promise<SegmentationTestState> {
   return page.evaluate(() => {
     const hook = (globalThis as MrTestGlobal).__mrTest?.segmentation;
     if (!hook) throw new Error('window.__mrTest.segmentation is not installed');
+    return hook.state();
+  });
+}
+
+function askState(): Promise<AskTestState> {
+  return page.evaluate(() => {
+    const hook = (globalThis as MrTestGlobal).__mrTest?.ask;
+    if (!hook) throw new Error('window.__mrTest.ask is not installed');
     return hook.state();
   });
 }
@@ -252,5 +260,21 @@ describe('measuring in the stack view (1×1)', () => {
     await expect.poll(async () => (await stackMeasurements()).filter((entry) => entry.toolName === 'Length').length).toBe(lengthsBefore + 1);
     expect((await segmentationState()).segments[0]?.voxels, 'the length painted nothing').toBe(painted);
     await saveArtifact('viewer-stack-length-after-paint.png');
+  });
+
+  it('the ask panel’s teaching drawing takes the left button while on, even with Ellipse chosen; Ellipse returns after', async () => {
+    await chooseTool('ellipse');
+    const ellipses = async () => (await stackMeasurements()).filter((entry) => entry.toolName === 'EllipticalROI').length;
+    const before = await ellipses();
+    await page.getByTestId('ask-teaching-toggle').check();
+    await expect.poll(async () => (await askState()).overlayMode).toBe('draw');
+    await drag(await imagePointToPage(60, 80), await imagePointToPage(100, 120));
+    await expect.poll(async () => (await askState()).teaching.residentBox).toEqual([60, 80, 100, 120]);
+    expect(await ellipses(), 'the resident’s box drew no ellipse').toBe(before);
+
+    await page.getByTestId('ask-teaching-toggle').uncheck();
+    await expect.poll(async () => (await askState()).overlayMode).toBe('off');
+    await drag(await imagePointToPage(60, 80), await imagePointToPage(70, 88));
+    await expect.poll(ellipses).toBe(before + 1);
   });
 });
