@@ -33,6 +33,8 @@ export type MrTestHook = {
   viewportState(): ViewerState;
   /** Page (CSS pixel) coordinates of the centre of image pixel (column, row) of the current slice. */
   imagePointToPage(column: number, row: number): { x: number; y: number } | null;
+  /** The measurements of the 1×1 stack view, with their statistics (the panel shows them rounded). */
+  stackMeasurements?(): MeasurementReport[];
   /** The volume panes (added for the viewer tests); absent in builds before them. */
   volume?: VolumeTestHook;
   /** The segment editor's document (added with it). */

@@ -9,6 +9,7 @@ export function installTestHook(viewer: StackViewer, phase: () => AppPhase, volu
     appPhase: phase,
     viewportState: () => viewer.state,
     imagePointToPage: (column, row) => viewer.imagePointToPage(column, row),
+    stackMeasurements: () => viewer.measurements(),
     ...(volume
       ? {
           volume: {

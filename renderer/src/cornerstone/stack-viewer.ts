@@ -2,7 +2,7 @@
 // the keyboard scroll. It reports what it shows (series, slice, window/level) to
 // listeners, which draw the overlay and answer the e2e test hook.
 import { Enums, eventTarget, RenderingEngine, utilities } from '@cornerstonejs/core';
-import { ToolGroupManager } from '@cornerstonejs/tools';
+import { annotation, ToolGroupManager } from '@cornerstonejs/tools';
 import type { Types } from '@cornerstonejs/core';
 import { utilities as toolUtilities } from '@cornerstonejs/tools';
 import type { HostApi } from '../../../electron/common/contract.ts';
@@ -10,7 +10,8 @@ import type { SeriesDetail } from '../../../electron/common/dicom-model.ts';
 import { imageIdsForSlices } from './image-ids.ts';
 import { autoVoiRange } from '../viewer/auto-window.ts';
 import { createStackToolGroup, setStackPrimaryTool } from './stack-tool-group.ts';
-import type { ViewerState } from '../test-hook-types.ts';
+import type { MeasurementReport, ViewerState } from '../test-hook-types.ts';
+import { measurementToolNames, type PrimaryToolId } from '../viewer/mpr-tool-groups.ts';
 
 export type { ViewerState };
 
@@ -170,10 +171,38 @@ export class StackViewer {
     return range;
   }
 
-  /** What the left button does: window/level, or scrolling through the slices. */
-  setPrimaryTool(tool: 'window-level' | 'scroll'): void {
+  /** What the left button does: window/level, scrolling through the slices, or a measurement. */
+  setPrimaryTool(tool: PrimaryToolId): void {
     const group = ToolGroupManager.getToolGroup(TOOL_GROUP_ID);
     if (group) setStackPrimaryTool(group, tool);
+  }
+
+  /**
+   * The measurements of the series in view (lengths, angles, ROIs, probes; Cornerstone
+   * keeps them per frame of reference, so the planes' ones too) with their statistics: in the modality's unit (HU on CT) as Cornerstone
+   * computes them for the image each was drawn on.
+   */
+  measurements(): MeasurementReport[] {
+    const reports: MeasurementReport[] = [];
+    if (!this.current.seriesKey) return reports;
+    for (const toolName of measurementToolNames) {
+      for (const entry of annotation.state.getAnnotations(toolName, this.element) ?? []) {
+        const stats = Object.values((entry.data as { cachedStats?: Record<string, Record<string, unknown>> }).cachedStats ?? {})[0] ?? {};
+        const numbers: Record<string, number> = {};
+        const units: Record<string, string> = {};
+        for (const [key, value] of Object.entries(stats)) {
+          if (typeof value === 'number') numbers[key] = value;
+          else if (typeof value === 'string') units[key] = value;
+        }
+        reports.push({ annotationUID: entry.annotationUID ?? '', toolName, stats: numbers, units });
+      }
+    }
+    return reports;
+  }
+
+  removeMeasurement(annotationUID: string): void {
+    annotation.state.removeAnnotation(annotationUID);
+    this.viewport().render();
   }
 
   /** The Cornerstone viewport, for what is drawn over it (orientation markers, scale bar). */

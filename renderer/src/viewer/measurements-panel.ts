@@ -1,4 +1,4 @@
-// The measurements beside the volume panes: every length, angle, ROI and probe with
+// The measurements beside the views: every length, angle, ROI and probe with
 // its values (length in mm, area in mm², mean and SD in the modality's unit), updated
 // as the annotation is drawn, moved or recomputed, and removable one by one.
 import { eventTarget } from '@cornerstonejs/core';
@@ -32,12 +32,16 @@ export function formatStat(value: number): string {
   return Math.abs(value) >= 1000 ? value.toFixed(0) : value.toFixed(1);
 }
 
-export function createMeasurementsPanel(source: MeasurementSource): { element: HTMLElement; refresh(): void } {
+export function createMeasurementsPanel(
+  source: MeasurementSource,
+  options: { onRendered?(count: number): void } = {},
+): { element: HTMLElement; refresh(): void; count(): number } {
   const list = el('ol', { class: 'measurements-list', 'data-testid': 'measurements-list' });
-  const empty = el('p', { class: 'measurements-empty' }, 'No measurements. Choose Length, Angle, Ellipse, Rectangle or Probe and draw on a plane.');
+  const empty = el('p', { class: 'measurements-empty' }, 'No measurements. Choose Length, Angle, Ellipse, Rectangle or Probe and draw on the image.');
   const element = el('aside', { class: 'measurements-panel', 'data-testid': 'measurements-panel', 'aria-label': 'Measurements' }, el('h2', {}, 'Measurements'), empty, list);
 
   let scheduled = false;
+  let shown = 0;
   function refresh(): void {
     if (scheduled) return;
     scheduled = true;
@@ -45,11 +49,13 @@ export function createMeasurementsPanel(source: MeasurementSource): { element: H
     requestAnimationFrame(() => {
       scheduled = false;
       render();
+      options.onRendered?.(shown);
     });
   }
 
   function render(): void {
     const reports = source.measurements();
+    shown = reports.length;
     empty.hidden = reports.length > 0;
     list.replaceChildren(...reports.map((report, index) => row(report, index)));
   }
@@ -87,7 +93,7 @@ export function createMeasurementsPanel(source: MeasurementSource): { element: H
     eventTarget.addEventListener(event, refresh);
   }
   render();
-  return { element, refresh };
+  return { element, refresh, count: () => shown };
 }
 
 /** Cornerstone writes areas as "mm\u00b2" already; some versions spell it "mm2". */

@@ -38,8 +38,8 @@ export const primaryTools = [
 ] as const;
 export type PrimaryToolId = (typeof primaryTools)[number]['id'];
 
-/** The left-button tools of the stack view (1×1), which has no measurements. */
-export const stackPrimaryToolIds: readonly PrimaryToolId[] = ['window-level', 'scroll'];
+/** The left-button tools of the stack view (1×1): all but the crosshairs, which link planes. */
+export const stackPrimaryToolIds: readonly PrimaryToolId[] = primaryTools.map((tool) => tool.id).filter((id) => id !== 'crosshairs');
 
 export const measurementToolNames: readonly string[] = [LengthTool.toolName, AngleTool.toolName, EllipticalROITool.toolName, RectangleROITool.toolName, ProbeTool.toolName];
 

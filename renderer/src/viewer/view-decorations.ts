@@ -4,7 +4,7 @@
 // flips and rotation.
 import type { Types } from '@cornerstonejs/core';
 import { el } from '../ui/dom.ts';
-import { patientDirection, scaleBarLength } from './view-geometry.ts';
+import { edgeLetters, scaleBarLength } from './view-geometry.ts';
 
 type Side = 'left' | 'right' | 'top' | 'bottom';
 /** What is needed of a stack or volume viewport. */
@@ -46,11 +46,8 @@ export function createViewDecorations(testIdPrefix: string): ViewDecorations {
     const along = (dx: number, dy: number): number[] => viewport.canvasToWorld([width / 2 + dx, height / 2 + dy]).map((value, axis) => value - (centre[axis] ?? 0));
     const rightward = along(100, 0);
     const downward = along(0, 100);
-    const letter = (vector: number[]): string => (known.orientation ? patientDirection(vector) : '');
-    markers.right.textContent = letter(rightward);
-    markers.left.textContent = letter(rightward.map((value) => -value));
-    markers.bottom.textContent = letter(downward);
-    markers.top.textContent = letter(downward.map((value) => -value));
+    const letters = edgeLetters(rightward, downward);
+    for (const side of ['left', 'right', 'top', 'bottom'] as const) markers[side].textContent = known.orientation ? letters[side] : '';
 
     const mmPerPixel = Math.hypot(...rightward) / 100;
     const bar = known.pixelSpacing ? scaleBarLength(mmPerPixel, Math.min(200, width * 0.3)) : null;

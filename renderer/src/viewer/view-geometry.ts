@@ -10,6 +10,21 @@ export function patientDirection(vector: readonly number[]): string {
   return (vector[best] ?? 0) >= 0 ? positive : negative;
 }
 
+export type EdgeLetters = { left: string; right: string; top: string; bottom: string };
+
+/**
+ * The patient direction each screen edge faces, from the patient-space vectors that
+ * point rightward and downward on the screen (they already include flips and rotation).
+ */
+export function edgeLetters(rightward: readonly number[], downward: readonly number[]): EdgeLetters {
+  return {
+    right: patientDirection(rightward),
+    left: patientDirection(rightward.map((value) => -value)),
+    bottom: patientDirection(downward),
+    top: patientDirection(downward.map((value) => -value)),
+  };
+}
+
 const NICE_LENGTHS_MM = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
 /**

@@ -11,6 +11,8 @@ import { layouts, type LayoutId, type PaneId } from './layouts.ts';
 import { createCineControls } from './cine.ts';
 import { createMeasurementsPanel } from './measurements-panel.ts';
 import { primaryTools, stackPrimaryToolIds, type PrimaryToolId } from './mpr-tool-groups.ts';
+
+const measurementToolIds: readonly PrimaryToolId[] = ['length', 'angle', 'ellipse', 'rectangle', 'probe'];
 import { createViewDecorations } from './view-decorations.ts';
 import { createHelpPanel, isTypingTarget } from './shortcuts.ts';
 import { volumeEligibility } from './volume-eligibility.ts';
@@ -40,7 +42,7 @@ export function createViewerWorkspace(options: {
   let layout: LayoutId = '1x1';
   let volumeReason: string | null = null;
   let shownSeries: SeriesSummary | null = null;
-  let stackTool: 'window-level' | 'scroll' = 'window-level';
+  let stackTool: PrimaryToolId = 'window-level';
 
   const layoutButtons = layouts.map((entry) => {
     const button = el('button', { type: 'button', class: 'button button-small', 'data-testid': `layout-${entry.id}`, title: `${entry.title} (${entry.hotkey})` }, entry.label);
@@ -55,7 +57,14 @@ export function createViewerWorkspace(options: {
   const autoButton = el('button', { type: 'button', class: 'button button-small', 'data-testid': 'window-auto', title: 'Automatic window from the image values, 1st to 99th percentile (0)' }, 'Auto W/L');
   autoButton.addEventListener('click', () => applyAutoWindow());
   const cine = createCineControls(cineTarget, onError);
-  const measurementsPanel = createMeasurementsPanel(volume);
+  // The panel lists the measurements of the view in front: the stack's in 1×1, the planes' otherwise.
+  const measurementsPanel = createMeasurementsPanel(
+    {
+      measurements: () => (layout === '1x1' ? stack.measurements() : volume.measurements()),
+      removeMeasurement: (annotationUID) => (layout === '1x1' ? stack.removeMeasurement(annotationUID) : volume.removeMeasurement(annotationUID)),
+    },
+    { onRendered: () => render(volume.state) },
+  );
   // Orientation markers and the scale bar of the stack view; the volume panes draw their own.
   const stackDecorations = createViewDecorations('viewport');
   (stackFrame.querySelector<HTMLElement>('.viewport-overlay') ?? stackFrame).append(...stackDecorations.nodes);
@@ -121,11 +130,13 @@ export function createViewerWorkspace(options: {
       const button = toolButtons[i];
       if (!button) continue;
       button.classList.toggle('is-active', tool.id === (volumeShown ? state.primaryTool : stackTool));
-      // The stack view has no measurements: only W/L and Scroll drive its left button.
+      // The crosshairs link planes: the stack view has none.
       button.hidden = !volumeShown && !stackPrimaryToolIds.includes(tool.id);
     }
     for (const [i, preset] of volumePresets.entries()) volumePresetButtons[i]?.classList.toggle('is-active', preset.id === state.volumePreset);
-    measurementsPanel.element.hidden = !volumeShown;
+    // In 1×1 the panel takes room from the image only while measuring or with measurements to
+    // show; it appears when the tool is chosen, not mid-drag, so the image does not move under the pointer.
+    measurementsPanel.element.hidden = !volumeShown && !measurementToolIds.includes(stackTool) && measurementsPanel.count() === 0;
     volumeGroup.hidden = layout !== '2x2';
     const loading = volumeShown && state.volumeId !== null && !state.loaded && state.totalFrames > 0;
     progress.hidden = !loading;
@@ -172,6 +183,7 @@ export function createViewerWorkspace(options: {
     options.onLayoutChange?.(next);
     await volume.setLayout(next);
     render(volume.state);
+    measurementsPanel.refresh();
   }
 
   function setWindowLevel(windowCenter: number, windowWidth: number): void {
@@ -182,7 +194,7 @@ export function createViewerWorkspace(options: {
   function choosePrimaryTool(tool: PrimaryToolId): void {
     if (layout !== '1x1') {
       volume.setPrimaryTool(tool);
-    } else if (tool === 'window-level' || tool === 'scroll') {
+    } else if (stackPrimaryToolIds.includes(tool)) {
       stackTool = tool;
       stack.setPrimaryTool(tool);
       render(volume.state);
