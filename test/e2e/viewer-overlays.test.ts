@@ -518,7 +518,7 @@ async function switchAwayWhileStreaming(copyDir: string, fileCount: number): Pro
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 40, downloadThroughput: 1_000_000, uploadThroughput: 1_000_000 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 40, downloadThroughput: 500_000, uploadThroughput: 500_000 });
   try {
     await page.getByTestId('layout-2x2').click();
     await page.locator(`button.series-item[data-series-key="${copyKey}"]`).click();
