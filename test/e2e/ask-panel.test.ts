@@ -16,7 +16,7 @@ import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/gr
 import { LABEL } from '../../electron/host/sample/label-table.ts';
 import { TINY_ASM_ID, TINY_CRM_ID } from '../../native-models/tiny/make-tiny-models.ts';
 import { TINY_DEFAULT_ANSWER } from '../../native-models/tiny/tiny-crm.ts';
-import type { AskTestState, MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
+import type { MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
 import {
   launchChromium,
   openApp,
@@ -30,34 +30,10 @@ import {
   type Screenshot,
   type Workstation,
 } from './harness.ts';
+import { askState, toPage, waitForAsk } from './ask-state.ts';
 
 type Rgb = [number, number, number];
 type Box = [number, number, number, number];
-
-function askState(page: Page): Promise<AskTestState> {
-  return page.evaluate(() => {
-    const ask = (globalThis as MrTestGlobal).__mrTest?.ask;
-    if (!ask) throw new Error('window.__mrTest.ask is not installed: the ask panel is missing');
-    return ask.state();
-  });
-}
-
-async function waitForAsk(page: Page, predicate: (state: AskTestState) => boolean, what: string, timeout = 120_000): Promise<AskTestState> {
-  const deadline = Date.now() + timeout;
-  let last: AskTestState | null = null;
-  while (Date.now() < deadline) {
-    last = await askState(page);
-    if (predicate(last)) return last;
-    await page.waitForTimeout(50);
-  }
-  throw new Error(`Timed out waiting for ${what}; last ask state: ${JSON.stringify(last, null, 1).slice(0, 2000)}`);
-}
-
-async function toPage(page: Page, column: number, row: number): Promise<{ x: number; y: number }> {
-  const point = await page.evaluate(([c, r]) => (globalThis as MrTestGlobal).__mrTest!.imagePointToPage(c!, r!), [column, row]);
-  if (!point) throw new Error(`image point (${column}, ${row}) has no page position`);
-  return point;
-}
 
 /** The screenshot pixels within `radius` of a page point. */
 function pixelsNear(shot: Screenshot, point: { x: number; y: number }, radius = 1): Rgb[] {

@@ -15,7 +15,6 @@ import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import { pngToMask } from '../../electron/host/inference/mask-png.ts';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
 import { LABEL } from '../../electron/host/sample/label-table.ts';
-import type { AskTestState, MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
 import {
   launchChromium,
   openApp,
@@ -30,33 +29,9 @@ import {
   type Screenshot,
   type Workstation,
 } from './harness.ts';
+import { askState, toPage, waitForAsk } from './ask-state.ts';
 
 type Rgb = [number, number, number];
-
-function askState(page: Page): Promise<AskTestState> {
-  return page.evaluate(() => {
-    const ask = (globalThis as MrTestGlobal).__mrTest?.ask;
-    if (!ask) throw new Error('window.__mrTest.ask is not installed: the ask panel is missing');
-    return ask.state();
-  });
-}
-
-async function waitForAsk(page: Page, predicate: (state: AskTestState) => boolean, what: string, timeout = 120_000): Promise<AskTestState> {
-  const deadline = Date.now() + timeout;
-  let last: AskTestState | null = null;
-  while (Date.now() < deadline) {
-    last = await askState(page);
-    if (predicate(last)) return last;
-    await page.waitForTimeout(50);
-  }
-  throw new Error(`Timed out waiting for ${what}; last ask state: ${JSON.stringify(last, null, 1).slice(0, 2000)}`);
-}
-
-async function toPage(page: Page, column: number, row: number): Promise<{ x: number; y: number }> {
-  const point = await page.evaluate(([c, r]) => (globalThis as MrTestGlobal).__mrTest!.imagePointToPage(c!, r!), [column, row]);
-  if (!point) throw new Error(`image point (${column}, ${row}) has no page position`);
-  return point;
-}
 
 function pixelAt(shot: Screenshot, point: { x: number; y: number }): Rgb {
   const x = Math.round(point.x - 0.5 - shot.origin.x);

@@ -7,8 +7,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
-import type { MrTestGlobal, SegmentationTestState, VolumeViewState } from '../../renderer/src/test-hook-types.ts';
+import type { MrTestGlobal, SegmentationTestState } from '../../renderer/src/test-hook-types.ts';
 import { launchChromium, openApp, screenshotPage, startWorkstation, viewportState, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { waitForQuietPanes, waitForVolume } from './volume-panes.ts';
 import { decodePng, type DecodedImage } from './png.ts';
 
 type Vec3 = [number, number, number];
@@ -104,44 +105,11 @@ async function waitForSeg(predicate: (state: SegmentationTestState) => boolean, 
   throw new Error(`Timed out waiting for ${what}; last segment editor state: ${JSON.stringify(last)}`);
 }
 
-function volumeState(): Promise<VolumeViewState> {
-  return page.evaluate(() => (globalThis as MrTestGlobal).__mrTest!.volume!.state());
-}
-
-async function waitForVolume(predicate: (state: VolumeViewState) => boolean, what: string, timeout = 120_000): Promise<VolumeViewState> {
-  const deadline = Date.now() + timeout;
-  let last: VolumeViewState | null = null;
-  while (Date.now() < deadline) {
-    last = await volumeState();
-    if (predicate(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`Timed out waiting for ${what}; last volume state: ${JSON.stringify(last)}`);
-}
-
-/** Waits until the panes stop drawing: the frame on screen is final. */
-async function waitForQuietPanes(quietMs = 700): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let previous = (await volumeState()).renderCount;
-  let since = Date.now();
-  while (Date.now() < deadline) {
-    await page.waitForTimeout(100);
-    const next = (await volumeState()).renderCount;
-    if (next !== previous) {
-      previous = next;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return;
-    }
-  }
-  throw new Error('the volume panes kept redrawing');
-}
-
 async function showPlanes(): Promise<void> {
   await page.getByTestId('layout-2x2').click();
   await expect.poll(() => page.getByTestId('side-panels').isHidden()).toBe(true);
-  await waitForVolume((state) => state.layout === '2x2' && state.loaded, 'the 2×2 layout with the whole volume');
-  await waitForQuietPanes();
+  await waitForVolume(page, (state) => state.layout === '2x2' && state.loaded, 'the 2×2 layout with the whole volume');
+  await waitForQuietPanes(page, 700);
 }
 
 async function showStack(): Promise<void> {

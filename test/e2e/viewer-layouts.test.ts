@@ -6,8 +6,9 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
-import type { MeasurementReport, MrTestGlobal, VolumeViewState } from '../../renderer/src/test-hook-types.ts';
+import type { MeasurementReport, MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
 import { ARTIFACT_DIR, launchChromium, openApp, startWorkstation, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { volumeState, waitForQuietPanes, waitForVolume } from './volume-panes.ts';
 import { decodePng, type DecodedImage } from './png.ts';
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -37,14 +38,6 @@ afterAll(async () => {
   await workstation?.close();
 });
 
-function volumeState(): Promise<VolumeViewState> {
-  return page.evaluate(() => {
-    const hook = (globalThis as MrTestGlobal).__mrTest?.volume;
-    if (!hook) throw new Error('window.__mrTest.volume is not installed');
-    return hook.state();
-  });
-}
-
 function worldToPage(pane: PaneId, world: Vec3): Promise<{ x: number; y: number }> {
   return page.evaluate(([p, w]) => {
     const point = (globalThis as MrTestGlobal).__mrTest?.volume?.worldToPage(p as PaneId, w as Vec3);
@@ -63,36 +56,6 @@ function focalPoint(pane: 'axial' | 'sagittal' | 'coronal'): Promise<Vec3> {
 
 function measurements(): Promise<MeasurementReport[]> {
   return page.evaluate(() => (globalThis as MrTestGlobal).__mrTest?.volume?.measurements() ?? []);
-}
-
-async function waitForVolume(predicate: (state: VolumeViewState) => boolean, what: string, timeout = 120_000): Promise<VolumeViewState> {
-  const deadline = Date.now() + timeout;
-  let last: VolumeViewState | null = null;
-  while (Date.now() < deadline) {
-    last = await volumeState();
-    if (last.error) throw new Error(`the volume view reported an error while waiting for ${what}: ${last.error}`);
-    if (predicate(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`Timed out waiting for ${what}; last volume state: ${JSON.stringify(last)}`);
-}
-
-/** Waits until the panes stop drawing: the frame on screen is final. */
-async function waitForQuietPanes(quietMs = 500): Promise<VolumeViewState> {
-  const deadline = Date.now() + 30_000;
-  let previous = await volumeState();
-  let since = Date.now();
-  while (Date.now() < deadline) {
-    await page.waitForTimeout(100);
-    const next = await volumeState();
-    if (next.renderCount !== previous.renderCount) {
-      previous = next;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return next;
-    }
-  }
-  throw new Error('the volume panes kept redrawing');
 }
 
 type PaneShot = { image: DecodedImage; origin: { x: number; y: number } };
@@ -215,12 +178,12 @@ describe('layouts and the volume', () => {
     await page.getByTestId('layout-2x2').click();
     // They act on the 1×1 view: in the plane layouts the panes get their room.
     await expect.poll(() => page.getByTestId('side-panels').isHidden()).toBe(true);
-    const seen = await waitForVolume((state) => state.layout === '2x2' && state.volumeId !== null, 'the 2×2 layout');
+    const seen = await waitForVolume(page, (state) => state.layout === '2x2' && state.volumeId !== null, 'the 2×2 layout');
     expect(seen.totalFrames).toBe(truth.sizes[2]);
-    const loaded = await waitForVolume((state) => state.loaded, 'the whole volume to stream in');
+    const loaded = await waitForVolume(page, (state) => state.loaded, 'the whole volume to stream in');
     expect(loaded.framesLoaded).toBe(truth.sizes[2]);
     await expect.poll(() => page.getByTestId('volume-progress').isHidden()).toBe(true);
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     for (const pane of ['axial', 'sagittal', 'coronal', 'volume3d'] as const) {
       const box = await page.getByTestId(`pane-${pane}`).boundingBox();
       expect(box?.width, `${pane} pane width`).toBeGreaterThan(200);
@@ -237,32 +200,32 @@ describe('layouts and the volume', () => {
   it('offers 1×2 and 1×3 by hotkey, and a double-click maximises a pane', async () => {
     await page.getByTestId('pane-axial').hover();
     await page.keyboard.press('Alt+2');
-    await waitForVolume((state) => state.layout === '1x2', 'the 1×2 layout');
-    await waitForQuietPanes();
+    await waitForVolume(page, (state) => state.layout === '1x2', 'the 1×2 layout');
+    await waitForQuietPanes(page);
     expect(await page.getByTestId('pane-coronal').isHidden()).toBe(true);
     await saveArtifact('viewer-layout-1x2.png', await page.screenshot());
     await page.keyboard.press('Alt+3');
-    await waitForVolume((state) => state.layout === '1x3', 'the 1×3 layout');
-    await waitForQuietPanes();
+    await waitForVolume(page, (state) => state.layout === '1x3', 'the 1×3 layout');
+    await waitForQuietPanes(page);
     expect(await page.getByTestId('pane-coronal').isVisible()).toBe(true);
     expect(await page.getByTestId('pane-volume3d').isHidden()).toBe(true);
     await saveArtifact('viewer-layout-1x3.png', await page.screenshot());
     await page.getByTestId('pane-sagittal').dblclick();
-    await waitForVolume((state) => state.maximized === 'sagittal', 'the sagittal pane to be maximised');
+    await waitForVolume(page, (state) => state.maximized === 'sagittal', 'the sagittal pane to be maximised');
     expect(await page.getByTestId('pane-axial').isHidden()).toBe(true);
     await page.getByTestId('pane-sagittal').dblclick();
-    await waitForVolume((state) => state.maximized === null, 'the sagittal pane to be restored');
+    await waitForVolume(page, (state) => state.maximized === null, 'the sagittal pane to be restored');
     await page.keyboard.press('Alt+1');
-    await waitForVolume((state) => state.layout === '1x1', 'the 1×1 layout');
+    await waitForVolume(page, (state) => state.layout === '1x1', 'the 1×1 layout');
     expect(await page.getByTestId('viewport').isVisible()).toBe(true);
     await saveArtifact('viewer-layout-1x1.png', await page.screenshot());
     await page.getByTestId('layout-2x2').click();
-    await waitForVolume((state) => state.layout === '2x2' && state.loaded, 'the 2×2 layout again');
-    await waitForQuietPanes();
+    await waitForVolume(page, (state) => state.layout === '2x2' && state.loaded, 'the 2×2 layout again');
+    await waitForQuietPanes(page);
   });
 
   it('scrolling the axial view moves the crosshair in the sagittal and coronal views', async () => {
-    const before = await waitForVolume((state) => state.crosshairCenter !== null, 'the crosshair centre');
+    const before = await waitForVolume(page, (state) => state.crosshairCenter !== null, 'the crosshair centre');
     const center0 = before.crosshairCenter as Vec3;
     const sagittal0 = await screenshotPane('sagittal');
     const coronal0 = await screenshotPane('coronal');
@@ -279,10 +242,10 @@ describe('layouts and the volume', () => {
       await page.mouse.wheel(0, -100);
       await page.waitForTimeout(40);
     }
-    const after = await waitForVolume((state) => state.crosshairCenter !== null && Math.abs(state.crosshairCenter[2] - center0[2]) > 10, 'the crosshair to follow the axial scroll');
-    await waitForQuietPanes();
+    const after = await waitForVolume(page, (state) => state.crosshairCenter !== null && Math.abs(state.crosshairCenter[2] - center0[2]) > 10, 'the crosshair to follow the axial scroll');
+    await waitForQuietPanes(page);
     const z1 = (await focalPoint('axial'))[2];
-    const center1 = (await volumeState()).crosshairCenter as Vec3;
+    const center1 = (await volumeState(page)).crosshairCenter as Vec3;
     // The crosshair follows the axial plane along z, and stays put in x and y.
     expect(center1[2]).toBeCloseTo(z1, 1);
     expect(Math.abs(z1 - z0)).toBeGreaterThan(10 * truth.spacing[2] - 0.01);
@@ -329,15 +292,15 @@ describe('window presets and measurements', () => {
     }
 
     await page.getByTestId('preset-soft-tissue').click();
-    await waitForVolume((state) => state.windowCenter === 40 && state.windowWidth === 400, 'W 400 L 40');
-    await waitForQuietPanes();
+    await waitForVolume(page, (state) => state.windowCenter === 40 && state.windowWidth === 400, 'W 400 L 40');
+    await waitForQuietPanes(page);
     const softShot = await screenshotPane('axial', 'viewer-axial-soft-tissue');
     const lungSoft = await sample(lung, softShot);
     const bodySoft = await sample(body, softShot);
 
     await page.getByTestId('preset-lung').click();
-    await waitForVolume((state) => state.windowCenter === -600 && state.windowWidth === 1500, 'W 1500 L -600');
-    await waitForQuietPanes();
+    await waitForVolume(page, (state) => state.windowCenter === -600 && state.windowWidth === 1500, 'W 1500 L -600');
+    await waitForQuietPanes(page);
     const lungShot = await screenshotPane('axial', 'viewer-axial-lung');
     const lungLung = await sample(lung, lungShot);
     const bodyLung = await sample(body, lungShot);
@@ -372,14 +335,14 @@ describe('window presets and measurements', () => {
     const pixelMm = truth.spacing[0] * (Math.abs(end.x - start.x) > 0 ? (last - first + 1) / Math.abs(end.x - start.x) : 1);
 
     await page.getByTestId('tool-length').click();
-    await waitForVolume((state) => state.primaryTool === 'length', 'the length tool');
+    await waitForVolume(page, (state) => state.primaryTool === 'length', 'the length tool');
     const before = (await measurements()).filter((entry) => entry.toolName === 'Length').length;
     await page.mouse.move(start.x, start.y);
     await page.mouse.down();
     await page.mouse.move((start.x + end.x) / 2, start.y, { steps: 4 });
     await page.mouse.move(end.x, end.y, { steps: 4 });
     await page.mouse.up();
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     const lengths = (await measurements()).filter((entry) => entry.toolName === 'Length');
     expect(lengths.length).toBe(before + 1);
     const measured = lengths.at(-1)?.stats['length'];
@@ -394,7 +357,7 @@ describe('window presets and measurements', () => {
 describe('3D', () => {
   it('renders the body as a solid silhouette of plausible proportions', async () => {
     await page.getByTestId('vr-preset-CT-Soft-Tissue').click();
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     const shot = await screenshotPane('volume3d', 'viewer-3d-soft-tissue');
     const { width, height, rgba } = shot.image;
     let minX = width, maxX = -1, minY = height, maxY = -1, lit = 0;
@@ -434,7 +397,7 @@ describe('3D', () => {
     expect(ratio).toBeLessThan((widthMm / lengthMm) * 1.33);
 
     await page.getByTestId('vr-preset-CT-Bone').click();
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     await screenshotPane('volume3d', 'viewer-3d-bone');
   });
 });
@@ -460,7 +423,7 @@ describe('series that cannot form a volume', () => {
       await waitForRenderedSlice(page, (state) => state.seriesKey === seriesKey, 'the gapped series in the stack view');
       await page.getByTestId('layout-2x2').click();
       await expect.poll(() => page.getByTestId('volume-message').innerText()).toMatch(/cannot be shown as a volume/);
-      const state = await volumeState();
+      const state = await volumeState(page);
       expect(state.layout).toBe('1x1');
       expect(state.volumeId).toBeNull();
       expect(await page.getByTestId('viewport').isVisible()).toBe(true);

@@ -10,9 +10,10 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
-import type { MeasurementReport, MrTestGlobal, VolumeViewState } from '../../renderer/src/test-hook-types.ts';
+import type { MeasurementReport, MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
 import { DEBIAN_PYTHON, PYDICOM_TEST_FILES, requireDir } from '../host/real-parts.ts';
 import { ARTIFACT_DIR, launchChromium, openApp, startWorkstation, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { volumeState, waitForQuietPanes, waitForVolume } from './volume-panes.ts';
 
 type Plane = 'axial' | 'sagittal' | 'coronal';
 type Vec3 = [number, number, number];
@@ -41,43 +42,6 @@ afterAll(async () => {
 async function saveArtifact(fileName: string): Promise<void> {
   await mkdir(ARTIFACT_DIR, { recursive: true });
   await writeFile(path.join(ARTIFACT_DIR, fileName), await page.screenshot());
-}
-
-function volumeState(): Promise<VolumeViewState> {
-  return page.evaluate(() => {
-    const hook = (globalThis as MrTestGlobal).__mrTest?.volume;
-    if (!hook) throw new Error('window.__mrTest.volume is not installed');
-    return hook.state();
-  });
-}
-
-async function waitForVolume(predicate: (state: VolumeViewState) => boolean, what: string, timeout = 120_000): Promise<VolumeViewState> {
-  const deadline = Date.now() + timeout;
-  let last: VolumeViewState | null = null;
-  while (Date.now() < deadline) {
-    last = await volumeState();
-    if (last.error) throw new Error(`the volume view reported an error while waiting for ${what}: ${last.error}`);
-    if (predicate(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`Timed out waiting for ${what}; last volume state: ${JSON.stringify(last)}`);
-}
-
-async function waitForQuietPanes(quietMs = 500): Promise<VolumeViewState> {
-  const deadline = Date.now() + 30_000;
-  let previous = await volumeState();
-  let since = Date.now();
-  while (Date.now() < deadline) {
-    await page.waitForTimeout(100);
-    const next = await volumeState();
-    if (next.renderCount !== previous.renderCount) {
-      previous = next;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return next;
-    }
-  }
-  throw new Error('the volume panes kept redrawing');
 }
 
 function worldToPage(pane: Plane, world: Vec3): Promise<{ x: number; y: number }> {
@@ -286,8 +250,8 @@ describe('the planes (2×2)', () => {
     const patient = await page.getByTestId('overlay-patient').innerText();
     const series = await page.getByTestId('overlay-series').innerText();
     await page.getByTestId('layout-2x2').click();
-    await waitForVolume((state) => state.layout === '2x2' && state.loaded, 'the sample volume in 2×2');
-    const state = await waitForQuietPanes();
+    await waitForVolume(page, (state) => state.layout === '2x2' && state.loaded, 'the sample volume in 2×2');
+    const state = await waitForQuietPanes(page);
     for (const pane of ['axial', 'sagittal', 'coronal'] as const) {
       expect(await page.getByTestId(`pane-${pane}-patient`).innerText()).toBe(patient);
       expect(await page.getByTestId(`pane-${pane}-series`).innerText()).toContain(series);
@@ -311,13 +275,13 @@ describe('the planes (2×2)', () => {
     const before = await mmPerPixel();
     expectScaleBarAgrees(await readScaleBar('pane-axial'), before, 'axial pane');
     await rightDrag('pane-axial', -120);
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     const after = await mmPerPixel();
     expect(Math.abs(after / before - 1), `the zoom changed the scale (${before} → ${after} mm/px)`).toBeGreaterThan(0.15);
     expectScaleBarAgrees(await readScaleBar('pane-axial'), after, 'axial pane after zooming');
     await saveArtifact('viewer-planes-overlays.png');
     await page.getByTestId('reset-view').click();
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
   });
 
   it('lists an ellipse in the liver with its mean, SD and area, and follows its changes', async () => {
@@ -328,7 +292,7 @@ describe('the planes (2×2)', () => {
     const centreVoxel = discInside(k, liver.value, radius, liver.centroidVoxel[0], liver.centroidVoxel[1]);
     if (!centreVoxel) throw new Error(`no disc of ${radius} voxels lies inside the liver on slice ${k}`);
     await goToAxialSlice(k);
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     const [ci, cj] = centreVoxel;
     // Whole page pixels, so the drawn semi-axes are known exactly: about 7 and 5 voxels, inside the 8-voxel disc of liver.
     const rounded = (point: { x: number; y: number }) => ({ x: Math.round(point.x), y: Math.round(point.y) });
@@ -338,13 +302,13 @@ describe('the planes (2×2)', () => {
     const mmPerPixel = (100 * truth.spacing[0]) / Math.abs(probe.x - (await worldToPage('axial', voxelToWorld(ci, cj, k))).x);
 
     await page.getByTestId('tool-ellipse').click();
-    await waitForVolume((state) => state.primaryTool === 'ellipse', 'the ellipse tool');
+    await waitForVolume(page, (state) => state.primaryTool === 'ellipse', 'the ellipse tool');
     await page.mouse.move(centre.x, centre.y);
     await page.mouse.down();
     await page.mouse.move((centre.x + corner.x) / 2, (centre.y + corner.y) / 2, { steps: 4 });
     await page.mouse.move(corner.x, corner.y, { steps: 4 });
     await page.mouse.up();
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
 
     const row = page.locator('[data-testid="measurement-row"][data-tool="EllipticalROI"]');
     await expect.poll(() => row.count()).toBe(1);
@@ -382,21 +346,21 @@ describe('the planes (2×2)', () => {
     await page.mouse.move(handle.x + (corner.x - centre.x) * 0.3, handle.y, { steps: 5 });
     await page.mouse.move(handle.x + (corner.x - centre.x) * 0.5, handle.y, { steps: 5 });
     await page.mouse.up();
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     const widened = (await measurements()).find((entry) => entry.toolName === 'EllipticalROI');
     expect(widened?.stats['area'], 'area after widening').toBeGreaterThan((ellipse.stats['area'] as number) * 1.2);
     await expect.poll(async () => shownNumber(await row.getByTestId('measurement-area').innerText())).toBeCloseTo(widened?.stats['area'] as number, 1);
 
     // A length drawn across the ellipse joins the list with its length in mm.
     await page.getByTestId('tool-length').click();
-    await waitForVolume((state) => state.primaryTool === 'length', 'the length tool');
+    await waitForVolume(page, (state) => state.primaryTool === 'length', 'the length tool');
     const from = await worldToPage('axial', voxelToWorld(ci - 6, cj - 6, k));
     const to = await worldToPage('axial', voxelToWorld(ci + 6, cj - 6, k));
     await page.mouse.move(from.x, from.y);
     await page.mouse.down();
     await page.mouse.move(to.x, to.y, { steps: 6 });
     await page.mouse.up();
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     const lengthRow = page.locator('[data-testid="measurement-row"][data-tool="Length"]');
     await expect.poll(() => lengthRow.count()).toBe(1);
     const length = (await measurements()).find((entry) => entry.toolName === 'Length')?.stats['length'];
@@ -415,10 +379,10 @@ describe('the planes (2×2)', () => {
 
   it('drag-to-scroll and cine move the plane under the mouse', async () => {
     await page.getByTestId('tool-scroll').click();
-    await waitForVolume((state) => state.primaryTool === 'scroll', 'the scroll tool');
+    await waitForVolume(page, (state) => state.primaryTool === 'scroll', 'the scroll tool');
     const before = await paneSliceIndex('coronal');
     await leftDrag('pane-coronal', 150);
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     expect(Math.abs((await paneSliceIndex('coronal')) - before), 'coronal slices scrolled by the drag').toBeGreaterThan(2);
 
     await page.getByTestId('pane-axial').hover();
@@ -433,7 +397,7 @@ describe('the planes (2×2)', () => {
     expect(seen.size, 'distinct axial slices while playing').toBeGreaterThanOrEqual(4);
     await page.keyboard.press('k');
     expect(await page.getByTestId('cine-play').getAttribute('aria-pressed')).toBe('false');
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     const stopped = await paneSliceIndex('axial');
     await page.waitForTimeout(600);
     expect(await paneSliceIndex('axial'), 'the axial slice after pausing').toBe(stopped);
@@ -444,7 +408,7 @@ describe('the planes (2×2)', () => {
 describe('the automatic window in the planes', () => {
   it('windows the volume from the 1st to the 99th percentile of all its voxels', async () => {
     await page.getByTestId('layout-2x2').click();
-    const before = await waitForVolume((state) => state.layout === '2x2' && state.loaded, 'the sample volume');
+    const before = await waitForVolume(page, (state) => state.layout === '2x2' && state.loaded, 'the sample volume');
     // The reference: every voxel of the sample's files, decoded by pydicom and rescaled to HU, nearest-rank percentiles.
     const script = [
       'import json, os, sys',
@@ -464,10 +428,10 @@ describe('the automatic window in the planes', () => {
     const reference = JSON.parse(execFileSync(DEBIAN_PYTHON, ['-c', script, path.join(workstation.dataDir, 'sample', 'dicom')], { encoding: 'utf8' })) as { count: number; lower: number; upper: number };
     expect(reference.count).toBe(truth.sizes[0] * truth.sizes[1] * truth.sizes[2]);
     await page.getByTestId('window-auto').click();
-    const after = await waitForVolume((state) => state.windowWidth !== before.windowWidth || state.windowCenter !== before.windowCenter, 'the automatic window in the planes');
+    const after = await waitForVolume(page, (state) => state.windowWidth !== before.windowWidth || state.windowCenter !== before.windowCenter, 'the automatic window in the planes');
     expect(after.windowWidth).toBeCloseTo(reference.upper - reference.lower + 1, 6);
     expect(after.windowCenter).toBeCloseTo((reference.lower + reference.upper + 1) / 2, 6);
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     for (const pane of ['axial', 'sagittal', 'coronal'] as const) {
       expect(await page.getByTestId(`pane-${pane}-wl`).innerText()).toBe(`W ${shownWindow(after.windowWidth)} L ${shownWindow(after.windowCenter)}`);
     }
@@ -496,7 +460,7 @@ async function switchAwayWhileStreaming(copyDir: string, fileCount: number): Pro
   const imported = (await workstation.call('dicom.import', { jobId: 'viewer-copy', paths: [copyDir] })) as { seriesKeys: string[] };
   const copyKey = imported.seriesKeys[0];
   if (!copyKey) throw new Error('the copied series was not imported');
-  const sampleKey = (await volumeState()).seriesKey;
+  const sampleKey = (await volumeState(page)).seriesKey;
   if (!sampleKey) throw new Error('the sample volume is not shown');
   const copyDetail = (await workstation.call('dicom.series', { seriesKey: copyKey })) as { slices: Array<{ fileKey: string }> };
   const copyPaths = new Set(copyDetail.slices.map((slice) => `/files/${encodeURIComponent(slice.fileKey)}`));
@@ -522,15 +486,15 @@ async function switchAwayWhileStreaming(copyDir: string, fileCount: number): Pro
   try {
     await page.getByTestId('layout-2x2').click();
     await page.locator(`button.series-item[data-series-key="${copyKey}"]`).click();
-    const copyState = await waitForVolume((state) => state.seriesKey === copyKey && state.framesLoaded >= 3, 'the copy to start streaming');
+    const copyState = await waitForVolume(page, (state) => state.seriesKey === copyKey && state.framesLoaded >= 3, 'the copy to start streaming');
     expect(copyState.loaded, 'the copy is still loading when the user switches').toBe(false);
     const copyVolumeId = copyState.volumeId as string;
     await page.locator(`button.series-item[data-series-key="${sampleKey}"]`).click();
     const requestedAtSwitch = copyRequests.length;
     const downloadedAtSwitch = copyDownloaded.size;
-    const sample = await waitForVolume((state) => state.seriesKey === sampleKey && state.loaded, 'the sample to load after the switch');
+    const sample = await waitForVolume(page, (state) => state.seriesKey === sampleKey && state.loaded, 'the sample to load after the switch');
     expect(sample.framesLoaded).toBe(truth.sizes[2]);
-    await waitForQuietPanes();
+    await waitForQuietPanes(page);
     // No download of the copy starts after the switch; those waiting are aborted, and at most the few on the
     // browser's connections (six per server) still finish: the copy is never downloaded in full.
     expect(copyRequests.length - requestedAtSwitch, `requests for the copy after the switch (${requestedAtSwitch} before it)`).toBeLessThanOrEqual(6);
@@ -562,7 +526,7 @@ describe('an MR and a secondary capture in the stack view', () => {
     await page.locator(`button.series-item[data-series-key="${seriesKey}"]`).click();
     await waitForRenderedSlice(page, (state) => state.seriesKey === seriesKey, 'MR_small in the stack view');
     // One slice: no volume, so the stack view; no CT presets.
-    await waitForVolume((state) => state.layout === '1x1', 'the stack view for a single MR slice');
+    await waitForVolume(page, (state) => state.layout === '1x1', 'the stack view for a single MR slice');
     expect(await page.getByTestId('preset-lung').isHidden()).toBe(true);
 
     // The reference: pydicom's pixels through the modality LUT, nearest-rank percentiles.
