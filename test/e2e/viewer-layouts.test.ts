@@ -182,7 +182,8 @@ describe('layouts and the volume', () => {
     expect(seen.totalFrames).toBe(truth.sizes[2]);
     const loaded = await waitForVolume(page, (state) => state.loaded, 'the whole volume to stream in');
     expect(loaded.framesLoaded).toBe(truth.sizes[2]);
-    await expect.poll(() => page.getByTestId('volume-progress').isHidden()).toBe(true);
+    // The page may be busy for a moment after the last slice (the 3D pane and the planes' labelmap attach): wait, do not race.
+    await expect.poll(() => page.getByTestId('volume-progress').isHidden(), { timeout: 15_000 }).toBe(true);
     await waitForQuietPanes(page);
     for (const pane of ['axial', 'sagittal', 'coronal', 'volume3d'] as const) {
       const box = await page.getByTestId(`pane-${pane}`).boundingBox();
