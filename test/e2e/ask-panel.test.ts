@@ -30,7 +30,7 @@ import {
   type Screenshot,
   type Workstation,
 } from './harness.ts';
-import { askState, toPage, waitForAsk } from './ask-state.ts';
+import { askState, largestSliceOf, toPage, viewerSliceOf, waitForAsk } from './ask-state.ts';
 
 type Rgb = [number, number, number];
 type Box = [number, number, number, number];
@@ -348,19 +348,8 @@ describe('ask panel without models', () => {
   it('segments the liver from a box with the default segmenter, and a negative point changes the mask', async () => {
     // The ground-truth slice with the most liver, and the viewer slice at its position.
     const [columns, rows, slices] = truth.sizes;
-    let bestK = 0;
-    let bestArea = 0;
-    for (let k = 0; k < slices; k++) {
-      let area = 0;
-      for (let i = k * columns * rows; i < (k + 1) * columns * rows; i++) if (truth.labels[i] === LABEL.liver) area++;
-      if (area > bestArea) [bestK, bestArea] = [k, area];
-    }
-    const normal = truth.info.geometry.directions[2];
-    const along = (p: readonly number[]) => p.reduce((sum, value, axis) => sum + (value - truth.origin[axis]!) * normal[axis]!, 0);
-    const target = detail.slices.findIndex((s) => s.position !== null && Math.abs(along(s.position) / truth.spacing[2] - bestK) < 0.01);
+    const { viewerSlice: target, mask: liver, area: bestArea } = largestSliceOf(truth, detail, LABEL.liver);
     expect(target).toBeGreaterThanOrEqual(0);
-    const liver = new Uint8Array(columns * rows);
-    for (let i = 0; i < liver.length; i++) liver[i] = truth.labels[bestK * columns * rows + i] === LABEL.liver ? 1 : 0;
     let bx0 = columns, by0 = rows, bx1 = 0, by1 = 0;
     liver.forEach((v, i) => {
       if (!v) return;
@@ -429,7 +418,7 @@ describe('ask panel without models', () => {
     await screenshotPage(page, 'ask-default-segmenter-accepted');
 
     // Propagation follows the liver into the neighbouring slices and stops where it ends.
-    const viewerIndexOf = (k: number) => detail.slices.findIndex((slice) => slice.position !== null && Math.abs(along(slice.position) / truth.spacing[2] - k) < 0.01);
+    const viewerIndexOf = (k: number) => viewerSliceOf(truth, detail, k);
     const liverSlices = new Set<number>();
     for (let k = 0; k < slices; k++) {
       for (let i = k * columns * rows; i < (k + 1) * columns * rows; i++) {

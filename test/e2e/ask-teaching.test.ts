@@ -29,7 +29,7 @@ import {
   type Screenshot,
   type Workstation,
 } from './harness.ts';
-import { askState, toPage, waitForAsk } from './ask-state.ts';
+import { askState, largestSliceOf, toPage, waitForAsk } from './ask-state.ts';
 
 type Rgb = [number, number, number];
 
@@ -142,20 +142,9 @@ describe('ask panel: cancel, teaching with the brush, stage timings, history per
 
   it('scores a painted answer over the liver against the model’s mask, and shows the stage timings', async () => {
     // The ground-truth slice with the most liver, and the viewer slice at its position.
-    const [columns, rows, slices] = truth.sizes;
-    let bestK = 0;
-    let bestArea = 0;
-    for (let k = 0; k < slices; k++) {
-      let area = 0;
-      for (let i = k * columns * rows; i < (k + 1) * columns * rows; i++) if (truth.labels[i] === LABEL.liver) area++;
-      if (area > bestArea) [bestK, bestArea] = [k, area];
-    }
-    const normal = truth.info.geometry.directions[2];
-    const along = (p: readonly number[]) => p.reduce((sum, value, axis) => sum + (value - truth.origin[axis]!) * normal[axis]!, 0);
-    const target = detail.slices.findIndex((s) => s.position !== null && Math.abs(along(s.position) / truth.spacing[2] - bestK) < 0.01);
+    const [columns, rows] = truth.sizes;
+    const { viewerSlice: target, mask: liver } = largestSliceOf(truth, detail, LABEL.liver);
     expect(target).toBeGreaterThanOrEqual(0);
-    const liver = new Uint8Array(columns * rows);
-    for (let i = 0; i < liver.length; i++) liver[i] = truth.labels[bestK * columns * rows + i] === LABEL.liver ? 1 : 0;
     await page.getByTestId('viewport').focus();
     const from = (await viewportState(page)).imageIndex;
     for (let i = 0; i < Math.abs(target - from); i++) await page.keyboard.press(target > from ? 'ArrowDown' : 'ArrowUp');

@@ -13,6 +13,7 @@ import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/gr
 import { LABEL } from '../../electron/host/sample/label-table.ts';
 import type { MrTestGlobal, SegmentationTestState } from '../../renderer/src/test-hook-types.ts';
 import { launchChromium, openApp, openSeriesFromBrowser, screenshotPage, screenshotViewport, startWorkstation, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type Screenshot, type Workstation } from './harness.ts';
+import { segState, waitForSeg } from './segment-state.ts';
 
 const BRUSH_MM = 4;
 const BONE_HU = { low: 150, high: 3000 };
@@ -94,25 +95,6 @@ function labelAt(k: number, column: number, row: number): number {
   return truth.labels[(k * rows + row) * columns + column] ?? 0;
 }
 
-async function segState(): Promise<SegmentationTestState> {
-  return page.evaluate(() => {
-    const hook = (globalThis as MrTestGlobal).__mrTest?.segmentation;
-    if (!hook) throw new Error('the segment editor test hook is missing');
-    return hook.state();
-  });
-}
-
-async function waitForSeg(predicate: (state: SegmentationTestState) => boolean, what: string, timeout = 60_000): Promise<SegmentationTestState> {
-  const deadline = Date.now() + timeout;
-  let last: SegmentationTestState | null = null;
-  while (Date.now() < deadline) {
-    last = await segState();
-    if (predicate(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`Timed out waiting for ${what}; last segment editor state: ${JSON.stringify(last)}`);
-}
-
 function sliceCounts(index: number): Promise<Record<number, number>> {
   return page.evaluate((s) => (globalThis as MrTestGlobal).__mrTest!.segmentation!.sliceCounts(s), index);
 }
@@ -172,12 +154,12 @@ async function goToSlice(index: number): Promise<void> {
 
 describe('segment editor', () => {
   it('adds a segment with a coded term from the pick list', async () => {
-    await waitForSeg((s) => s.seriesKey === detail.series.seriesKey, 'the editor to open the sample');
+    await waitForSeg(page, (s) => s.seriesKey === detail.series.seriesKey, 'the editor to open the sample');
     await page.getByTestId('segment-term-search').fill('liver');
     await page.getByTestId('segment-term-liver').click();
-    const state = await waitForSeg((s) => s.segments.length === 1, 'the new segment');
+    const state = await waitForSeg(page, (s) => s.segments.length === 1, 'the new segment');
     // Cornerstone3D's segmentation rendering draws the labelmap once its images are set up.
-    await waitForSeg((s) => s.labelmapRenderer === 'cornerstone', "Cornerstone's labelmap display", 60_000);
+    await waitForSeg(page, (s) => s.labelmapRenderer === 'cornerstone', "Cornerstone's labelmap display", 60_000);
     expect(state.segments[0]).toMatchObject({ number: 1, label: 'Liver', typeCode: '10200004', source: 'manual', voxels: 0 });
     expect(state.activeSegment).toBe(1);
     expect(await page.getByTestId('segment-provenance-source').innerText()).toContain('Manual');
@@ -213,7 +195,7 @@ describe('segment editor', () => {
     const before = await screenshotViewport(page, 'segment-editor-before-paint');
     const voiBefore = await viewportState(page);
     await drag([stroke.from, stroke.to]);
-    const state = await waitForSeg((s) => voxels(s, 1) > 0, 'the stroke to reach the labelmap');
+    const state = await waitForSeg(page, (s) => voxels(s, 1) > 0, 'the stroke to reach the labelmap');
     // The left drag painted: window/level (the left button's usual tool) did not move.
     const voiAfter = await viewportState(page);
     expect([voiAfter.windowCenter, voiAfter.windowWidth]).toEqual([voiBefore.windowCenter, voiBefore.windowWidth]);
@@ -239,21 +221,21 @@ describe('segment editor', () => {
 
   it('hiding the segment hides its voxels on screen, showing it brings them back', async () => {
     await page.getByTestId('segment-visible-1').click();
-    await waitForSeg((s) => s.segments[0]?.visible === false, 'the segment to be hidden');
+    await waitForSeg(page, (s) => s.segments[0]?.visible === false, 'the segment to be hidden');
     await page.waitForTimeout(300);
     expect(Math.abs(await strokeTint(await screenshotViewport(page, 'segment-editor-hidden')))).toBeLessThan(4);
     await page.getByTestId('segment-visible-1').click();
-    await waitForSeg((s) => s.segments[0]?.visible === true, 'the segment to be shown');
+    await waitForSeg(page, (s) => s.segments[0]?.visible === true, 'the segment to be shown');
     await page.waitForTimeout(300);
     expect(await strokeTint(await screenshotViewport(page, 'segment-editor-shown'))).toBeGreaterThan(10);
   });
 
   it('erases the end of the stroke', async () => {
-    const before = voxels(await segState(), 1);
+    const before = voxels(await segState(page), 1);
     await page.getByTestId('segment-tool-erase').click();
-    expect((await segState()).tool).toBe('erase');
+    expect((await segState(page)).tool).toBe('erase');
     await drag([stroke.to]);
-    const state = await waitForSeg((s) => voxels(s, 1) < before, 'the erase');
+    const state = await waitForSeg(page, (s) => voxels(s, 1) < before, 'the erase');
     afterErase = voxels(state, 1);
     const remaining = await voxelsOnSlice(1, slice);
     const radiusPx = BRUSH_MM / pixelMm;
@@ -267,31 +249,31 @@ describe('segment editor', () => {
     await page.getByTestId('segment-tool-paint').click();
     const blob: [number, number] = [Math.round((stroke.from[0] + stroke.to[0]) / 2), stroke.from[1] - 18];
     await drag([blob]);
-    const withBlob = voxels(await waitForSeg((s) => voxels(s, 1) > afterErase, 'the blob'), 1);
+    const withBlob = voxels(await waitForSeg(page, (s) => voxels(s, 1) > afterErase, 'the blob'), 1);
     const blobVoxels = (await voxelsOnSlice(1, slice)).filter((v) => Math.hypot(v[0] - blob[0], v[1] - blob[1]) <= BRUSH_MM / pixelMm + 1);
     expect(blobVoxels.length).toBe(withBlob - afterErase);
     await page.getByTestId('segment-tool-paint').click(); // tool off
-    expect((await segState()).tool).toBe('none');
+    expect((await segState(page)).tool).toBe('none');
 
     await page.getByTestId('segment-effect').selectOption('islands');
     await page.getByTestId('segment-islands-mode').selectOption('keep-largest');
     await page.getByTestId('segment-effect-apply').click();
-    let state = await waitForSeg((s) => voxels(s, 1) === afterErase, 'islands to remove the blob');
+    let state = await waitForSeg(page, (s) => voxels(s, 1) === afterErase, 'islands to remove the blob');
     const kept = await voxelsOnSlice(1, slice);
     for (const voxel of kept) expect(Math.hypot(voxel[0] - blob[0], voxel[1] - blob[1])).toBeGreaterThan(BRUSH_MM / pixelMm + 1);
     expect(state.canUndo).toBe(true);
     await screenshotViewport(page, 'segment-editor-islands');
 
     await page.getByTestId('segment-undo').click();
-    state = await waitForSeg((s) => voxels(s, 1) === withBlob, 'undo to bring the blob back');
+    state = await waitForSeg(page, (s) => voxels(s, 1) === withBlob, 'undo to bring the blob back');
     expect(state.canRedo).toBe(true);
     await page.getByTestId('viewport').focus();
     await page.keyboard.press('Control+y');
-    state = await waitForSeg((s) => voxels(s, 1) === afterErase, 'redo (Ctrl+Y) to remove it again');
+    state = await waitForSeg(page, (s) => voxels(s, 1) === afterErase, 'redo (Ctrl+Y) to remove it again');
     await page.keyboard.press('Control+z');
-    await waitForSeg((s) => voxels(s, 1) === withBlob, 'Ctrl+Z to undo');
+    await waitForSeg(page, (s) => voxels(s, 1) === withBlob, 'Ctrl+Z to undo');
     await page.keyboard.press('Control+Shift+z');
-    await waitForSeg((s) => voxels(s, 1) === afterErase, 'Ctrl+Shift+Z to redo');
+    await waitForSeg(page, (s) => voxels(s, 1) === afterErase, 'Ctrl+Shift+Z to redo');
   });
 
   it('scissors erase what lies inside an outline drawn on the slice; undo brings it back', async () => {
@@ -302,7 +284,7 @@ describe('segment editor', () => {
     const cut = Math.round((stroke.from[0] + stroke.to[0]) / 2);
     const [left, top, bottom] = [stroke.from[0] - 8, stroke.from[1] - 8, stroke.from[1] + 8];
     await drag([[left, top], [cut, top], [cut, bottom], [left, bottom], [left, top]]);
-    const state = await waitForSeg((s) => voxels(s, 1) < afterErase, 'the scissors cut');
+    const state = await waitForSeg(page, (s) => voxels(s, 1) < afterErase, 'the scissors cut');
     const remaining = await voxelsOnSlice(1, slice);
     expect(remaining.length).toBe(voxels(state, 1));
     for (const [column] of remaining) expect(column).toBeGreaterThanOrEqual(cut - 1);
@@ -311,25 +293,25 @@ describe('segment editor', () => {
     await screenshotViewport(page, 'segment-editor-scissors');
     await page.getByTestId('segment-tool-scissors').click(); // tool off
     await page.getByTestId('segment-undo').click();
-    await waitForSeg((s) => voxels(s, 1) === afterErase, 'undo of the cut');
+    await waitForSeg(page, (s) => voxels(s, 1) === afterErase, 'undo of the cut');
   });
 
   it('thresholds bone into a new segment: exactly the voxels whose HU lies in range, slice by slice', async () => {
     await page.getByTestId('segment-term-search').fill('bone');
     await page.getByTestId('segment-term-bone').click();
-    await waitForSeg((s) => s.segments.length === 2 && s.activeSegment === 2, 'the bone segment');
+    await waitForSeg(page, (s) => s.segments.length === 2 && s.activeSegment === 2, 'the bone segment');
     await page.getByTestId('segment-lock-1').click();
-    await waitForSeg((s) => s.segments[0]?.locked === true, 'the liver to be locked');
+    await waitForSeg(page, (s) => s.segments[0]?.locked === true, 'the liver to be locked');
 
     await page.getByTestId('segment-effect').selectOption('threshold');
     await page.getByTestId('segment-threshold-low').fill(String(BONE_HU.low));
     await page.getByTestId('segment-threshold-high').fill(String(BONE_HU.high));
     await page.getByTestId('segment-threshold-preview').check();
-    await waitForSeg((s) => !s.busy && (s.message?.text ?? '').includes('preview'), 'the threshold preview', 120_000);
+    await waitForSeg(page, (s) => !s.busy && (s.message?.text ?? '').includes('preview'), 'the threshold preview', 120_000);
     await page.waitForTimeout(300);
     await screenshotViewport(page, 'segment-editor-threshold-preview');
     await page.getByTestId('segment-effect-apply').click();
-    const state = await waitForSeg((s) => voxels(s, 2) > 0 && !s.busy, 'the threshold', 120_000);
+    const state = await waitForSeg(page, (s) => voxels(s, 2) > 0 && !s.busy, 'the threshold', 120_000);
     expect(voxels(state, 1)).toBe(afterErase); // locked: untouched
 
     const liverVoxels = await voxelsOnSlice(1, slice);
@@ -376,7 +358,7 @@ describe('segment editor', () => {
   });
 
   it('autosaves the work, and a new window offers to restore it', async () => {
-    const state = await segState();
+    const state = await segState(page);
     const sessionId = state.autosaveSessionId!;
     await expect.poll(async () => ((await workstation.call('seg.listAutosaves', {})) as { autosaves: Array<{ sessionId: string }> }).autosaves.map((a) => a.sessionId), { timeout: 20_000 }).toContain(sessionId);
 
@@ -396,7 +378,7 @@ describe('segment editor', () => {
 
   it('exports a DICOM-SEG that holds both segments, and a second export is a new version', async () => {
     await page.getByTestId('segment-export').click();
-    await waitForSeg((s) => s.lastExportPath !== null, 'the export', 120_000);
+    await waitForSeg(page, (s) => s.lastExportPath !== null, 'the export', 120_000);
     const segPath = (await page.getByTestId('segment-export-result').getAttribute('data-path'))!;
     expect((await stat(segPath)).size).toBeGreaterThan(0);
     const info = (await workstation.call('seg.info', { path: segPath })) as { segments: Array<{ label: string; frames: number }>; referencedSeries: Array<{ seriesInstanceUid: string }> };
@@ -411,12 +393,12 @@ describe('segment editor', () => {
   });
 
   it('imports a SEG of the study back onto the series: the same segments, voxel for voxel', async () => {
-    const before = await segState();
+    const before = await segState(page);
     const beforeSlice = await sliceCounts(slice);
     await page.getByTestId('segment-import-list').click();
     await expect.poll(() => page.getByTestId('segment-import-series').locator('option').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     await page.getByTestId('segment-import').click();
-    const state = await waitForSeg((s) => (s.message?.text ?? '').startsWith('Imported'), 'the import', 60_000);
+    const state = await waitForSeg(page, (s) => (s.message?.text ?? '').startsWith('Imported'), 'the import', 60_000);
     expect(state.segments.map((s) => [s.label, s.typeCode, s.voxels])).toEqual(before.segments.map((s) => [s.label, s.typeCode, s.voxels]));
     expect(await sliceCounts(slice)).toEqual(beforeSlice);
     expect(state.canUndo).toBe(false);

@@ -7,8 +7,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
-import type { MrTestGlobal, SegmentationTestState } from '../../renderer/src/test-hook-types.ts';
+import type { MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
 import { launchChromium, openApp, screenshotPage, startWorkstation, viewportState, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { waitForSeg } from './segment-state.ts';
 import { waitForQuietPanes, waitForVolume } from './volume-panes.ts';
 import { decodePng, type DecodedImage } from './png.ts';
 
@@ -88,21 +89,6 @@ function worldToVoxel(world: Vec3): Voxel {
   let slice = 0;
   for (let s = 1; s < geometry.positions.length; s++) if (Math.abs(geometry.positions[s]! - along) < Math.abs(geometry.positions[slice]! - along)) slice = s;
   return [Math.round(dot(d, geometry.rowDir) / geometry.columnMm), Math.round(dot(d, geometry.colDir) / geometry.rowMm), slice];
-}
-
-async function segState(): Promise<SegmentationTestState> {
-  return page.evaluate(() => (globalThis as MrTestGlobal).__mrTest!.segmentation!.state());
-}
-
-async function waitForSeg(predicate: (state: SegmentationTestState) => boolean, what: string, timeout = 60_000): Promise<SegmentationTestState> {
-  const deadline = Date.now() + timeout;
-  let last: SegmentationTestState | null = null;
-  while (Date.now() < deadline) {
-    last = await segState();
-    if (predicate(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`Timed out waiting for ${what}; last segment editor state: ${JSON.stringify(last)}`);
 }
 
 async function showPlanes(): Promise<void> {
@@ -204,12 +190,12 @@ describe('segments in the volume planes', () => {
   it('shows a threshold segment made in 1×1 in its colour in the sagittal and coronal panes, exactly where the labelmap holds it', async () => {
     await page.getByTestId('segment-term-search').fill('bone');
     await page.getByTestId('segment-term-bone').click();
-    await waitForSeg((s) => s.segments.length === 1 && s.activeSegment === BONE, 'the bone segment');
+    await waitForSeg(page, (s) => s.segments.length === 1 && s.activeSegment === BONE, 'the bone segment');
     await page.getByTestId('segment-effect').selectOption('threshold');
     await page.getByTestId('segment-threshold-low').fill(String(BONE_HU.low));
     await page.getByTestId('segment-threshold-high').fill(String(BONE_HU.high));
     await page.getByTestId('segment-effect-apply').click();
-    const state = await waitForSeg((s) => (s.segments[0]?.voxels ?? 0) > 0 && !s.busy, 'the threshold', 120_000);
+    const state = await waitForSeg(page, (s) => (s.segments[0]?.voxels ?? 0) > 0 && !s.busy, 'the threshold', 120_000);
     boneColor = state.segments[0]!.color;
     expect(tintOf(boneColor), 'the bone colour is far from grey').toBeGreaterThan(3 * TINT);
 
@@ -227,7 +213,7 @@ describe('segments in the volume planes', () => {
   it('hides the segment in the planes when it is hidden in the editor, and shows it again', async () => {
     await showStack();
     await page.getByTestId('segment-visible-1').click();
-    await waitForSeg((s) => s.segments[0]?.visible === false, 'the bone segment to be hidden');
+    await waitForSeg(page, (s) => s.segments[0]?.visible === false, 'the bone segment to be hidden');
     await showPlanes();
     const hidden = await pageShot('segment-planes-hidden');
     for (const pane of ['sagittal', 'coronal'] as const) {
@@ -237,7 +223,7 @@ describe('segments in the volume planes', () => {
     }
     await showStack();
     await page.getByTestId('segment-visible-1').click();
-    await waitForSeg((s) => s.segments[0]?.visible === true, 'the bone segment to be shown');
+    await waitForSeg(page, (s) => s.segments[0]?.visible === true, 'the bone segment to be shown');
     await showPlanes();
     const shown = await pageShot('segment-planes-shown-again');
     for (const pane of ['sagittal', 'coronal'] as const) expect(tintedByLabel(shown, pane).misses, `${pane} after showing the segment again`).toEqual([]);
@@ -246,7 +232,7 @@ describe('segments in the volume planes', () => {
   it('shows the undone state after an undo in 1×1', async () => {
     await showStack();
     await page.getByTestId('segment-undo').click();
-    await waitForSeg((s) => s.segments[0]?.voxels === 0, 'the undo of the threshold');
+    await waitForSeg(page, (s) => s.segments[0]?.voxels === 0, 'the undo of the threshold');
     const labels = await page.evaluate(
       (voxels) => voxels.map(([c, r, s]) => (globalThis as MrTestGlobal).__mrTest!.segmentation!.labelAt!(c, r, s)),
       [...probes.get('sagittal')!, ...probes.get('coronal')!].map((p) => p.voxel),
