@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
 npm ci
+bash scripts/setup-python.sh
 status=0
 npm test || status=$?
 node_modules/.bin/node scripts/test-summary.ts test-artifacts/vitest-results.json || status=1

@@ -16,3 +16,13 @@ export function requireExecutable(file: string, what: string): void {
     throw new Error(`${what} is missing (${file}). Run \`bash scripts/install-system-deps.sh\`.`);
   }
 }
+
+/** The project's Python environment (scripts/setup-python.sh): torch, transformers, sam2, onnxruntime, highdicom. */
+export function projectPython(): string {
+  const venv = process.env['MEDREASONER_VENV'] ?? new URL('../../.venv-models', import.meta.url).pathname;
+  const python = `${venv}/bin/python`;
+  if (!existsSync(python)) {
+    throw new Error(`the project's Python environment is missing (${python}). Run \`npm run setup:python\` (scripts/setup-python.sh).`);
+  }
+  return python;
+}
