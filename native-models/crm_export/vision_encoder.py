@@ -92,7 +92,7 @@ class DynamicGridVisionEncoder(nn.Module):
     def _attend(self, q, k, v, key_allowed):
         # q, k, v: [groups, heads, length, head_dim]; key_allowed broadcasts to [groups, heads, length, length].
         scores = torch.matmul(q, k.transpose(-1, -2)) * (self.head_dim ** -0.5)
-        scores = scores.masked_fill(~key_allowed, float("-inf"))
+        scores = scores.masked_fill(~key_allowed, -65504.0)
         weights = torch.softmax(scores.float(), dim=-1).to(q.dtype)
         return torch.matmul(weights, v)
 
