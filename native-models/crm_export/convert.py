@@ -51,13 +51,71 @@ def keep_float32_inputs(model: onnx.ModelProto, names: list[str]) -> None:
         graph.node.insert(0, helper.make_node("Cast", [graph_input.name], [cast_name], name=f"Cast_{cast_name}", to=TensorProto.FLOAT16))
 
 
+def position_math_nodes(model: onnx.ModelProto) -> set[str]:
+    """Nodes that turn integer positions into rotary angles, cos and sin (and their constants).
+
+    In float16 an angle position * inv_freq is off by up to position/1000 radians, so from a few
+    hundred positions on the rotary embedding would be noise; HF computes it in float32 too.
+    These nodes stay float32 and the converter casts their results to float16 where they meet
+    the activations.
+    """
+    graph = model.graph
+    types = {v.name: v.type.tensor_type.elem_type for v in list(graph.value_info) + list(graph.input) + list(graph.output)}
+    constants = {i.name for i in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant":
+            constants.update(node.output)
+    integer = {TensorProto.INT64, TensorProto.INT32, TensorProto.BOOL}
+    derived: set[str] = set()
+    blocked: set[str] = set()
+    for node in graph.node:
+        if node.op_type == "Constant":
+            continue
+        float_inputs = [name for name in node.input if name and types.get(name) == TensorProto.FLOAT]
+        starts = node.op_type == "Cast" and types.get(node.input[0]) in integer and any(a.name == "to" and a.i == TensorProto.FLOAT for a in node.attribute)
+        continues = bool(float_inputs) and any(n in derived for n in float_inputs) and all(n in derived or n in constants for n in float_inputs)
+        if starts or continues:
+            blocked.add(node.name)
+            derived.update(node.output)
+    consumers: dict[str, list[str]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node.name)
+    for node in graph.node:
+        if node.op_type == "Constant" and all(c in blocked for o in node.output for c in consumers.get(o, [None])):
+            blocked.add(node.name)
+    return blocked
+
+
+def name_unnamed_nodes(model: onnx.ModelProto) -> None:
+    for index, node in enumerate(model.graph.node):
+        if not node.name:
+            node.name = f"{node.op_type}_{index}"
+
+
 def to_float16(model: onnx.ModelProto, session: str) -> onnx.ModelProto:
     from onnxconverter_common import float16
 
+    name_unnamed_nodes(model)
+    blocked = position_math_nodes(model)
     # Shapes were inferred on load; the converter's own in-memory inference fails above 2 GB.
-    converted = float16.convert_float_to_float16(model, keep_io_types=False, disable_shape_infer=True)
+    converted = float16.convert_float_to_float16(
+        model, keep_io_types=False, disable_shape_infer=True, node_block_list=sorted(blocked),
+    )
+    retarget_float_casts(converted, blocked)
     keep_float32_inputs(converted, FLOAT32_INPUTS.get(session, []))
     return converted
+
+
+def retarget_float_casts(model: onnx.ModelProto, blocked: set[str]) -> None:
+    """The converter retypes a Cast's output to float16 but leaves its `to` at float32."""
+    types = {v.name: v.type.tensor_type.elem_type for v in list(model.graph.value_info) + list(model.graph.output)}
+    for node in model.graph.node:
+        if node.op_type != "Cast" or node.name in blocked or types.get(node.output[0]) != TensorProto.FLOAT16:
+            continue
+        for attribute in node.attribute:
+            if attribute.name == "to" and attribute.i == TensorProto.FLOAT:
+                attribute.i = TensorProto.FLOAT16
 
 
 def to_4bit(model: onnx.ModelProto, block_size: int) -> onnx.ModelProto:

@@ -120,7 +120,7 @@ class DynamicGridVisionEncoder(nn.Module):
     # ------------------------------------------------------------------ forward
     def forward(self, pixel_values: torch.Tensor, image_grid_thw: torch.Tensor) -> torch.Tensor:
         t, h, w = self._grid(image_grid_thw)
-        x = pixel_values.to(self.patch_weight.dtype) @ self.patch_weight
+        x = pixel_values @ self.patch_weight
         frame, hpos, wpos, slot_of_patch, patch_of_slot, slot_valid = self._layout(x.shape[0], h, w, t)
         cos, sin = self._rotary(hpos, wpos)
         cos, sin = cos[:, None, :], sin[:, None, :]
