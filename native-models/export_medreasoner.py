@@ -304,7 +304,38 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(out: Path, variants: list[str], checkpoint: str, revision: str | None) -> None:
+def session_signatures(text: dict) -> dict:
+    """The checkpoint's own tensor signatures (electron/host/models/signatures.ts qwen25vlSignatures
+    with this model's dimensions): the app compares every session's names with these on load."""
+    layers, kv, head_dim, hidden, vocab = text["num_hidden_layers"], text["num_key_value_heads"], text["head_dim"], text["hidden_size"], text["vocab_size"]
+    past = [{"name": f"past_key_values.{i}.{k}", "type": "float", "dims": ["batch_size", kv, "past_sequence_length", head_dim]} for i in range(layers) for k in ("key", "value")]
+    present = [{"name": f"present.{i}.{k}", "type": "float", "dims": ["batch_size", kv, "total_sequence_length", head_dim]} for i in range(layers) for k in ("key", "value")]
+    return {
+        "embed_tokens": {
+            "inputs": [{"name": "input_ids", "type": "int64", "dims": ["batch_size", "sequence_length"]}],
+            "outputs": [{"name": "inputs_embeds", "type": "float", "dims": ["batch_size", "sequence_length", hidden]}],
+        },
+        "vision_encoder": {
+            "inputs": [
+                {"name": "pixel_values", "type": "float", "dims": ["num_patches", 1176]},
+                {"name": "image_grid_thw", "type": "int64", "dims": ["num_images", 3]},
+            ],
+            "outputs": [{"name": "image_features", "type": "float", "dims": ["num_image_tokens", hidden]}],
+        },
+        "decoder_model_merged": {
+            "inputs": [
+                {"name": "inputs_embeds", "type": "float", "dims": ["batch_size", "sequence_length", hidden]},
+                {"name": "attention_mask", "type": "int64", "dims": ["batch_size", "total_sequence_length"]},
+                {"name": "position_ids", "type": "int64", "dims": [3, "batch_size", "sequence_length"]},
+                *past,
+                {"name": "num_logits_to_keep", "type": "int64", "dims": []},
+            ],
+            "outputs": [{"name": "logits", "type": "float", "dims": ["batch_size", "sequence_length", vocab]}, *present],
+        },
+    }
+
+
+def write_manifest(out: Path, variants: list[str], checkpoint: str, revision: str | None, text: dict) -> None:
     template = json.loads((HERE / "medreasoner-7b" / "manifest.json").read_text())
     template["variants"] = [v for v in template["variants"] if v["name"] in variants]
     files = []
@@ -328,10 +359,9 @@ def write_manifest(out: Path, variants: list[str], checkpoint: str, revision: st
             template["defaultVariant"][key] = names[0]
     template["source"]["checkpoint"] = checkpoint
     template["source"]["revision"] = revision
+    template["sessions"] = session_signatures(text)
     (out / "manifest.json").write_text(json.dumps(template, indent=2) + "\n")
     log(f"manifest.json written ({len(files)} files pinned)")
-
-
 
 
 def main() -> None:
@@ -385,7 +415,7 @@ def main() -> None:
         log("torch model freed before conversion")
         convert(sources, args.out, variants, args.block_size)
     write_configs(args.out, captured, variants)
-    write_manifest(args.out, variants, args.checkpoint, args.revision)
+    write_manifest(args.out, variants, args.checkpoint, args.revision, captured["config"]["text_config"])
     if reference is not None:
         failed = []
         for variant in variants:
