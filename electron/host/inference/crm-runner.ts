@@ -51,6 +51,8 @@ export interface CrmRunResult {
   imageTokens: number;
   promptTokens: number;
   generatedTokens: number;
+  /** The generated token ids (what parity tests compare with PyTorch's generate()). */
+  generatedIds: number[];
   cancelled: boolean;
   /** Ended because max_new_tokens ran out rather than at <|im_end|>. */
   truncated: boolean;
@@ -195,7 +197,8 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
     // The streamed pieces hold everything but a final partial word: decode the whole reply.
     const replyIds = output.slice(null, [promptTokens, null]);
     rawText = (processor.batch_decode(replyIds as never, { skip_special_tokens: true }) as string[])[0] ?? rawText;
-    const lastId = (output as unknown as { tolist(): bigint[][] }).tolist()[0]!.at(-1);
+    const allIds = (output as unknown as { tolist(): bigint[][] }).tolist()[0]!;
+    const lastId = allIds.at(-1);
     const eosIds = [(model as unknown as { generation_config?: { eos_token_id?: number | number[] } }).generation_config?.eos_token_id].flat().filter((v) => v !== undefined).map((v) => BigInt(v as number));
     const truncated = !cancelled && generated >= maxNewTokens && !eosIds.includes(lastId!);
     const decodeSeconds = firstToken !== null && generated > 1 ? (lastToken - firstToken) / 1000 : null;
@@ -207,6 +210,7 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
       imageTokens,
       promptTokens,
       generatedTokens: generated,
+      generatedIds: allIds.slice(promptTokens).map(Number),
       cancelled,
       truncated,
       timings: {
