@@ -54,8 +54,15 @@ SESSIONS = ("embed_tokens", "vision_encoder", "decoder_model_merged")
 ANSWER_EXAMPLE_FALLBACK = "{'bbox': [xmin, ymin, xmax, ymax], 'points_1': [x1, y1], 'points_2': [x2, y2]}"
 
 
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def log(message: str) -> None:
-    print(f"[export_medreasoner] {message}", flush=True)
+    # The running peak on every line lets bench/crm-export-memory.ts attribute the peak to a stage.
+    print(f"[export_medreasoner] {message} (peak RSS {peak_rss_mb():.0f} MB)", flush=True)
 
 
 # --------------------------------------------------------------------------- prompt.json
@@ -158,14 +165,9 @@ def text_config_object(model):
 
 # --------------------------------------------------------------------------- export
 def onnx_export(module, inputs, path: Path, input_names, output_names, dynamic_axes, opset: int) -> None:
-    import torch
+    from crm_export.weights import export_with_external_weights
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(
-            module, inputs, str(path), opset_version=opset, input_names=input_names, output_names=output_names,
-            dynamic_axes=dynamic_axes, dynamo=False,
-        )
+    export_with_external_weights(module, inputs, path, opset_version=opset, input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes)
 
 
 def export_sessions(model, processor, workdir: Path, opset: int, device) -> dict[str, Path]:
