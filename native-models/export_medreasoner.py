@@ -404,6 +404,7 @@ def main() -> None:
         args.checkpoint, dtype=torch.float32, attn_implementation="eager", revision=args.revision
     ).to(device).eval()
     processor = AutoProcessor.from_pretrained(args.checkpoint, revision=args.revision)
+    log(f"loaded: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters")
     captured = capture_configs(model, processor)
     reference = None
     if args.check:
