@@ -31,7 +31,6 @@ import ast
 import gc
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
