@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .decoder import MASKED
+
 
 class DynamicGridVisionEncoder(nn.Module):
     def __init__(self, visual: nn.Module):
@@ -92,7 +94,7 @@ class DynamicGridVisionEncoder(nn.Module):
     def _attend(self, q, k, v, key_allowed):
         # q, k, v: [groups, heads, length, head_dim]; key_allowed broadcasts to [groups, heads, length, length].
         scores = torch.matmul(q, k.transpose(-1, -2)) * (self.head_dim ** -0.5)
-        scores = scores.masked_fill(~key_allowed, -65504.0)
+        scores = scores.masked_fill(~key_allowed, MASKED)
         weights = torch.softmax(scores.float(), dim=-1).to(q.dtype)
         return torch.matmul(weights, v)
 
