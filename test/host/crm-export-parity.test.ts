@@ -94,7 +94,8 @@ describe('CRM export parity (random-weight Qwen2.5-VL, CPU)', () => {
     const crm = await loadCrm({ dir: model.exportDir, manifest, variant, provider: 'cpu' });
     try {
       const result = await crm.run(testSlice(), { question: QUESTION, maxNewTokens: NEW_TOKENS });
-      console.log(`${variant}: ${agreement(result.generatedIds, torchTokens)}/${torchTokens.length} leading tokens agree with PyTorch fp32 (random weights: 4-bit rounding flips near-tied logits)`);
+      const note = variant.startsWith('q4') ? ' (random weights: 4-bit rounding flips near-tied logits, so low agreement says nothing about real weights)' : '';
+      console.log(`${variant}: ${agreement(result.generatedIds, torchTokens)}/${torchTokens.length} leading tokens agree with PyTorch fp32${note}`);
       expect(result.generatedIds.length).toBeGreaterThan(0);
       expect(result.imageTokens).toBe((168 / 28) * (224 / 28));
     } finally {
