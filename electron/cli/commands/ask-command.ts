@@ -3,8 +3,9 @@
 // two key points) → ASM → mask; --seg writes the mask as a DICOM-SEG on the source series,
 // --sr the Comprehensive SR recording the question, reasoning, prompts and models.
 // Tokens stream to stdout as they are generated (text mode). Exit 0 when a mask was made,
-// 1 when the pipeline failed (no model, no/malformed/out-of-range answer: the raw text is
-// printed), 2 on usage errors.
+// 1 when the pipeline failed (no model, no or unreadable answer: the raw text is printed),
+// 2 on usage errors. An answer that needed fixing (box clipped or reversed, a key point
+// outside the box) is used, each fix printed as a note.
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
