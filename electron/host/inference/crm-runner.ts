@@ -19,6 +19,7 @@ import { checkFiles } from '../models/file-check.ts';
 import { findVariant, variantFiles, type ModelManifest } from '../models/manifest.ts';
 import { signatureProblems } from '../models/signatures.ts';
 import { writeCrmDump } from './crm-dump.ts';
+import { crmInputs } from './crm-inputs.ts';
 import { crmPicture, PreprocessorConfigError, qwenResizeLimits, type QwenPreprocessorConfig } from './crm-image.ts';
 import { buildPrompt, readPromptFile, type PromptFile } from './crm-prompt.ts';
 import type { ProviderName } from './execution-provider.ts';
@@ -152,18 +153,7 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
     const t0 = performance.now();
     const built = buildPrompt(prompt, runOptions.question, runOptions.promptVariant);
     const picture = crmPicture(image.grey, image.width, image.height, limits);
-    const messages = [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: built.text }] }];
-    const text = processor.apply_chat_template(messages as never, { add_generation_prompt: true }) as string;
-    const inputs = await processor(text, picture.image);
-    const [seenHeight, seenWidth] = (inputs.reshaped_input_sizes as number[][])[0]!;
-    // The processor must leave the aligned picture alone; if it resampled (its own limits
-    // disagreeing with ours) the model would see sharp's resize, not the seed's.
-    if (seenWidth !== picture.width || seenHeight !== picture.height) {
-      throw new Error(`the processor resized the ${picture.width}×${picture.height} CRM picture to ${seenWidth}×${seenHeight}: preprocessor_config.json's limits are inconsistent`);
-    }
-    const grid = (inputs.image_grid_thw.tolist() as bigint[][])[0]!;
-    const imageTokens = Number(grid[0]! * grid[1]! * grid[2]!) / 4;
-    const promptTokens = inputs.input_ids.dims[1] as number;
+    const { text, inputs, grid, imageTokens, promptTokens } = await crmInputs(processor, built.text, picture);
     const t1 = performance.now();
     let firstToken: number | null = null;
     let lastToken = t1;
@@ -210,7 +200,7 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
         promptText: text,
         inputIds: (inputs.input_ids.tolist() as bigint[][])[0]!.map(Number),
         generatedIds: allIds.slice(promptTokens).map(Number),
-        imageGridThw: grid.map(Number),
+        imageGridThw: grid,
         slice: { width: image.width, height: image.height },
         promptVariant: built.variant,
       });
@@ -222,7 +212,7 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
       rawText,
       promptVariant: built.variant,
       think: built.think,
-      seen: { width: seenWidth!, height: seenHeight! },
+      seen: { width: picture.width, height: picture.height },
       imageTokens,
       promptTokens,
       generatedTokens: generated,
