@@ -170,6 +170,14 @@ describe('the CRM image: app vs qwen_vl_utils.fetch_image + transformers Qwen2VL
     });
   });
 
+  test('limits come from min_pixels/max_pixels, else size.shortest_edge/longest_edge (transformers 5 writes those); nonsense is refused', () => {
+    expect(qwenResizeLimits(QWEN25_VL_PREPROCESSOR)).toEqual({ factor: 28, minPixels: 3136, maxPixels: 12845056 });
+    expect(qwenResizeLimits({ patch_size: 14, merge_size: 2, size: { shortest_edge: 3136, longest_edge: 1003520 } })).toEqual({ factor: 28, minPixels: 3136, maxPixels: 1003520 });
+    expect(() => qwenResizeLimits({ patch_size: 14, merge_size: 2 })).toThrow(/min_pixels\/max_pixels/);
+    expect(() => qwenResizeLimits({ patch_size: 14, merge_size: 2, min_pixels: 5000, max_pixels: 4000 })).toThrow(/min ≤ max/);
+    expect(() => qwenResizeLimits({ patch_size: 14, min_pixels: 1, max_pixels: 2 })).toThrow(/merge_size/);
+  });
+
   test('smart_resize equals qwen_vl_utils (halves to even, min/max pixel limits, thin strips)', () => {
     const limits = qwenResizeLimits(QWEN25_VL_PREPROCESSOR);
     SIZES.forEach(([width, height], i) => {
