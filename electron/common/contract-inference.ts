@@ -103,7 +103,7 @@ export const SegmentResult = z.object({
 });
 export type SegmentResult = z.infer<typeof SegmentResult>;
 
-export const AskFailureKind = z.enum(['no-answer', 'malformed-answer', 'out-of-range', 'cancelled', 'truncated']);
+export const AskFailureKind = z.enum(['no-answer', 'malformed-answer', 'cancelled', 'truncated']);
 
 export const AskResult = z.object({
   jobId: z.string(),

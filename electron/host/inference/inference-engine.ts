@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { AskResult, InferenceStatus, InferenceWindow, ModelsList, SegmentResult } from '../../common/contract-inference.ts';
 import { knownManifests, listInstalled, type ModelsDirChoice } from '../models/registry.ts';
 import { inferenceStatus, modelsList, roleStatus } from './model-status.ts';
-import { mapToSlice, parseAnswer, validateAnswer } from './crm-answer.ts';
+import { fitAnswer, mapToSlice, parseAnswer } from './crm-answer.ts';
 import { loadCrm, type CrmRunner } from './crm-runner.ts';
 import { createDefaultSegmenter } from './default-segmenter.ts';
 import { decideExecutionProvider, type ProviderDecision } from './execution-provider.ts';
@@ -56,6 +56,8 @@ export interface AskRequest {
   window?: InferenceWindow;
   promptVariant?: string;
   maxNewTokens?: number;
+  /** A folder to write the CRM's exact input and output tokens to (crm-dump.ts). */
+  dumpInput?: string;
 }
 
 export interface SegmentRequest {
@@ -222,6 +224,7 @@ export class InferenceEngine {
         ...(request.maxNewTokens ? { maxNewTokens: request.maxNewTokens } : {}),
         ...(hooks.onToken ? { onText: hooks.onToken } : {}),
         ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}),
+        ...(request.dumpInput ? { dumpDir: request.dumpInput } : {}),
       },
     );
     timings.crmPreprocess = run.timings.preprocess;
@@ -269,23 +272,19 @@ export class InferenceEngine {
     timings.parse = performance.now() - parseStart;
     if (!parsed.ok) {
       hooks.onStage?.('parse', 'failed', timings.parse, parsed.message);
-      const kind = run.truncated && parsed.failure !== 'out-of-range' ? 'truncated' : parsed.failure;
+      const kind = run.truncated ? 'truncated' : parsed.failure;
       const message = run.truncated ? `the reply hit max_new_tokens (${run.generatedTokens}) before it was complete: ${parsed.message}` : parsed.message;
       return failed(kind, message, { reasoning: parsed.reasoning, answerText: parsed.answerText });
     }
-    const validation = validateAnswer(parsed.answer, run.seen);
-    const mapped = mapToSlice(parsed.answer, run.seen, { width: slice.width, height: slice.height });
+    const fitted = fitAnswer(parsed.answer, run.seen);
+    const mapped = mapToSlice(fitted.answer, run.seen, { width: slice.width, height: slice.height });
     const answerFields = {
       reasoning: parsed.reasoning,
       answerText: parsed.answerText,
-      warnings: parsed.warnings,
-      modelAnswer: { bbox: parsed.answer.bbox, points: parsed.answer.points },
+      warnings: [...parsed.warnings, ...fitted.warnings],
+      modelAnswer: { bbox: parsed.written.bbox, points: parsed.written.points },
     };
-    if (!validation.ok) {
-      hooks.onStage?.('parse', 'failed', timings.parse, validation.message);
-      return failed('out-of-range', validation.message, answerFields);
-    }
-    hooks.onStage?.('parse', 'finished', timings.parse);
+    hooks.onStage?.('parse', 'finished', timings.parse, answerFields.warnings.length > 0 ? answerFields.warnings.join('; ') : undefined);
     if (hooks.isCancelled?.()) return failed('cancelled', 'cancelled before segmentation', answerFields);
 
     // ASM on the same window the CRM saw; the box and both key points as positive prompts.
