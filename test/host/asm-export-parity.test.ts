@@ -2,20 +2,16 @@
 // MedSAM2 export of the real architecture with random weights (random-medsam2.ts). Both get the
 // same 8-bit picture, made by the app's slicePicture from a synthetic non-square slice; the
 // reference runs in Python in the same test, so nothing here is a stored expectation.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { slicePicture } from '../../electron/host/inference/image-prep.ts';
 import { loadMedsam2 } from '../../electron/host/inference/medsam2-segmenter.ts';
-import type { PixelBox, SegmentImage, SegmentOutcome, SegmentPrompts, Segmenter } from '../../electron/host/inference/segmenter-types.ts';
+import type { PixelBox, SegmentImage, SegmentOutcome, Segmenter } from '../../electron/host/inference/segmenter-types.ts';
 import { readManifest } from '../../electron/host/models/manifest.ts';
 import { ensureRandomMedsam2, type RandomMedsam2 } from './random-medsam2.ts';
 import { projectPython } from './real-parts.ts';
+import { maskIou, sam2Reference, type ReferenceCase, type ReferenceResult } from './sam2-reference.ts';
 
-const run = promisify(execFile);
 const WIDTH = 400;
 const HEIGHT = 300;
 const WINDOW = { center: 40, width: 400 };
@@ -42,13 +38,8 @@ function syntheticSlice(): Float32Array {
   return pixels;
 }
 
-interface Case {
-  name: string;
-  prompts: SegmentPrompts;
-}
-
 const BOX: PixelBox = [75, 85, 228, 196];
-const CASES: Case[] = [
+const CASES: ReferenceCase[] = [
   // The seed's call: the CRM's box and both key points, labels [1, 1].
   { name: 'box + 2 positive points', prompts: { box: BOX, points: [{ x: 140, y: 130, label: 1 }, { x: 172, y: 152, label: 1 }] } },
   // A refinement as the app sends it: the box with the model's points plus the user's clicks.
@@ -60,54 +51,20 @@ const CASES: Case[] = [
   { name: 'clicks only', prompts: { box: null, points: [{ x: 300, y: 220, label: 1 }, { x: 300, y: 100, label: 0 }] } },
 ];
 
-interface Reference {
-  image_size: number;
-  cases: { name: string; scores: number[]; best: number; mask: string }[];
-}
-
-function iou(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] !== 0;
-    const y = b[i] !== 0;
-    if (x && y) inter++;
-    if (x || y) union++;
-  }
-  return union === 0 ? 1 : inter / union;
-}
-
 describe('MedSAM2 export (random weights): the app against SAM2ImagePredictor', () => {
   let model: RandomMedsam2;
-  let work: string;
-  let reference: Reference;
+  let reference: { imageSize: number; cases: ReferenceResult[] };
   const picture = slicePicture({ pixels: syntheticSlice(), invert: false }, WINDOW);
   const image = (key: string): SegmentImage => ({ key, width: WIDTH, height: HEIGHT, pixels: new Float32Array(WIDTH * HEIGHT), window: { lower: -160, upper: 240 }, picture });
 
   beforeAll(async () => {
-    const python = projectPython();
+    projectPython(); // a missing venv fails here, with the command that makes it
     const started = performance.now();
     model = await ensureRandomMedsam2();
     console.log(`random MedSAM2 export: ${model.buildSeconds > 0 ? `built in ${model.buildSeconds.toFixed(1)} s` : 'from the cache'} (${model.dir})`);
-    work = await mkdtemp(path.join(tmpdir(), 'asm-parity-'));
-    await writeFile(path.join(work, 'picture.u8'), picture);
-    const request = {
-      checkpoint: model.checkpoint,
-      picture: path.join(work, 'picture.u8'),
-      width: WIDTH,
-      height: HEIGHT,
-      cases: CASES.map((c) => ({ name: c.name, box: c.prompts.box, points: c.prompts.points.map((p) => [p.x, p.y]), labels: c.prompts.points.map((p) => p.label) })),
-    };
-    await writeFile(path.join(work, 'request.json'), JSON.stringify(request));
-    const script = new URL('./sam2_reference.py', import.meta.url).pathname;
-    await run(python, [script, path.join(work, 'request.json'), path.join(work, 'response.json')], { maxBuffer: 64 * 1024 * 1024 });
-    reference = JSON.parse(await readFile(path.join(work, 'response.json'), 'utf8')) as Reference;
+    reference = await sam2Reference(model.checkpoint, picture, WIDTH, HEIGHT, CASES);
     console.log(`fixture + reference: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }, 600_000);
-
-  afterAll(async () => {
-    if (work) await rm(work, { recursive: true, force: true });
-  });
 
   async function segmentAll(variant: string): Promise<SegmentOutcome[]> {
     const manifest = await readManifest(path.join(model.dir, 'manifest.json'));
@@ -122,9 +79,9 @@ describe('MedSAM2 export (random weights): the app against SAM2ImagePredictor', 
   }
 
   it('exports at MedSAM2\'s 512 px and the reference masks are neither empty nor full', () => {
-    expect(reference.image_size).toBe(512);
+    expect(reference.imageSize).toBe(512);
     for (const c of reference.cases) {
-      const mask = Buffer.from(c.mask, 'base64');
+      const mask = c.mask;
       const area = mask.reduce((n, v) => n + v, 0) / mask.length;
       console.log(`reference ${c.name}: scores ${c.scores.map((s) => s.toFixed(4)).join(', ')}, best ${c.best}, area ${(area * 100).toFixed(1)} %`);
       expect(area).toBeGreaterThan(0.005);
@@ -140,7 +97,7 @@ describe('MedSAM2 export (random weights): the app against SAM2ImagePredictor', 
     CASES.forEach((c, i) => {
       const ref = reference.cases[i]!;
       const outcome = outcomes[i]!;
-      const agreement = iou(outcome.mask, Buffer.from(ref.mask, 'base64'));
+      const agreement = maskIou(outcome.mask, ref.mask);
       console.log(`fp32 ${c.name}: IoU ${agreement.toFixed(5)}, score ${outcome.score!.toFixed(5)} vs ${ref.scores[ref.best]!.toFixed(5)}`);
       expect(outcome.mask.length).toBe(WIDTH * HEIGHT);
       expect(agreement).toBeGreaterThanOrEqual(0.99);
@@ -154,7 +111,7 @@ describe('MedSAM2 export (random weights): the app against SAM2ImagePredictor', 
     CASES.forEach((c, i) => {
       const ref = reference.cases[i]!;
       const outcome = outcomes[i]!;
-      const agreement = iou(outcome.mask, Buffer.from(ref.mask, 'base64'));
+      const agreement = maskIou(outcome.mask, ref.mask);
       console.log(`fp16 ${c.name}: IoU ${agreement.toFixed(5)}, score ${outcome.score!.toFixed(5)} vs ${ref.scores[ref.best]!.toFixed(5)}`);
       expect(outcome.mask.length).toBe(WIDTH * HEIGHT);
       expect(outcome.scores!.every(Number.isFinite)).toBe(true);
