@@ -11,12 +11,13 @@ Workstation loads (the SAM2 layout transformers.js also reads):
         image_embeddings.0/1/2 -> iou_scores [b,pb,3], pred_masks [b,pb,3,128,128], object_score_logits
   <out>/manifest.json                     every file with its sha256 and size
 
-The modules wrap MedSAM2's own SAM2 code exactly as SAM2ImagePredictor uses it (set_image:
+The modules wrap sam2's own code (PyPI's, or MedSAM2's fork) exactly as SAM2ImagePredictor uses it (set_image:
 backbone + no-memory embedding; _predict: the box becomes two corner points with labels 2
 and 3 placed before the clicks, multimask output), so the app reproduces the seed's ASM
-calls. The app does the rest as the predictor does on the seed's 8-bit picture (the slice
-through the displayed window, grey in three channels): /255, resize to 512 (bilinear, antialiased), ImageNet normalisation; prompt coordinates
-scaled by 512/width and 512/height; masks resized to the slice (bilinear) and thresholded at 0.
+calls. The app does the rest as the predictor does, on the seed's 8-bit picture (the slice
+through the displayed window, grey in three channels): /255, resize to 512 (bilinear,
+antialiased), ImageNet normalisation; prompt coordinates scaled by 512/width and 512/height;
+masks resized to the slice (bilinear) and thresholded at 0.
 Variants: fp32 (CPU and GPU) and fp16 (GPU; float32 inputs and outputs kept, casts inside).
 
 Runs in the project's Python environment (`npm run setup:python`: PyPI's sam2 supplies the
