@@ -41,6 +41,19 @@ async function inputsHash(): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** Whether the process that took the lock still runs (a killed test run leaves its lock behind). */
+async function holderAlive(lock: string): Promise<boolean> {
+  const pid = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => ''));
+  // No pid yet: the holder is between mkdir and writing it.
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function takeLock(lock: string): Promise<boolean> {
   try {
     await mkdir(lock);
@@ -49,7 +62,7 @@ async function takeLock(lock: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    if (age > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
+    if (age > STALE_LOCK_MS || !(await holderAlive(lock))) await rm(lock, { recursive: true, force: true });
     return false;
   }
 }
