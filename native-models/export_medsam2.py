@@ -57,7 +57,28 @@ def build(args):
     return model, torch
 
 
-def export(model, torch, workdir: Path, size: int, opset: int) -> None:
+def traceable_point_embedding(encoder, torch):
+    """MedSAM2's fork writes the label embeddings by boolean-mask assignment, which the TorchScript
+    exporter turns into a Where that cannot broadcast (ONNX Runtime fails at run time); the same
+    sums as masked additions, for the trace only."""
+
+    def embed_points(points, labels, pad):
+        points = points + 0.5  # pixel centres, as sam2 does
+        if pad:
+            points = torch.cat([points, torch.zeros((points.shape[0], 1, 2), device=points.device)], dim=1)
+            labels = torch.cat([labels, -torch.ones((labels.shape[0], 1), device=labels.device, dtype=labels.dtype)], dim=1)
+        embedding = encoder.pe_layer.forward_with_coords(points, encoder.input_image_size)
+        label = labels.unsqueeze(-1)
+        embedding = torch.where(label == -1, torch.zeros_like(embedding), embedding)
+        embedding = embedding + (label == -1).to(embedding.dtype) * encoder.not_a_point_embed.weight
+        for k, table in enumerate(encoder.point_embeddings):
+            embedding = embedding + (label == k).to(embedding.dtype) * table.weight
+        return embedding
+
+    return embed_points
+
+
+def export(model, torch, workdir: Path, size: int, opset: int, traceable_points: bool = False) -> None:
     sizes = feature_sizes(size)
 
     class VisionEncoder(torch.nn.Module):
@@ -121,6 +142,8 @@ def export(model, torch, workdir: Path, size: int, opset: int) -> None:
         points = torch.tensor([[[[200.0, 210.0], [230.0, 250.0]]]])
         labels = torch.tensor([[[1, 1]]], dtype=torch.int64)
         boxes = torch.tensor([[[150.0, 160.0, 300.0, 320.0]]])
+        if traceable_points:
+            model.sam_prompt_encoder._embed_points = traceable_point_embedding(model.sam_prompt_encoder, torch)
         torch.onnx.export(
             PromptEncoderMaskDecoder(), (points, labels, boxes, *embeddings), str(workdir / "prompt_encoder_mask_decoder.onnx"),
             opset_version=opset,
@@ -137,6 +160,9 @@ def export(model, torch, workdir: Path, size: int, opset: int) -> None:
             },
             dynamo=False,
         )
+        if traceable_points:
+            # --check must judge the export against the fork's own code.
+            del model.sam_prompt_encoder._embed_points
         log("prompt_encoder_mask_decoder exported")
 
 
@@ -212,7 +238,7 @@ def write_manifest(out: Path, variants: list[str], checkpoint: Path, size: int) 
             for tensor in signature["inputs"] + signature["outputs"]:
                 if tensor["name"] == "pixel_values" or tensor["name"].startswith("image_embeddings.") or tensor["name"] == "pred_masks":
                     tensor["dims"][-2:] = [d * size // 512 for d in tensor["dims"][-2:]]
-        manifest["description"] = manifest["description"].replace("512×512", f"{size}×{size}")
+        manifest["description"] = manifest["description"].replace("at 512×512", f"at 512×512, exported to run at {size}×{size}")
     manifest["variants"] = [v for v in manifest["variants"] if v["name"] in variants]
     files = []
     for entry in manifest["files"]:
@@ -289,7 +315,7 @@ def main() -> None:
     model, torch = build(args)
     size = model.image_size
     with tempfile.TemporaryDirectory(dir=args.out, prefix=".work-") as tmp:
-        export(model, torch, Path(tmp), size, args.opset)
+        export(model, torch, Path(tmp), size, args.opset, traceable_points=args.medsam2_source is not None)
         if not args.check:
             del model
             gc.collect()
