@@ -337,8 +337,12 @@ export async function decodeCompressedFrame(syntax: string, encoded: Uint8Array,
     case '1.2.840.10008.1.2.5':
       return decodeRle(encoded, facts);
     case '1.2.840.10008.1.2.4.50':
-      // libjpeg-turbo turns YCbCr streams into RGB (JFIF/Adobe markers decide), as in the viewer.
       if (facts.bitsAllocated > 8) return decodeJpegExtended(encoded, facts);
+      // libjpeg-turbo (the viewer's decoder) turns what it takes for YCbCr into RGB. When the
+      // stream does not say (no JFIF or Adobe marker, component IDs neither 1,2,3 nor R,G,B),
+      // it guesses YCbCr; DICOM's photometric interpretation says RGB, and wins (PS3.5 8.2.1):
+      // those streams go through jpeg.js, which leaves the samples as stored.
+      if (facts.samplesPerPixel === 3 && facts.photometric === 'RGB' && jpegColourSpace(encoded) === 'unstated') return decodeJpegExtended(encoded, facts);
       return decodeWithWasm('libjpeg-turbo', 'libjpeg-turbo', 'libjpegturbowasm_decode.wasm', 'JPEGDecoder', encoded, facts, threeComponents, false);
     case '1.2.840.10008.1.2.4.51':
       return decodeJpegExtended(encoded, facts);
@@ -362,6 +366,38 @@ export async function decodeCompressedFrame(syntax: string, encoded: Uint8Array,
       return decodeWithWasm('libjxl', 'libjxl', 'jpegxlwasm_decode.wasm', 'JpegXLDecoder', encoded, facts, always, false);
   }
   throw new CodecError('none', `no decoder for transfer syntax ${syntax}`, 'load');
+}
+
+/**
+ * What a JPEG stream says its three components are, read as libjpeg reads it (jdapimin.c):
+ * a JFIF marker means YCbCr; an Adobe marker's transform flag decides; else component IDs
+ * 1,2,3 mean YCbCr and 'R','G','B' mean RGB; anything else leaves it unstated.
+ */
+export function jpegColourSpace(stream: Uint8Array): 'ycbcr' | 'rgb' | 'unstated' {
+  let jfif = false;
+  let adobe: number | null = null;
+  let ids: number[] | null = null;
+  let i = 2;
+  while (i + 4 <= stream.length && stream[i] === 0xff) {
+    const marker = stream[i + 1]!;
+    if (marker === 0xda || marker === 0xd9) break; // start of scan: the header is over
+    const length = (stream[i + 2]! << 8) | stream[i + 3]!;
+    const data = stream.subarray(i + 4, i + 2 + length);
+    const tag = String.fromCharCode(...data.subarray(0, 5));
+    if (marker === 0xe0 && tag === 'JFIF\0') jfif = true;
+    // libjpeg ignores an Adobe segment too short to hold the transform flag.
+    if (marker === 0xee && tag === 'Adobe' && data.length >= 12) adobe = data[11]!;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc && data.length >= 6) {
+      const count = data[5]!;
+      ids = Array.from({ length: count }, (_, k) => data[6 + 3 * k] ?? -1);
+    }
+    i += 2 + length;
+  }
+  if (jfif) return 'ycbcr';
+  if (adobe !== null) return adobe === 0 ? 'rgb' : 'ycbcr';
+  if (ids?.join() === '1,2,3') return 'ycbcr';
+  if (ids?.join() === '82,71,66') return 'rgb';
+  return 'unstated';
 }
 
 function isMctPhotometric(photometric: string): boolean {

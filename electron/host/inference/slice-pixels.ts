@@ -62,11 +62,17 @@ function parse(bytes: Uint8Array, file: string): DataSet {
   try {
     return dicomParser.parseDicom(bytes, { inflater });
   } catch (first) {
+    // dicom-parser throws { exception, dataSet } with what it read so far. Bytes after the
+    // Pixel Data that do not parse (SC_rgb_jpeg.dcm ends that way) leave the image intact;
+    // pixel data that is itself cut short is caught by the frame checks.
+    const partial = (first as { dataSet?: DataSet } | null)?.dataSet;
+    if (partial?.elements.x7fe00010) return partial;
     // Files without a Part 10 preamble: a raw data set, implicit little endian by default.
     try {
       return dicomParser.parseDicom(bytes, { TransferSyntaxUID: IMPLICIT_LITTLE, inflater });
     } catch {
-      throw new SlicePixelError('malformed', file, `not a readable DICOM file (${String((first as Error)?.message ?? first)})`);
+      const reason = (first as { exception?: string } | null)?.exception ?? (first as Error)?.message ?? String(first);
+      throw new SlicePixelError('malformed', file, `not a readable DICOM file (${reason})`);
     }
   }
 }

@@ -1,0 +1,172 @@
+// Compressed slices decoded in the host, held against pydicom (Debian's python3-pydicom,
+// which decodes JPEG / JPEG-LS / JPEG 2000 through python3-gdcm and RLE itself): every
+// file of pydicom's corpus in every compressed transfer syntax the viewer decodes, every
+// frame. Lossless syntaxes must give pydicom's values exactly; lossy ones may differ by
+// what two conforming decoders may differ by (see LOSSY_TOLERANCE).
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { isDecodableSyntax, isNativePixelSyntax, transferSyntaxName } from '../../electron/host/dicom/transfer-syntaxes.ts';
+import { loadSlice, SlicePixelError } from '../../electron/host/inference/slice-pixels.ts';
+import { DEBIAN_PYTHON, PYDICOM_TEST_FILES, requireDir, requireExecutable } from './real-parts.ts';
+
+requireDir(PYDICOM_TEST_FILES, "pydicom's test files");
+requireExecutable(DEBIAN_PYTHON, 'Debian python3 with pydicom');
+
+const JUDGE = path.join(import.meta.dirname, 'pydicom-frames.py');
+
+export interface CorpusFile {
+  path: string;
+  syntax: string;
+  frames: number;
+  sopInstanceUid: string;
+  lossy: boolean;
+  photometric: string;
+  samplesPerPixel: number;
+  rescaleSlope: number;
+}
+
+export interface Reference {
+  rows: number;
+  columns: number;
+  frames: Float64Array[];
+}
+
+/** Every file of pydicom's corpus that has pixel data, with its transfer syntax. */
+export function corpus(): CorpusFile[] {
+  const out = execFileSync(DEBIAN_PYTHON, [JUDGE, '--list', PYDICOM_TEST_FILES], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return out.trim().split('\n').map((line) => JSON.parse(line) as CorpusFile);
+}
+
+/** pydicom's decoding of each file (modality values or luminance per frame), or its error. */
+export function pydicomFrames(files: readonly string[]): Map<string, Reference | { error: string }> {
+  const out = execFileSync(DEBIAN_PYTHON, [JUDGE, ...files], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+  const result = new Map<string, Reference | { error: string }>();
+  for (const line of out.trim().split('\n')) {
+    const parsed = JSON.parse(line) as { path: string; rows: number; columns: number; frames: string[] } | { path: string; error: string };
+    if ('error' in parsed) result.set(parsed.path, { error: parsed.error });
+    else {
+      result.set(parsed.path, {
+        rows: parsed.rows,
+        columns: parsed.columns,
+        frames: parsed.frames.map((b64) => {
+          const bytes = Buffer.from(b64, 'base64');
+          return new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+        }),
+      });
+    }
+  }
+  return result;
+}
+
+/** Syntaxes whose decoding is defined exactly: any conforming decoder returns the encoder's input. */
+export const LOSSLESS = new Set([
+  '1.2.840.10008.1.2.5',
+  '1.2.840.10008.1.2.4.57',
+  '1.2.840.10008.1.2.4.70',
+  '1.2.840.10008.1.2.4.80',
+  '1.2.840.10008.1.2.4.90',
+  '1.2.840.10008.1.2.4.201',
+  '1.2.840.10008.1.2.4.202',
+  '1.2.840.10008.1.2.4.110',
+]);
+
+/**
+ * Lossy syntaxes leave the inverse transform's arithmetic to the decoder: JPEG's IDCT only
+ * has to be accurate to one level per sample (ISO/IEC 10918-2, the IEEE 1180 peak error),
+ * and its colour conversion is the decoder's own; JPEG 2000's 9/7 wavelet is floating point.
+ * So: at most one stored level apart per pixel, and few pixels that far (mean ≤ 0.15 level).
+ * Measured: libjpeg-turbo and OpenJPEG give GDCM's values exactly; dicom-image-loader's
+ * jpeg.js (12-bit, and RGB streams left as stored) is one level off on 9% of the pixels of
+ * JPGExtended.dcm. A wrong level shift or colour transform is off by tens of levels (the
+ * 12-bit fix in electron/common/jpeg12-level-shift.ts was 15).
+ */
+const LOSSY_TOLERANCE = { maxLevels: 1, meanLevels: 0.15 };
+
+/**
+ * Files the host refuses with a specific SlicePixelError, and why pydicom is no judge there.
+ */
+const REFUSED: Record<string, RegExp> = {
+  // Its only fragment holds 250 bytes of a 1024×256 16-bit codestream (pydicom's own fragment
+  // reader agrees), cut off after the main header: GDCM fills the rest with memory garbage
+  // (values −32668..32753, a quarter of them equal to JPEG2000.dcm, of which it is a copy).
+  'JPEG2000-embedded-sequence-delimiter.dcm': /JPEG 2000 \(1\.2\.840\.10008\.1\.2\.4\.91\) pixel data, frame 0 \(250 bytes\): OpenJPEG could not decode it/,
+  // Implicit VR data set under an explicit-VR transfer syntax, with the JPEG as one defined-
+  // length value instead of fragments: pydicom guesses its way through, dicom-parser (the
+  // viewer's parser as well) stops.
+  'SC_rgb_jpeg.dcm': /not a readable DICOM file \(dicomParser:parseDicomDataSetExplicit: buffer overrun\)/,
+};
+
+const files = corpus();
+const compressed = files.filter((f) => !isNativePixelSyntax(f.syntax) && isDecodableSyntax(f.syntax));
+const judged = compressed.filter((f) => !(path.basename(f.path) in REFUSED));
+const references = pydicomFrames(judged.map((f) => f.path));
+
+describe('the corpus covers the compressed syntaxes', () => {
+  test('pydicom has files in several compressed transfer syntaxes, each judged here', () => {
+    const syntaxes = new Set(compressed.map((f) => f.syntax));
+    // RLE, JPEG baseline/extended/lossless SV1, JPEG-LS lossless, JPEG 2000 (lossless, lossy) in pydicom 2.3's corpus.
+    expect(syntaxes.size).toBeGreaterThanOrEqual(7);
+    for (const syntax of syntaxes) expect(judged.some((f) => f.syntax === syntax), `${syntax} has a file pydicom decodes`).toBe(true);
+  });
+});
+
+const bySyntax = new Map<string, CorpusFile[]>();
+for (const f of judged) bySyntax.set(f.syntax, [...(bySyntax.get(f.syntax) ?? []), f]);
+
+for (const [syntax, group] of [...bySyntax].sort(([a], [b]) => a.localeCompare(b))) {
+  const lossless = LOSSLESS.has(syntax);
+  describe(`${transferSyntaxName(syntax)} (${syntax}) against pydicom, ${lossless ? 'exactly' : 'within decoder tolerance'}`, () => {
+    for (const file of group) {
+      const name = path.relative(PYDICOM_TEST_FILES, file.path);
+      test(`${name}: ${file.frames} frame${file.frames === 1 ? '' : 's'}, ${file.photometric}`, async () => {
+        const reference = references.get(file.path);
+        if (!reference || 'error' in reference) throw new Error(`pydicom could not decode ${name}: ${reference && 'error' in reference ? reference.error : 'no answer'}`);
+        expect(reference.frames).toHaveLength(file.frames);
+        // Tolerances count the file's own steps: one stored level is RescaleSlope modality units.
+        const level = Math.abs(file.rescaleSlope) || 1;
+        for (let frame = 0; frame < file.frames; frame++) {
+          const actual = await loadSlice(file.path, frame);
+          const expected = reference.frames[frame]!;
+          expect([actual.width, actual.height]).toEqual([reference.columns, reference.rows]);
+          expect(actual.conversionNote === null).toBe(file.samplesPerPixel === 1);
+          if (lossless) {
+            // Same arithmetic on the same stored values: the host's Float32 is pydicom's float64, rounded.
+            let mismatches = 0;
+            let first = '';
+            for (let i = 0; i < expected.length; i++) {
+              if (actual.pixels[i] !== Math.fround(expected[i]!)) {
+                if (mismatches++ === 0) first = `pixel ${i}: host ${actual.pixels[i]}, pydicom ${expected[i]}`;
+              }
+            }
+            expect(mismatches, `${name} frame ${frame}: pixels unlike pydicom's (${first})`).toBe(0);
+          } else {
+            let worst = 0;
+            let sum = 0;
+            for (let i = 0; i < expected.length; i++) {
+              const d = Math.abs(actual.pixels[i]! - expected[i]!) / level;
+              worst = Math.max(worst, d);
+              sum += d;
+            }
+            const mean = sum / expected.length;
+            expect(worst, `${name} frame ${frame}: largest difference from pydicom, in stored levels (mean ${mean.toFixed(3)})`).toBeLessThanOrEqual(LOSSY_TOLERANCE.maxLevels);
+            expect(mean, `${name} frame ${frame}: mean difference from pydicom, in stored levels`).toBeLessThanOrEqual(LOSSY_TOLERANCE.meanLevels);
+          }
+        }
+      });
+    }
+  });
+}
+
+describe('compressed files the host refuses, with the reason', () => {
+  for (const [name, message] of Object.entries(REFUSED)) {
+    test(`${name} fails with a SlicePixelError that says why`, async () => {
+      const file = compressed.find((f) => path.basename(f.path) === name);
+      expect(file, `${name} is in the corpus`).toBeDefined();
+      const error = (await loadSlice(file!.path).catch((e: unknown) => e)) as SlicePixelError;
+      expect(error).toBeInstanceOf(SlicePixelError);
+      expect(error.problem).toBe('malformed');
+      expect(error.message).toMatch(message);
+    });
+  }
+});
