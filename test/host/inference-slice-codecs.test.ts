@@ -82,6 +82,8 @@ export const LOSSLESS = new Set([
  * 12-bit fix in electron/common/jpeg12-level-shift.ts was 15).
  */
 const LOSSY_TOLERANCE = { maxLevels: 1, meanLevels: 0.15 };
+/** The host's pixels are Float32: luminance near 255 carries about 1e-5 of rounding. */
+const FLOAT32_SLACK = 1e-4;
 
 /**
  * Files the host refuses with a specific SlicePixelError, and why pydicom is no judge there.
@@ -149,7 +151,7 @@ for (const [syntax, group] of [...bySyntax].sort(([a], [b]) => a.localeCompare(b
               sum += d;
             }
             const mean = sum / expected.length;
-            expect(worst, `${name} frame ${frame}: largest difference from pydicom, in stored levels (mean ${mean.toFixed(3)})`).toBeLessThanOrEqual(LOSSY_TOLERANCE.maxLevels);
+            expect(worst, `${name} frame ${frame}: largest difference from pydicom, in stored levels (mean ${mean.toFixed(3)})`).toBeLessThanOrEqual(LOSSY_TOLERANCE.maxLevels + FLOAT32_SLACK);
             expect(mean, `${name} frame ${frame}: mean difference from pydicom, in stored levels`).toBeLessThanOrEqual(LOSSY_TOLERANCE.meanLevels);
           }
         }
