@@ -8,10 +8,13 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { isDecodableSyntax, isNativePixelSyntax, transferSyntaxName } from '../../electron/host/dicom/transfer-syntaxes.ts';
 import { loadSlice, SlicePixelError } from '../../electron/host/inference/slice-pixels.ts';
-import { DEBIAN_PYTHON, PYDICOM_TEST_FILES, requireDir, requireExecutable } from './real-parts.ts';
+import { DEBIAN_PYTHON, PYDICOM_TEST_FILES, requireDebianPythonModule, requireDir, requireExecutable } from './real-parts.ts';
 
 requireDir(PYDICOM_TEST_FILES, "pydicom's test files");
 requireExecutable(DEBIAN_PYTHON, 'Debian python3 with pydicom');
+requireDebianPythonModule('pydicom', 'python3-pydicom');
+// pydicom 2.3 decodes JPEG, JPEG-LS and JPEG 2000 only through a plug-in: GDCM's.
+requireDebianPythonModule('gdcm', 'python3-gdcm');
 
 const JUDGE = path.join(import.meta.dirname, 'pydicom-frames.py');
 
