@@ -3,6 +3,9 @@
 // file of pydicom's corpus in every compressed transfer syntax the viewer decodes, every
 // frame. Lossless syntaxes must give pydicom's values exactly; lossy ones may differ by
 // what two conforming decoders may differ by (see LOSSY_TOLERANCE).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { isDecodableSyntax, isNativePixelSyntax, transferSyntaxName } from '../../electron/host/dicom/transfer-syntaxes.ts';
@@ -116,4 +119,58 @@ describe('compressed files the host refuses, with the reason', () => {
       expect(error.message).toMatch(message);
     });
   }
+});
+
+/**
+ * Multi-frame encapsulation as PACS send it, made by pydicom from two different JPEG frames of
+ * the corpus (frames A, B, A): with a Basic Offset Table or an empty one, one fragment per
+ * frame or each frame split in three, and with an Extended Offset Table.
+ */
+const LAYOUT_SCRIPT = String.raw`
+import sys, copy, pydicom
+from pydicom.encaps import encapsulate, encapsulate_extended, generate_pixel_data_frame
+a, b = (pydicom.dcmread(p) for p in sys.argv[1:3])
+fa, fb = (next(generate_pixel_data_frame(d.PixelData)) for d in (a, b))
+frames = [fa, fb, fa]
+layouts = {
+    "bot": lambda: encapsulate(frames, 1, True),
+    "no-bot": lambda: encapsulate(frames, 1, False),
+    "no-bot-split": lambda: encapsulate(frames, 3, False),
+    "bot-split": lambda: encapsulate(frames, 3, True),
+}
+for name, make in list(layouts.items()) + [("eot", None)]:
+    ds = copy.deepcopy(a)
+    ds.NumberOfFrames = 3
+    if make is None:
+        data, offsets, lengths = encapsulate_extended(frames)
+        ds.PixelData = data
+        # OB, not the standard OV: dicom-parser 1.8.21 (the viewer's parser too) does not know
+        # OV and overruns; the offsets are the same bytes either way.
+        ds.add_new(0x7FE00001, "OB", offsets)
+        ds.add_new(0x7FE00002, "OB", lengths)
+    else:
+        ds.PixelData = make()
+    ds["PixelData"].is_undefined_length = True
+    ds.save_as(f"{sys.argv[3]}/{name}.dcm")
+`;
+
+describe('multi-frame fragments', () => {
+  const sources = ['SC_rgb_dcmtk_+eb+cy+n1.dcm', 'SC_rgb_jpeg_dcmtk.dcm'].map((name) => path.join(PYDICOM_TEST_FILES, name));
+
+  test('offset tables, none, split frames: every frame is its own', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mr-fragments-'));
+    try {
+      execFileSync(DEBIAN_PYTHON, ['-c', LAYOUT_SCRIPT, ...sources, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const [a, b] = await Promise.all(sources.map((file) => loadSlice(file)));
+      expect(Buffer.from(a!.pixels.buffer).equals(Buffer.from(b!.pixels.buffer)), 'the two source frames differ').toBe(false);
+      for (const layout of ['bot', 'no-bot', 'no-bot-split', 'bot-split', 'eot']) {
+        for (const [frame, expected] of [a!, b!, a!].entries()) {
+          const actual = await loadSlice(path.join(dir, `${layout}.dcm`), frame);
+          expect(Buffer.from(actual.pixels.buffer).equals(Buffer.from(expected.pixels.buffer)), `${layout}, frame ${frame}`).toBe(true);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
