@@ -1,0 +1,164 @@
+// Compressed syntaxes the viewer decodes that pydicom 2.3's corpus has no file in: HTJ2K
+// (1.2.840.10008.1.2.4.201/.202/.203), JPEG-LS near-lossless (.81) and JPEG lossless (.57).
+// Files are made here from corpus images: HTJ2K by OpenJPH's encoder (lossless; pydicom 2.3
+// cannot decode HTJ2K, so the judge is pydicom's decoding of the source image, which a
+// reversible code must give back exactly), JPEG-LS near-lossless by CharLS's encoder (judged
+// by pydicom's own decoding of the made file: JPEG-LS decoding is exact by definition), and
+// JPEG lossless by relabelling a process-14 selection-value-1 stream, valid under .57 too.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadSlice, type SlicePixels } from '../../electron/host/inference/slice-pixels.ts';
+import { pydicomFrames } from './pydicom-corpus.ts';
+import { DEBIAN_PYTHON, PYDICOM_TEST_FILES, requireDebianPythonModule, requireDir, requireExecutable } from './real-parts.ts';
+
+requireDir(PYDICOM_TEST_FILES, "pydicom's test files");
+requireExecutable(DEBIAN_PYTHON, 'Debian python3 with pydicom');
+requireDebianPythonModule('gdcm', 'python3-gdcm');
+
+const require = createRequire(import.meta.url);
+
+/** pydicom writes the stored samples of a file (--raw) or a file with a new codestream (--wrap). */
+const SCRIPT = String.raw`
+import sys, pydicom
+from pydicom.encaps import encapsulate
+mode, src, out = sys.argv[1:4]
+ds = pydicom.dcmread(src)
+if mode == "--raw":
+    open(out, "wb").write(ds.pixel_array.astype(ds.pixel_array.dtype.newbyteorder("<")).tobytes())
+    print(ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.BitsAllocated, ds.PixelRepresentation)
+elif mode == "--relabel":
+    ds.file_meta.TransferSyntaxUID = sys.argv[4]
+    ds.save_as(out)
+else:
+    codestream, syntax, photometric = sys.argv[4:7]
+    # pydicom 2.3 predates HTJ2K: register its UIDs so that it writes them as transfer syntaxes.
+    from pydicom._uid_dict import UID_dictionary
+    UID_dictionary.setdefault(syntax, ("HTJ2K", "Transfer Syntax", "", "", "HTJ2K"))
+    ds.PixelData = encapsulate([open(codestream, "rb").read()])
+    ds["PixelData"].is_undefined_length = True
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.PhotometricInterpretation = photometric
+    ds.save_as(out)
+`;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'mr-made-syntaxes-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Stored {
+  bytes: Uint8Array;
+  rows: number;
+  columns: number;
+  samples: number;
+  bits: number;
+  signed: boolean;
+}
+
+function stored(source: string): Stored {
+  const raw = path.join(dir, `${path.basename(source)}.raw`);
+  const [rows, columns, samples, bits, representation] = execFileSync(DEBIAN_PYTHON, ['-c', SCRIPT, '--raw', source, raw], { encoding: 'utf8' }).trim().split(' ').map(Number);
+  return { bytes: readFileSync(raw), rows: rows!, columns: columns!, samples: samples!, bits: bits!, signed: representation === 1 };
+}
+
+function wrap(source: string, codestream: Uint8Array, syntax: string, photometric: string, name: string): string {
+  const cs = path.join(dir, `${name}.bin`);
+  const out = path.join(dir, `${name}.dcm`);
+  writeFileSync(cs, codestream);
+  execFileSync(DEBIAN_PYTHON, ['-c', SCRIPT, '--wrap', source, out, cs, syntax, photometric], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return out;
+}
+
+type Module = Record<string, new () => Record<string, (...args: unknown[]) => unknown>>;
+
+async function htj2k(image: Stored, options: { progression: number; colourTransform: boolean }): Promise<Uint8Array> {
+  const codec = (await require('@cornerstonejs/codec-openjph/wasmjs')({ print: () => {}, printErr: () => {} })) as Module;
+  const encoder = new codec['HTJ2KEncoder']!();
+  const frameInfo = { width: image.columns, height: image.rows, bitsPerSample: image.bits, componentCount: image.samples, isSigned: image.signed, isUsingColorTransform: options.colourTransform };
+  (encoder['getDecodedBuffer']!(frameInfo) as Uint8Array).set(image.bytes);
+  encoder['setQuality']!(true, 0);
+  encoder['setProgressionOrder']!(options.progression);
+  encoder['encode']!();
+  return (encoder['getEncodedBuffer']!() as Uint8Array).slice();
+}
+
+async function jpegLsNearLossless(image: Stored, near: number): Promise<Uint8Array> {
+  const codec = (await require('@cornerstonejs/codec-charls/wasmjs')({ print: () => {}, printErr: () => {} })) as Module;
+  const encoder = new codec['JpegLSEncoder']!();
+  (encoder['getDecodedBuffer']!({ width: image.columns, height: image.rows, bitsPerSample: image.bits, componentCount: image.samples }) as Uint8Array).set(image.bytes);
+  encoder['setNearLossless']!(near);
+  encoder['encode']!();
+  return (encoder['getEncodedBuffer']!() as Uint8Array).slice();
+}
+
+/** pydicom's values of `file`, frame 0, as the host's Float32. */
+function judge(file: string): Float32Array {
+  const reference = pydicomFrames([file]).get(file);
+  if (!reference || 'error' in reference) throw new Error(`pydicom could not decode ${file}: ${reference && 'error' in reference ? reference.error : 'no answer'}`);
+  return Float32Array.from(reference.frames[0]!);
+}
+
+function expectExactly(actual: SlicePixels, expected: Float32Array, what: string): void {
+  expect(actual.pixels.length).toBe(expected.length);
+  let mismatches = 0;
+  for (let i = 0; i < expected.length; i++) if (actual.pixels[i] !== expected[i]) mismatches++;
+  expect(mismatches, `${what}: pixels unlike pydicom's`).toBe(0);
+}
+
+const MR = path.join(PYDICOM_TEST_FILES, 'MR_small.dcm');
+const RGB = path.join(PYDICOM_TEST_FILES, 'SC_rgb_rle.dcm');
+
+describe('HTJ2K, made by OpenJPH, lossless: the source image exactly', () => {
+  for (const [syntax, progression, label] of [
+    ['1.2.840.10008.1.2.4.201', 0, 'HTJ2K Lossless (LRCP)'],
+    ['1.2.840.10008.1.2.4.202', 2, 'HTJ2K Lossless RPCL'],
+    ['1.2.840.10008.1.2.4.203', 0, 'HTJ2K (reversible code under the lossy syntax)'],
+  ] as const) {
+    test(`${label} ${syntax}: MR_small.dcm, signed 16-bit`, async () => {
+      const file = wrap(MR, await htj2k(stored(MR), { progression, colourTransform: false }), syntax, 'MONOCHROME2', `mr-${syntax}`);
+      expectExactly(await loadSlice(file), judge(MR), `${path.basename(file)}`);
+    });
+  }
+
+  test('HTJ2K Lossless 1.2.840.10008.1.2.4.201 with the reversible colour transform (YBR_RCT): SC_rgb_rle.dcm', async () => {
+    const file = wrap(RGB, await htj2k(stored(RGB), { progression: 0, colourTransform: true }), '1.2.840.10008.1.2.4.201', 'YBR_RCT', 'rgb-rct');
+    const slice = await loadSlice(file);
+    expect(slice.conversionNote).toMatch(/^YBR_RCT \(decoded to RGB by OpenJPH\)/);
+    expectExactly(slice, judge(RGB), 'rgb-rct.dcm');
+  });
+});
+
+describe('JPEG-LS near-lossless, made by CharLS (NEAR = 3)', () => {
+  test('1.2.840.10008.1.2.4.81: MR_small.dcm gives pydicom\'s decoding of the made file exactly, within NEAR of the source', async () => {
+    const near = 3;
+    const file = wrap(MR, await jpegLsNearLossless(stored(MR), near), '1.2.840.10008.1.2.4.81', 'MONOCHROME2', 'mr-jls-near');
+    const slice = await loadSlice(file);
+    expectExactly(slice, judge(file), 'mr-jls-near.dcm');
+    const source = judge(MR);
+    let worst = 0;
+    let changed = 0;
+    for (let i = 0; i < source.length; i++) {
+      const d = Math.abs(slice.pixels[i]! - source[i]!);
+      worst = Math.max(worst, d);
+      if (d > 0) changed++;
+    }
+    expect(worst).toBeLessThanOrEqual(near);
+    expect(changed, 'near-lossless coding changed some pixels (else the test proves nothing)').toBeGreaterThan(0);
+  });
+});
+
+describe('JPEG Lossless, process 14 (1.2.840.10008.1.2.4.57)', () => {
+  test('SC_rgb_jpeg_gdcm.dcm relabelled from SV1 (.70) to .57: pydicom\'s values exactly', async () => {
+    const file = path.join(dir, 'rgb-57.dcm');
+    execFileSync(DEBIAN_PYTHON, ['-c', SCRIPT, '--relabel', path.join(PYDICOM_TEST_FILES, 'SC_rgb_jpeg_gdcm.dcm'), file, '1.2.840.10008.1.2.4.57']);
+    expectExactly(await loadSlice(file), judge(file), 'rgb-57.dcm');
+  });
+});
