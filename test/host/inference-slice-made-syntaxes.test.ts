@@ -5,12 +5,14 @@
 // reversible code must give back exactly), JPEG-LS near-lossless by CharLS's encoder (judged
 // by pydicom's own decoding of the made file: JPEG-LS decoding is exact by definition), and
 // JPEG lossless by relabelling a process-14 selection-value-1 stream, valid under .57 too.
+// `medreasoner segment` on the HTJ2K file gives the mask of the uncompressed source.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runSegmentCommand } from '../../electron/cli/commands/segment-command.ts';
 import { loadSlice, type SlicePixels } from '../../electron/host/inference/slice-pixels.ts';
 import { pydicomFrames } from './pydicom-corpus.ts';
 import { DEBIAN_PYTHON, PYDICOM_TEST_FILES, requireDebianPythonModule, requireDir, requireExecutable } from './real-parts.ts';
@@ -133,6 +135,30 @@ describe('HTJ2K, made by OpenJPH, lossless: the source image exactly', () => {
     const slice = await loadSlice(file);
     expect(slice.conversionNote).toMatch(/^YBR_RCT \(decoded to RGB by OpenJPH\)/);
     expectExactly(slice, judge(RGB), 'rgb-rct.dcm');
+  });
+});
+
+describe('medreasoner segment on HTJ2K', () => {
+  /** The mask `segment` writes for the one file in a folder of its own, same prompts for every file. */
+  async function mask(file: string): Promise<{ png: Buffer; area: number }> {
+    const series = path.join(dir, 'series', path.basename(file));
+    mkdirSync(series, { recursive: true });
+    copyFileSync(file, path.join(series, path.basename(file)));
+    const png = path.join(dir, `${path.basename(file)}.png`);
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runSegmentCommand(['--series', series, '--slice', '0', '--box', '16,16,47,47', '--point', '32,32', '--out', png, '--json', '--models', path.join(dir, 'no-models')], { out: (s) => out.push(s), err: (s) => err.push(s) });
+    expect(err.join('\n')).toBe('');
+    expect(code).toBe(0);
+    return { png: readFileSync(png), area: JSON.parse(out.join('')).mask.area };
+  }
+
+  test('1.2.840.10008.1.2.4.201: the mask of the uncompressed MR_small.dcm', async () => {
+    const file = wrap(MR, await htj2k(stored(MR), { progression: 0, colourTransform: false }), '1.2.840.10008.1.2.4.201', 'MONOCHROME2', 'mr-cli-htj2k');
+    const [fromHtj2k, fromNative] = [await mask(file), await mask(MR)];
+    expect(fromHtj2k.area).toBeGreaterThan(0);
+    expect(fromHtj2k.area).toBe(fromNative.area);
+    expect(fromHtj2k.png.equals(fromNative.png)).toBe(true);
   });
 });
 
