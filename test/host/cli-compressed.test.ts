@@ -148,6 +148,18 @@ describe('medreasoner ask on compressed series (tiny models)', () => {
   }
 });
 
+describe('a compressed file the host cannot decode', () => {
+  test('segment exits 1 with the decoder\'s reason, passed on from the slice worker', async () => {
+    // The corpus's truncated JPEG 2000 (inference-slice-codecs.test.ts says why it is refused).
+    const file = files.find((f) => path.basename(f.path) === 'JPEG2000-embedded-sequence-delimiter.dcm');
+    expect(file, 'the truncated JPEG 2000 file is in the corpus').toBeDefined();
+    const c = capture();
+    const code = await runSegmentCommand(['--series', folderOf(file!.path, 'bad'), '--slice', '0', '--box', '10,10,100,100', '--models', path.join(root, 'no-models')], c.io);
+    expect(code).toBe(1);
+    expect(c.err.join('\n')).toMatch(/^medreasoner segment: .*JPEG2000-embedded-sequence-delimiter\.dcm: JPEG 2000 \(1\.2\.840\.10008\.1\.2\.4\.91\) pixel data, frame 0 \(250 bytes\): OpenJPEG could not decode it/);
+  });
+});
+
 describe('the medreasoner command itself', () => {
   test('segment on a JPEG 2000 series, as a separate process through bin/medreasoner.js', async () => {
     const file = bySyntax.get('1.2.840.10008.1.2.4.90')?.[0] ?? bySyntax.get('1.2.840.10008.1.2.4.91')?.[0];

@@ -63,13 +63,3 @@ export function loadSliceInWorker(path: string, frame = 0): Promise<SlicePixels>
     target.postMessage({ id, path, frame } satisfies SliceWorkerRequest);
   });
 }
-
-/** Stops the slice worker (host shutdown); a later request starts a new one. */
-export async function closeSliceWorker(): Promise<void> {
-  const running = worker;
-  worker = null;
-  if (!running) return;
-  for (const waiting of pending.values()) waiting.reject(new Error('the slice worker was shut down'));
-  pending.clear();
-  await running.terminate();
-}
