@@ -1,8 +1,8 @@
 // Compressed syntaxes the viewer decodes that pydicom 2.3's corpus has no file in: HTJ2K
-// (1.2.840.10008.1.2.4.201/.202/.203), JPEG-LS near-lossless (.81) and JPEG lossless (.57).
-// Files are made here from corpus images: HTJ2K by OpenJPH's encoder (lossless; pydicom 2.3
-// cannot decode HTJ2K, so the judge is pydicom's decoding of the source image, which a
-// reversible code must give back exactly), JPEG-LS near-lossless by CharLS's encoder (judged
+// (1.2.840.10008.1.2.4.201/.202/.203), JPEG XL lossless (.110), JPEG-LS near-lossless (.81)
+// and JPEG lossless (.57). Files are made here from corpus images: HTJ2K by OpenJPH's and
+// JPEG XL by libjxl's encoder (lossless; pydicom 2.3 decodes neither, so the judge is
+// pydicom's decoding of the source image, which a reversible code must give back exactly), JPEG-LS near-lossless by CharLS's encoder (judged
 // by pydicom's own decoding of the made file: JPEG-LS decoding is exact by definition), and
 // JPEG lossless by relabelling a process-14 selection-value-1 stream, valid under .57 too.
 // `medreasoner segment` on the HTJ2K file gives the mask of the uncompressed source.
@@ -37,9 +37,9 @@ elif mode == "--relabel":
     ds.save_as(out)
 else:
     codestream, syntax, photometric = sys.argv[4:7]
-    # pydicom 2.3 predates HTJ2K: register its UIDs so that it writes them as transfer syntaxes.
+    # pydicom 2.3 predates HTJ2K and JPEG XL: register their UIDs so that it writes them as transfer syntaxes.
     from pydicom._uid_dict import UID_dictionary
-    UID_dictionary.setdefault(syntax, ("HTJ2K", "Transfer Syntax", "", "", "HTJ2K"))
+    UID_dictionary.setdefault(syntax, ("made here", "Transfer Syntax", "", "", "MadeHere"))
     ds.PixelData = encapsulate([open(codestream, "rb").read()])
     ds["PixelData"].is_undefined_length = True
     ds["PixelData"].VR = "OB"
@@ -92,6 +92,18 @@ async function htj2k(image: Stored, options: { progression: number; colourTransf
   return (encoder['getEncodedBuffer']!() as Uint8Array).slice();
 }
 
+async function jpegXlLossless(image: Stored): Promise<Uint8Array> {
+  const { default: factory } = (await import('@cornerstonejs/codec-libjxl/encodewasmjs' as string)) as { default: (options: object) => Promise<Module> };
+  // The ESM build would fetch its .wasm by URL, which Node's fetch cannot do for files.
+  const codec = await factory({ print: () => {}, printErr: () => {}, wasmBinary: readFileSync(require.resolve('@cornerstonejs/codec-libjxl/encodewasm')) });
+  const encoder = new codec['JpegXLEncoder']!();
+  // JPEG XL has no signed samples: the stored 16-bit patterns go in (MR_small's values are all positive).
+  (encoder['getDecodedBuffer']!({ width: image.columns, height: image.rows, bitsPerSample: image.bits, componentCount: image.samples, isSigned: false }) as Uint8Array).set(image.bytes);
+  encoder['setLossless']!(true);
+  encoder['encode']!();
+  return (encoder['getEncodedBuffer']!() as Uint8Array).slice();
+}
+
 async function jpegLsNearLossless(image: Stored, near: number): Promise<Uint8Array> {
   const codec = (await require('@cornerstonejs/codec-charls/wasmjs')({ print: () => {}, printErr: () => {} })) as Module;
   const encoder = new codec['JpegLSEncoder']!();
@@ -135,6 +147,13 @@ describe('HTJ2K, made by OpenJPH, lossless: the source image exactly', () => {
     const slice = await loadSlice(file);
     expect(slice.conversionNote).toMatch(/^YBR_RCT \(decoded to RGB by OpenJPH\)/);
     expectExactly(slice, judge(RGB), 'rgb-rct.dcm');
+  });
+});
+
+describe('JPEG XL, made by libjxl, lossless: the source image exactly', () => {
+  test('JPEG XL Lossless 1.2.840.10008.1.2.4.110: MR_small.dcm', async () => {
+    const file = wrap(MR, await jpegXlLossless(stored(MR)), '1.2.840.10008.1.2.4.110', 'MONOCHROME2', 'mr-jxl');
+    expectExactly(await loadSlice(file), judge(MR), 'mr-jxl.dcm');
   });
 });
 
