@@ -7,46 +7,19 @@
 // JPEG lossless by relabelling a process-14 selection-value-1 stream, valid under .57 too.
 // `medreasoner segment` on the HTJ2K file gives the mask of the uncompressed source.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runSegmentCommand } from '../../electron/cli/commands/segment-command.ts';
 import { loadSlice, type SlicePixels } from '../../electron/host/inference/slice-pixels.ts';
+import { htj2k, jpegLsNearLossless, jpegXlLossless, SCRIPT, stored, wrap } from './made-files.ts';
 import { pydicomFrames } from './pydicom-corpus.ts';
 import { DEBIAN_PYTHON, PYDICOM_TEST_FILES, requireDebianPythonModule, requireDir, requireExecutable } from './real-parts.ts';
 
 requireDir(PYDICOM_TEST_FILES, "pydicom's test files");
 requireExecutable(DEBIAN_PYTHON, 'Debian python3 with pydicom');
 requireDebianPythonModule('gdcm', 'python3-gdcm');
-
-const require = createRequire(import.meta.url);
-
-/** pydicom writes the stored samples of a file (--raw) or a file with a new codestream (--wrap). */
-const SCRIPT = String.raw`
-import sys, pydicom
-from pydicom.encaps import encapsulate
-mode, src, out = sys.argv[1:4]
-ds = pydicom.dcmread(src)
-if mode == "--raw":
-    open(out, "wb").write(ds.pixel_array.astype(ds.pixel_array.dtype.newbyteorder("<")).tobytes())
-    print(ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.BitsAllocated, ds.PixelRepresentation)
-elif mode == "--relabel":
-    ds.file_meta.TransferSyntaxUID = sys.argv[4]
-    ds.save_as(out)
-else:
-    codestream, syntax, photometric = sys.argv[4:7]
-    # pydicom 2.3 predates HTJ2K and JPEG XL: register their UIDs so that it writes them as transfer syntaxes.
-    from pydicom._uid_dict import UID_dictionary
-    UID_dictionary.setdefault(syntax, ("made here", "Transfer Syntax", "", "", "MadeHere"))
-    ds.PixelData = encapsulate([open(codestream, "rb").read()])
-    ds["PixelData"].is_undefined_length = True
-    ds["PixelData"].VR = "OB"
-    ds.file_meta.TransferSyntaxUID = syntax
-    ds.PhotometricInterpretation = photometric
-    ds.save_as(out)
-`;
 
 let dir: string;
 beforeAll(() => {
@@ -55,63 +28,6 @@ beforeAll(() => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-interface Stored {
-  bytes: Uint8Array;
-  rows: number;
-  columns: number;
-  samples: number;
-  bits: number;
-  signed: boolean;
-}
-
-function stored(source: string): Stored {
-  const raw = path.join(dir, `${path.basename(source)}.raw`);
-  const [rows, columns, samples, bits, representation] = execFileSync(DEBIAN_PYTHON, ['-c', SCRIPT, '--raw', source, raw], { encoding: 'utf8' }).trim().split(' ').map(Number);
-  return { bytes: readFileSync(raw), rows: rows!, columns: columns!, samples: samples!, bits: bits!, signed: representation === 1 };
-}
-
-function wrap(source: string, codestream: Uint8Array, syntax: string, photometric: string, name: string): string {
-  const cs = path.join(dir, `${name}.bin`);
-  const out = path.join(dir, `${name}.dcm`);
-  writeFileSync(cs, codestream);
-  execFileSync(DEBIAN_PYTHON, ['-c', SCRIPT, '--wrap', source, out, cs, syntax, photometric], { stdio: ['ignore', 'ignore', 'pipe'] });
-  return out;
-}
-
-type Module = Record<string, new () => Record<string, (...args: unknown[]) => unknown>>;
-
-async function htj2k(image: Stored, options: { progression: number; colourTransform: boolean }): Promise<Uint8Array> {
-  const codec = (await require('@cornerstonejs/codec-openjph/wasmjs')({ print: () => {}, printErr: () => {} })) as Module;
-  const encoder = new codec['HTJ2KEncoder']!();
-  const frameInfo = { width: image.columns, height: image.rows, bitsPerSample: image.bits, componentCount: image.samples, isSigned: image.signed, isUsingColorTransform: options.colourTransform };
-  (encoder['getDecodedBuffer']!(frameInfo) as Uint8Array).set(image.bytes);
-  encoder['setQuality']!(true, 0);
-  encoder['setProgressionOrder']!(options.progression);
-  encoder['encode']!();
-  return (encoder['getEncodedBuffer']!() as Uint8Array).slice();
-}
-
-async function jpegXlLossless(image: Stored): Promise<Uint8Array> {
-  const { default: factory } = (await import('@cornerstonejs/codec-libjxl/encodewasmjs' as string)) as { default: (options: object) => Promise<Module> };
-  // The ESM build would fetch its .wasm by URL, which Node's fetch cannot do for files.
-  const codec = await factory({ print: () => {}, printErr: () => {}, wasmBinary: readFileSync(require.resolve('@cornerstonejs/codec-libjxl/encodewasm')) });
-  const encoder = new codec['JpegXLEncoder']!();
-  // JPEG XL has no signed samples: the stored 16-bit patterns go in (MR_small's values are all positive).
-  (encoder['getDecodedBuffer']!({ width: image.columns, height: image.rows, bitsPerSample: image.bits, componentCount: image.samples, isSigned: false }) as Uint8Array).set(image.bytes);
-  encoder['setLossless']!(true);
-  encoder['encode']!();
-  return (encoder['getEncodedBuffer']!() as Uint8Array).slice();
-}
-
-async function jpegLsNearLossless(image: Stored, near: number): Promise<Uint8Array> {
-  const codec = (await require('@cornerstonejs/codec-charls/wasmjs')({ print: () => {}, printErr: () => {} })) as Module;
-  const encoder = new codec['JpegLSEncoder']!();
-  (encoder['getDecodedBuffer']!({ width: image.columns, height: image.rows, bitsPerSample: image.bits, componentCount: image.samples }) as Uint8Array).set(image.bytes);
-  encoder['setNearLossless']!(near);
-  encoder['encode']!();
-  return (encoder['getEncodedBuffer']!() as Uint8Array).slice();
-}
 
 /** pydicom's values of `file`, frame 0, as the host's Float32. */
 function judge(file: string): Float32Array {
@@ -137,13 +53,13 @@ describe('HTJ2K, made by OpenJPH, lossless: the source image exactly', () => {
     ['1.2.840.10008.1.2.4.203', 0, 'HTJ2K (reversible code under the lossy syntax)'],
   ] as const) {
     test(`${label} ${syntax}: MR_small.dcm, signed 16-bit`, async () => {
-      const file = wrap(MR, await htj2k(stored(MR), { progression, colourTransform: false }), syntax, 'MONOCHROME2', `mr-${syntax}`);
+      const file = wrap(dir, MR, await htj2k(stored(dir, MR), { progression, colourTransform: false }), syntax, 'MONOCHROME2', `mr-${syntax}`);
       expectExactly(await loadSlice(file), judge(MR), `${path.basename(file)}`);
     });
   }
 
   test('HTJ2K Lossless 1.2.840.10008.1.2.4.201 with the reversible colour transform (YBR_RCT): SC_rgb_rle.dcm', async () => {
-    const file = wrap(RGB, await htj2k(stored(RGB), { progression: 0, colourTransform: true }), '1.2.840.10008.1.2.4.201', 'YBR_RCT', 'rgb-rct');
+    const file = wrap(dir, RGB, await htj2k(stored(dir, RGB), { progression: 0, colourTransform: true }), '1.2.840.10008.1.2.4.201', 'YBR_RCT', 'rgb-rct');
     const slice = await loadSlice(file);
     expect(slice.conversionNote).toMatch(/^YBR_RCT \(decoded to RGB by OpenJPH\)/);
     expectExactly(slice, judge(RGB), 'rgb-rct.dcm');
@@ -152,7 +68,7 @@ describe('HTJ2K, made by OpenJPH, lossless: the source image exactly', () => {
 
 describe('JPEG XL, made by libjxl, lossless: the source image exactly', () => {
   test('JPEG XL Lossless 1.2.840.10008.1.2.4.110: MR_small.dcm', async () => {
-    const file = wrap(MR, await jpegXlLossless(stored(MR)), '1.2.840.10008.1.2.4.110', 'MONOCHROME2', 'mr-jxl');
+    const file = wrap(dir, MR, await jpegXlLossless(stored(dir, MR)), '1.2.840.10008.1.2.4.110', 'MONOCHROME2', 'mr-jxl');
     expectExactly(await loadSlice(file), judge(MR), 'mr-jxl.dcm');
   });
 });
@@ -173,7 +89,7 @@ describe('medreasoner segment on HTJ2K', () => {
   }
 
   test('1.2.840.10008.1.2.4.201: the mask of the uncompressed MR_small.dcm', async () => {
-    const file = wrap(MR, await htj2k(stored(MR), { progression: 0, colourTransform: false }), '1.2.840.10008.1.2.4.201', 'MONOCHROME2', 'mr-cli-htj2k');
+    const file = wrap(dir, MR, await htj2k(stored(dir, MR), { progression: 0, colourTransform: false }), '1.2.840.10008.1.2.4.201', 'MONOCHROME2', 'mr-cli-htj2k');
     const [fromHtj2k, fromNative] = [await mask(file), await mask(MR)];
     expect(fromHtj2k.area).toBeGreaterThan(0);
     expect(fromHtj2k.area).toBe(fromNative.area);
@@ -184,7 +100,7 @@ describe('medreasoner segment on HTJ2K', () => {
 describe('JPEG-LS near-lossless, made by CharLS (NEAR = 3)', () => {
   test('1.2.840.10008.1.2.4.81: MR_small.dcm gives pydicom\'s decoding of the made file exactly, within NEAR of the source', async () => {
     const near = 3;
-    const file = wrap(MR, await jpegLsNearLossless(stored(MR), near), '1.2.840.10008.1.2.4.81', 'MONOCHROME2', 'mr-jls-near');
+    const file = wrap(dir, MR, await jpegLsNearLossless(stored(dir, MR), near), '1.2.840.10008.1.2.4.81', 'MONOCHROME2', 'mr-jls-near');
     const slice = await loadSlice(file);
     expectExactly(slice, judge(file), 'mr-jls-near.dcm');
     const source = judge(MR);

@@ -1,7 +1,8 @@
 // The Electron bundle's slice worker decodes every compressed syntax on its own: built by
 // scripts/build-electron.ts, then copied with its codecs/ folder to a directory outside the
 // checkout, where no node_modules can be found, and asked for one file per compressed
-// syntax of pydicom's corpus. Its pixels must be the ones the source decodes.
+// syntax of pydicom's corpus, plus made HTJ2K and JPEG XL files (made-files.ts), the two
+// codecs the corpus cannot reach. Its pixels must be the ones the source decodes.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { isDecodableSyntax, isNativePixelSyntax, transferSyntaxName } from '../.
 import { CODEC_ASSETS } from '../../electron/host/inference/pixel-codecs.ts';
 import { loadSlice, type SlicePixels } from '../../electron/host/inference/slice-pixels.ts';
 import type { SliceWorkerReply } from '../../electron/host/inference/slice-worker-client.ts';
+import { htj2k, jpegXlLossless, stored, wrap } from './made-files.ts';
 import { DEBIAN_PYTHON, PYDICOM_TEST_FILES, requireDir, requireExecutable } from './real-parts.ts';
 
 requireDir(PYDICOM_TEST_FILES, "pydicom's test files");
@@ -70,6 +72,18 @@ describe('the bundled slice worker', () => {
   test('ships every codec asset next to itself', () => {
     for (const name of Object.keys(CODEC_ASSETS)) expect(existsSync(path.join(root, 'dist/electron/codecs', name)), name).toBe(true);
   });
+
+  for (const [syntax, make] of [
+    ['1.2.840.10008.1.2.4.201', (image: ReturnType<typeof stored>) => htj2k(image, { progression: 0, colourTransform: false })],
+    ['1.2.840.10008.1.2.4.110', jpegXlLossless],
+  ] as const) {
+    test(`decodes ${transferSyntaxName(syntax)} (${syntax}) outside the checkout: made from MR_small.dcm`, async () => {
+      const source = path.join(PYDICOM_TEST_FILES, 'MR_small.dcm');
+      const file = wrap(outside, source, await make(stored(outside, source)), syntax, 'MONOCHROME2', `made-${syntax}`);
+      const [bundled, fromSource] = await Promise.all([decodeInBundle(file, 0), loadSlice(file, 0)]);
+      expect(Buffer.from(bundled.pixels.buffer).equals(Buffer.from(fromSource.pixels.buffer))).toBe(true);
+    });
+  }
 
   for (const { syntax, path: file } of samples) {
     test(`decodes ${transferSyntaxName(syntax)} (${syntax}) outside the checkout: ${path.basename(file)}`, async () => {
