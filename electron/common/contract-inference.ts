@@ -19,7 +19,7 @@ export const PointSchema = z.tuple([Finite, Finite]);
 export const PromptPointSchema = z.object({ x: Finite, y: Finite, label: z.union([z.literal(0), z.literal(1)]) }).strict();
 
 export const ExecutionProviderInfo = z.object({
-  name: z.enum(['cpu', 'cuda']),
+  name: z.enum(['cpu', 'cuda', 'webgpu']),
   /** Why, in a sentence (shown in the UI and the log). */
   reason: z.string(),
 });
@@ -103,7 +103,7 @@ export const SegmentResult = z.object({
 });
 export type SegmentResult = z.infer<typeof SegmentResult>;
 
-export const AskFailureKind = z.enum(['no-answer', 'malformed-answer', 'out-of-range', 'cancelled', 'truncated']);
+export const AskFailureKind = z.enum(['no-answer', 'malformed-answer', 'cancelled', 'truncated']);
 
 export const AskResult = z.object({
   jobId: z.string(),

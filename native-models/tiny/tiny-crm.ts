@@ -52,8 +52,12 @@ export interface TinyCrmOptions {
   /** Processor pixel limits (smart_resize); the real Qwen2.5-VL defaults unless set. */
   minPixels?: number;
   maxPixels?: number;
-  /** Mimic an export whose vision tower was traced at one grid: every image is resized to this square. */
-  fixedSize?: number;
+  /**
+   * Mimic an old export whose vision tower was traced at one grid (its preprocessor_config.json
+   * carries medreasoner_fixed_size), which the app now refuses. The tiny vision encoder itself
+   * takes any grid: it merges each 2×2 group of patches, num_patches/4 image tokens.
+   */
+  legacyFixedSize?: number;
 }
 
 export interface TinyCrmResult {
@@ -235,9 +239,9 @@ export async function writeTinyCrm(dir: string, options: TinyCrmOptions = {}): P
     do_normalize: true,
     image_mean: [0.48145466, 0.4578275, 0.40821073],
     image_std: [0.26862954, 0.26130258, 0.27577711],
-    min_pixels: options.fixedSize ? options.fixedSize ** 2 : (options.minPixels ?? 56 * 56),
-    max_pixels: options.fixedSize ? options.fixedSize ** 2 : (options.maxPixels ?? 28 * 28 * 16384),
-    ...(options.fixedSize ? { medreasoner_fixed_size: options.fixedSize } : {}),
+    min_pixels: options.legacyFixedSize ? options.legacyFixedSize ** 2 : (options.minPixels ?? 56 * 56),
+    max_pixels: options.legacyFixedSize ? options.legacyFixedSize ** 2 : (options.maxPixels ?? 28 * 28 * 16384),
+    ...(options.legacyFixedSize ? { medreasoner_fixed_size: options.legacyFixedSize } : {}),
     patch_size: 14,
     temporal_patch_size: 2,
     merge_size: 2,

@@ -148,4 +148,8 @@ describe('a running question', () => {
     expect(history.list('a')[1]!.answer).toBe('Box (1, 2)–(3, 4), mask 9 px');
     expect(history.list('a')[1]!.model).toBe('CRM');
   });
+  it('shows the host’s fixes to the answer next to the box', () => {
+    const warnings = ['points_1 [5, 60] lies outside the bbox (kept)', 'bbox x corners reversed (30 > 3): swapped'];
+    expect(historyEntry(askResult({ warnings }), new Date(0)).answer).toBe(`Box (1, 2)–(3, 4), mask 9 px (note: ${warnings.join('; ')})`);
+  });
 });

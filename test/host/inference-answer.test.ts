@@ -1,7 +1,8 @@
 // The CRM's prompt filling (Python str.format, as the seed) and answer parsing (the seed's
-// regex and JSON decode first, then tolerated near misses), validation and mapping.
+// regex and JSON decode first, then tolerated near misses), fitting to the image the model
+// saw (clip, keep, flag) and mapping.
 import { describe, expect, test } from 'vitest';
-import { mapToSlice, parseAnswer, validateAnswer } from '../../electron/host/inference/crm-answer.ts';
+import { fitAnswer, mapToSlice, parseAnswer } from '../../electron/host/inference/crm-answer.ts';
 import { buildPrompt, pythonFormat, PromptError, type PromptFile } from '../../electron/host/inference/crm-prompt.ts';
 
 const SEED_EXAMPLE = "{'bbox': [xmin, ymin, xmax, ymax], 'points_1': [x1, y1], 'points_2': [x2, y2]}";
@@ -47,6 +48,13 @@ describe('answer parsing', () => {
       ok: true,
       reasoning: 'The lesion is bright.',
       answerText: "{'bbox': [10, 20, 110, 220], 'points_1': [50, 60], 'points_2': [70.5, 80]}",
+      written: {
+        bbox: [10, 20, 110, 220],
+        points: [
+          [50, 60],
+          [70.5, 80],
+        ],
+      },
       answer: {
         bbox: [10, 20, 110, 220],
         points: [
@@ -85,10 +93,28 @@ describe('answer parsing', () => {
       message: expect.stringContaining('"points_1" holds a non-number'),
     });
     expect(parseAnswer("<answer>{'bbox': [1, 2, 3, 4,, ]}</answer>")).toMatchObject({ failure: 'malformed-answer' });
-    expect(parseAnswer("<answer>{'bbox': [30, 2, 3, 4], 'points_1': [1, 1], 'points_2': [2, 2]}</answer>")).toMatchObject({
-      failure: 'malformed-answer',
-      message: expect.stringContaining('reversed'),
+  });
+  test('a reversed box is swapped per axis, with a warning each; what the model wrote is kept', () => {
+    const result = parseAnswer("<think>t</think><answer>{'bbox': [30, 40, 3, 4.5], 'points_1': [10, 10], 'points_2': [20, 20]}</answer>");
+    expect(result).toMatchObject({
+      ok: true,
+      written: { bbox: [30, 40, 3, 4.5] },
+      answer: { bbox: [3, 4.5, 30, 40] },
+      warnings: ['bbox x corners reversed (30 > 3): swapped', 'bbox y corners reversed (40 > 4.5): swapped'],
     });
+    const onlyY = parseAnswer("<think>t</think><answer>{'bbox': [3, 40, 30, 4], 'points_1': [10, 10], 'points_2': [20, 20]}</answer>");
+    expect(onlyY).toMatchObject({ ok: true, answer: { bbox: [3, 4, 30, 40] }, warnings: ['bbox y corners reversed (40 > 4): swapped'] });
+  });
+  test('a box without area is used and flagged', () => {
+    expect(parseAnswer("<think>t</think><answer>{'bbox': [5, 5, 5, 9], 'points_1': [5, 6], 'points_2': [5, 7]}</answer>")).toMatchObject({
+      ok: true,
+      answer: { bbox: [5, 5, 5, 9] },
+      warnings: ['bbox [5, 5, 5, 9] has no area'],
+    });
+  });
+  test('ints, floats and numeric strings are all read as numbers', () => {
+    const result = parseAnswer("<think>t</think><answer>{'bbox': [1, 2.5, '30', 40.0], 'points_1': [10, '12.5'], 'points_2': [20.25, 21]}</answer>");
+    expect(result).toMatchObject({ ok: true, answer: { bbox: [1, 2.5, 30, 40], points: [[10, 12.5], [20.25, 21]] }, warnings: [] });
   });
 });
 
@@ -100,15 +126,23 @@ describe('validation and mapping', () => {
       [70, 80],
     ] as [[number, number], [number, number]],
   };
-  test('inside the image the model saw, points inside the box: valid', () => {
-    expect(validateAnswer(answer, { width: 252, height: 252 })).toEqual({ ok: true });
+  test('inside the image the model saw, points inside the box: unchanged, no warnings', () => {
+    expect(fitAnswer(answer, { width: 252, height: 252 })).toEqual({ answer, warnings: [] });
   });
-  test('a box beyond the resized image is out of range', () => {
-    expect(validateAnswer(answer, { width: 100, height: 252 })).toMatchObject({ ok: false, failure: 'out-of-range', message: expect.stringContaining('not inside the 100×252') });
+  test('a box reaching past the resized image is clipped to it', () => {
+    const fitted = fitAnswer({ ...answer, bbox: [-4, 20, 110, 300] }, { width: 100, height: 252 });
+    expect(fitted.answer.bbox).toEqual([0, 20, 100, 252]);
+    expect(fitted.warnings[0]).toBe('bbox [-4, 20, 110, 300] reaches outside the 100×252 image the model saw: clipped to [0, 20, 100, 252]');
   });
-  test('a key point outside the box is out of range', () => {
+  test('a box entirely outside is clipped to an empty box on the edge, and says so', () => {
+    const fitted = fitAnswer({ bbox: [300, 10, 320, 40], points: [[310, 20], [315, 30]] }, { width: 252, height: 252 });
+    expect(fitted.answer.bbox).toEqual([252, 10, 252, 40]);
+    expect(fitted.warnings[0]).toMatch(/clipped to \[252, 10, 252, 40\], which has no area/);
+    expect(fitted.warnings).toContain('points_1 [310, 20] lies outside the image the model saw: clipped to [252, 20]');
+  });
+  test('a key point outside the box is kept where the model put it, and flagged', () => {
     const outside = { ...answer, points: [[5, 60], [70, 80]] as [[number, number], [number, number]] };
-    expect(validateAnswer(outside, { width: 252, height: 252 })).toMatchObject({ ok: false, message: 'points_1 [5, 60] lies outside the bbox' });
+    expect(fitAnswer(outside, { width: 252, height: 252 })).toEqual({ answer: outside, warnings: ['points_1 [5, 60] lies outside the bbox (kept)'] });
   });
   test('coordinates scale by slice size / resized size per axis', () => {
     const mapped = mapToSlice(answer, { width: 252, height: 504 }, { width: 256, height: 512 });

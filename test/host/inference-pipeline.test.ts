@@ -1,8 +1,10 @@
 // The whole ask pipeline on the tiny models, for real: slice → 8-bit window → Qwen2.5-VL
 // processor → vision encoder, embeddings, decoder with KV cache (transformers.js over ONNX
 // Runtime, in the inference worker) → streamed tokens → parse → map to the slice →
-// MedSAM2-layout ASM → mask. And every failure mode: no answer, malformed, out of range,
-// truncated, cancelled, no model, missing / truncated / corrupt model files.
+// MedSAM2-layout ASM → mask. Answers the seed would use are used with warnings (box clipped
+// or reversed, key point outside the box). And every failure mode: no answer, malformed,
+// truncated, cancelled, no model, an old fixed-grid export, missing / truncated / corrupt
+// model files.
 import { mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +21,7 @@ import { verifyInstalled } from '../../electron/host/models/install.ts';
 
 const CPU: ProviderDecision = { provider: 'cpu', reason: 'tests run on the CPU', probe: { attempted: false, error: null, ms: 0 } };
 
-/** Qwen2.5-VL's smart_resize for sizes inside the pixel limits: round to multiples of 28. */
+/** Qwen2.5-VL's smart_resize for sizes inside the pixel limits and off the halves: round to multiples of 28. */
 const seenSize = (n: number) => Math.round(n / 28) * 28;
 
 function slice(width: number, height: number, index = 0): SliceInput {
@@ -146,23 +148,77 @@ describe('ask on the tiny models', () => {
   });
 });
 
-describe('an export traced at one image grid (medreasoner_fixed_size)', () => {
-  test('a non-square slice is resized to the fixed square; coordinates map back per axis', async () => {
-    const modelsDir = path.join(root, 'fixed');
-    await writeTinyModels(modelsDir, { crm: { fixedSize: 252 } });
-    const result = await service(modelsDir).ask({ jobId: 'fixed', slice: slice(300, 200), question: 'q' });
+describe('the image the CRM sees', () => {
+  test('a non-square slice keeps its aspect (multiples of 28); coordinates map back per axis', async () => {
+    const modelsDir = path.join(root, 'aspect');
+    await writeTinyModels(modelsDir);
+    const result = await service(modelsDir).ask({ jobId: 'aspect', slice: slice(300, 200), question: 'q' });
     expect(result.status).toBe('ok');
-    expect(result.image.seen).toEqual({ width: 252, height: 252 });
-    expect(result.box).toEqual([Math.round((40 * 300) / 252), Math.round((60 * 200) / 252), Math.round((120 * 300) / 252), Math.round((150 * 200) / 252)]);
+    expect(result.image.seen).toEqual({ width: seenSize(300), height: seenSize(200) });
+    const sx = 300 / seenSize(300);
+    const sy = 200 / seenSize(200);
+    expect(result.box).toEqual([Math.round(40 * sx), Math.round(60 * sy), Math.round(120 * sx), Math.round(150 * sy)]);
+    expect(result.tokens.image).toBe((seenSize(300) / 28) * (seenSize(200) / 28));
   });
+
+  test('an old export traced at one image grid (medreasoner_fixed_size) is refused with what to do', async () => {
+    const modelsDir = path.join(root, 'fixed');
+    await writeTinyModels(modelsDir, { crm: { legacyFixedSize: 252 } });
+    const error = (await service(modelsDir).ask({ jobId: 'fixed', slice: slice(300, 200), question: 'q' }).catch((e: unknown) => e)) as InferenceError;
+    expect(error).toBeInstanceOf(InferenceError);
+    expect(error.code).toBe('model-broken');
+    expect(error.message).toMatch(/traced at one image grid \(preprocessor_config.json medreasoner_fixed_size 252\)/);
+    expect(error.message).toMatch(/Re-export the model with the current native-models\/export_medreasoner.py/);
+  });
+});
+
+describe('answers the seed would use: used, each fix a warning', () => {
+  const cases: { name: string; answer: string; warnings: RegExp[]; box: (s: number) => number[]; outside?: number }[] = [
+    {
+      name: 'a box reaching past the image is clipped to it',
+      answer: "<think>x</think><answer>{'bbox': [40, 60, 400, 150], 'points_1': [70, 100], 'points_2': [95, 120]}</answer>",
+      warnings: [/bbox \[40, 60, 400, 150\] reaches outside the 252×252 image the model saw: clipped to \[40, 60, 252, 150\]/],
+      box: (k) => [40, 60, 252, 150].map((v) => Math.min(255, Math.round(v * k))),
+    },
+    {
+      name: 'a key point outside the box is kept and flagged',
+      answer: "<think>x</think><answer>{'bbox': [40, 60, 120, 150], 'points_1': [10, 100], 'points_2': [95, 120]}</answer>",
+      warnings: [/points_1 \[10, 100\] lies outside the bbox \(kept\)/],
+      box: (k) => [40, 60, 120, 150].map((v) => Math.round(v * k)),
+      outside: 0,
+    },
+    {
+      name: 'a reversed box is put the right way round; floats are read',
+      answer: "<think>x</think><answer>{'bbox': [120.5, 150, 40, 60.25], 'points_1': [70, 100.5], 'points_2': [95, 120]}</answer>",
+      warnings: [/bbox x corners reversed \(120.5 > 40\): swapped/, /bbox y corners reversed \(150 > 60.25\): swapped/],
+      box: (k) => [40, 60.25, 120.5, 150].map((v) => Math.round(v * k)),
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const modelsDir = path.join(root, `fix-${cases.indexOf(c)}`);
+      await writeTinyModels(modelsDir, { crm: { answer: c.answer } });
+      const result = await service(modelsDir).ask({ jobId: 'w', slice: slice(256, 256), question: 'q' });
+      expect(result.status).toBe('ok');
+      expect(result.failure).toBeNull();
+      expect(result.warnings).toHaveLength(c.warnings.length);
+      c.warnings.forEach((w, i) => expect(result.warnings[i]).toMatch(w));
+      expect(result.box).toEqual(c.box(256 / 252));
+      expect(result.mask!.area).toBeGreaterThan(0);
+      if (c.outside !== undefined) {
+        const [x, y] = result.points![c.outside]!;
+        const [x0, y0, x1, y1] = result.box!;
+        expect(x < x0! || x > x1! || y < y0! || y > y1!).toBe(true);
+      }
+    });
+  }
 });
 
 describe('answers that fail', () => {
   const cases: { name: string; answer: string; kind: string; message: RegExp }[] = [
     { name: 'no answer block', answer: '<think>The image shows no clear abnormality.</think> I cannot localise it.', kind: 'no-answer', message: /no <answer> block/ },
     { name: 'malformed JSON', answer: "<think>x</think><answer>{'bbox': [40, 60, 120], 'points_1': [70, 100], 'points_2': [95, 120]}</answer>", kind: 'malformed-answer', message: /"bbox" has 3 values/ },
-    { name: 'box outside the image', answer: "<think>x</think><answer>{'bbox': [40, 60, 400, 150], 'points_1': [70, 100], 'points_2': [95, 120]}</answer>", kind: 'out-of-range', message: /not inside the 252×252 image/ },
-    { name: 'key point outside the box', answer: "<think>x</think><answer>{'bbox': [40, 60, 120, 150], 'points_1': [10, 100], 'points_2': [95, 120]}</answer>", kind: 'out-of-range', message: /points_1 \[10, 100\] lies outside the bbox/ },
+    { name: 'a key missing', answer: "<think>x</think><answer>{'bbox': [40, 60, 120, 150], 'points_1': [70, 100]}</answer>", kind: 'malformed-answer', message: /"points_2" is missing/ },
   ];
   for (const c of cases) {
     test(`${c.name}: ${c.kind}, raw text kept, no mask`, async () => {

@@ -1,15 +1,18 @@
 // `medreasoner ask --series <dir> --slice <n> --question "…" [--out mask.png] [--seg out.dcm
-// [--sr out-sr.dcm]] [--json]`: the MedReasoner pipeline on one slice — CRM (reasoning, box,
-// two key points) → ASM → mask; --seg writes the mask as a DICOM-SEG on the source series,
-// --sr the Comprehensive SR recording the question, reasoning, prompts and models.
+// [--sr out-sr.dcm]] [--dump-input <dir>] [--json]`: the MedReasoner pipeline on one slice —
+// CRM (reasoning, box, two key points) → ASM → mask; --seg writes the mask as a DICOM-SEG on
+// the source series, --sr the Comprehensive SR recording the question, reasoning, prompts and
+// models; --dump-input what the CRM was given and wrote, to check an export by hand.
 // Tokens stream to stdout as they are generated (text mode). Exit 0 when a mask was made,
-// 1 when the pipeline failed (no model, no/malformed/out-of-range answer: the raw text is
-// printed), 2 on usage errors.
+// 1 when the pipeline failed (no model, no or unreadable answer: the raw text is printed),
+// 2 on usage errors. An answer that needed fixing (box clipped or reversed, a key point
+// outside the box) is used, each fix printed as a note.
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { AskResult, InferenceWindow, MaskResult } from '../../common/contract-inference.ts';
 import type { HostSeries } from '../../host/dicom/import-types.ts';
+import { DUMP_FILES } from '../../host/inference/crm-dump.ts';
 import { InferenceError } from '../../host/inference/inference-engine.ts';
 import { InferenceService } from '../../host/inference/inference-service.ts';
 import { pngToMask } from '../../host/inference/mask-png.ts';
@@ -221,6 +224,7 @@ export function isSegOutputError(error: unknown): error is Error {
 const USAGE = `usage: medreasoner ask --series <dir> --slice <n> --question "…" [--out mask.png] [--json]
                       [--seg out.dcm [--sr out-sr.dcm] [--label <text>] [--term <id>]]
                       [--models <dir>] [--window center,width] [--prompt-variant think|no_think]
+                      [--dump-input <dir>]
 
   --series <dir>     a folder holding one image series (DICOM)
   --slice <n>        slice index in slice order (as \`medreasoner index\` numbers them), from 0
@@ -236,9 +240,12 @@ const USAGE = `usage: medreasoner ask --series <dir> --slice <n> --question "…
                      timings, models, execution provider)
   --models <dir>     models folder (default: MEDREASONER_MODELS, else the app's data folder)
   --window c,w       window the models see the slice through (default: the file's, else its range)
+  --dump-input <dir> write what the CRM received and wrote: ${DUMP_FILES.image} (the picture, RGB, at the
+                     size the model saw), ${DUMP_FILES.prompt} (the chat-templated text) and
+                     ${DUMP_FILES.tokens} (input_ids, generated_ids, image_grid_thw, sizes)
 `;
 
-function summary(result: AskResult, outFile: string | null): string {
+function summary(result: AskResult, outFile: string | null, dumpDir: string | null): string {
   const lines: string[] = [];
   lines.push(`CRM: ${result.crm.label}; execution provider: ${result.provider.name.toUpperCase()} (${result.provider.reason})`);
   lines.push(`Image: ${result.image.width}×${result.image.height}, seen by the model as ${result.image.seen.width}×${result.image.seen.height}; window ${result.window.center}/${result.window.width}`);
@@ -255,6 +262,7 @@ function summary(result: AskResult, outFile: string | null): string {
   }
   lines.push(`Tokens: prompt ${result.tokens.prompt} (image ${result.tokens.image}), generated ${result.tokens.generated}${result.tokens.perSecond ? `, ${result.tokens.perSecond.toFixed(1)} tokens/s` : ''}`);
   lines.push(`Timings: ${formatTimings(result.timings)}`);
+  if (dumpDir) lines.push(`CRM input and output tokens: ${dumpDir}`);
   return lines.join('\n');
 }
 
@@ -263,7 +271,7 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
   let segOutput: SegOutputOptions;
   try {
     options = parseOptions(args, {
-      values: ['series', 'slice', 'question', 'out', 'seg', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens'],
+      values: ['series', 'slice', 'question', 'out', 'seg', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens', 'dump-input'],
       flags: ['json', 'help'],
     });
     if (options.flags.has('help')) {
@@ -285,6 +293,7 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
   }
   const json = options.flags.has('json');
   const outFile = single(options, 'out') ?? null;
+  const dumpDir = single(options, 'dump-input') !== undefined ? path.resolve(single(options, 'dump-input')!) : null;
   const maxNewTokens = single(options, 'max-new-tokens');
   // io.out writes whole lines: stream the reply in soft-wrapped lines as it grows.
   let pending = '';
@@ -323,14 +332,15 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
       ...(window ? { window } : {}),
       ...(single(options, 'prompt-variant') ? { promptVariant: single(options, 'prompt-variant')! } : {}),
       ...(maxNewTokens !== undefined ? { maxNewTokens: Number(maxNewTokens) } : {}),
+      ...(dumpDir ? { dumpInput: dumpDir } : {}),
     });
     if (pending !== '') io.out(`${pending}\n`);
     if (outFile && result.mask) await writeFile(path.resolve(outFile), Buffer.from(result.mask.png, 'base64'));
     const written = result.status === 'ok' && result.mask ? await writeAskSeg(service, series, result, segOutput) : null;
     if (json) {
       const { mask, ...rest } = result;
-      io.out(`${JSON.stringify({ ...rest, mask: mask ? { width: mask.width, height: mask.height, area: mask.area, file: outFile ? path.resolve(outFile) : null } : null, ...writtenJson(written) }, null, 2)}\n`);
-    } else io.out(`\n${[summary(result, outFile), ...writtenLines(written)].join('\n')}\n`);
+      io.out(`${JSON.stringify({ ...rest, mask: mask ? { width: mask.width, height: mask.height, area: mask.area, file: outFile ? path.resolve(outFile) : null } : null, ...writtenJson(written), dumpInput: dumpDir }, null, 2)}\n`);
+    } else io.out(`\n${[summary(result, outFile, dumpDir), ...writtenLines(written)].join('\n')}\n`);
     if (result.status === 'ok' && !written && segOutput.segPath !== null) io.err(`medreasoner ask: no mask, so no DICOM-SEG was written to ${segOutput.segPath}`);
     return result.status === 'ok' ? EXIT_OK : EXIT_FAILED;
   } catch (error) {

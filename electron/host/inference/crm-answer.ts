@@ -4,11 +4,14 @@
 // points_1, points_2. This module does exactly that first, then tolerates the near misses
 // a model produces (an unterminated <answer>, the dict outside the block), always saying
 // what it tolerated, and fails with a named failure and the raw text kept otherwise.
-// Coordinates are in the image the processor resized; they are validated there and then
-// mapped to the slice's pixel grid.
+// What parses is used, as the seed uses it (it validates nothing and hands MedSAM2 whatever
+// it read): a reversed box is put the right way round, a box reaching past the image is
+// clipped to it, a key point outside the box is kept; each fix is a warning on the result.
+// Only an answer that cannot be read at all fails. Coordinates are in the image the
+// processor resized; they are fitted there and then mapped to the slice's pixel grid.
 import type { PixelBox } from './segmenter-types.ts';
 
-export type AnswerFailureKind = 'no-answer' | 'malformed-answer' | 'out-of-range';
+export type AnswerFailureKind = 'no-answer' | 'malformed-answer';
 
 export interface ModelAnswer {
   /** [xmin, ymin, xmax, ymax] in the resized image's pixels. */
@@ -17,7 +20,8 @@ export interface ModelAnswer {
 }
 
 export type ParseResult =
-  | { ok: true; reasoning: string | null; answerText: string; answer: ModelAnswer; warnings: string[] }
+  /** `written` holds the numbers as the model wrote them; `answer` has its box corners ordered. */
+  | { ok: true; reasoning: string | null; answerText: string; written: ModelAnswer; answer: ModelAnswer; warnings: string[] }
   | { ok: false; failure: AnswerFailureKind; message: string; reasoning: string | null; answerText: string | null };
 
 /** The first complete JSON value at the start of `text` (like Python's JSONDecoder.raw_decode). */
@@ -102,18 +106,14 @@ export function parseAnswer(raw: string): ParseResult {
   const p2 = numberList(object.points_2, 2, 'points_2');
   const problems = [bbox, p1, p2].filter((v): v is string => typeof v === 'string');
   if (problems.length > 0) return { ok: false, failure: 'malformed-answer', message: problems.join('; '), reasoning, answerText };
-  const [x0, y0, x1, y1] = bbox as number[];
-  if (!(x1! > x0!) || !(y1! > y0!)) {
-    return { ok: false, failure: 'malformed-answer', message: `bbox ${JSON.stringify(bbox)} is empty or its corners are reversed (need xmin < xmax, ymin < ymax)`, reasoning, answerText };
-  }
   if (thinkMatch === null) warnings.push('no <think> block');
-  return {
-    ok: true,
-    reasoning,
-    answerText,
-    answer: { bbox: [x0!, y0!, x1!, y1!], points: [p1 as [number, number], p2 as [number, number]] },
-    warnings,
-  };
+  const written: ModelAnswer = { bbox: bbox as ModelAnswer['bbox'], points: [p1 as [number, number], p2 as [number, number]] };
+  const [x0, y0, x1, y1] = written.bbox;
+  if (x0 > x1) warnings.push(`bbox x corners reversed (${x0} > ${x1}): swapped`);
+  if (y0 > y1) warnings.push(`bbox y corners reversed (${y0} > ${y1}): swapped`);
+  const ordered: ModelAnswer['bbox'] = [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)];
+  if (ordered[0] === ordered[2] || ordered[1] === ordered[3]) warnings.push(`bbox [${written.bbox.join(', ')}] has no area`);
+  return { ok: true, reasoning, answerText, written, answer: { bbox: ordered, points: written.points }, warnings };
 }
 
 export interface Size {
@@ -121,19 +121,34 @@ export interface Size {
   height: number;
 }
 
-export type ValidationResult = { ok: true } | { ok: false; failure: 'out-of-range'; message: string };
+export interface FittedAnswer {
+  answer: ModelAnswer;
+  warnings: string[];
+}
 
-/** Box inside the image the model saw, both key points inside the box. */
-export function validateAnswer(answer: ModelAnswer, seen: Size): ValidationResult {
+const clip = (v: number, max: number) => Math.min(max, Math.max(0, v));
+
+/**
+ * The answer fitted to the image the model saw: the box and the key points clipped to it;
+ * a key point outside the box is kept (MedSAM2 is prompted with it, as in the seed) and
+ * flagged. Expects the box corners ordered (parseAnswer does that).
+ */
+export function fitAnswer(answer: ModelAnswer, seen: Size): FittedAnswer {
+  const warnings: string[] = [];
   const [x0, y0, x1, y1] = answer.bbox;
-  const problems: string[] = [];
-  if (x0 < 0 || y0 < 0 || x1 > seen.width || y1 > seen.height) {
-    problems.push(`bbox [${answer.bbox.join(', ')}] is not inside the ${seen.width}×${seen.height} image the model saw`);
+  const bbox: ModelAnswer['bbox'] = [clip(x0, seen.width), clip(y0, seen.height), clip(x1, seen.width), clip(y1, seen.height)];
+  if (bbox.some((v, i) => v !== answer.bbox[i])) {
+    const empty = bbox[0] === bbox[2] || bbox[1] === bbox[3];
+    warnings.push(`bbox [${answer.bbox.join(', ')}] reaches outside the ${seen.width}×${seen.height} image the model saw: clipped to [${bbox.join(', ')}]${empty ? ', which has no area' : ''}`);
   }
-  answer.points.forEach(([x, y], i) => {
-    if (x < x0 || x > x1 || y < y0 || y > y1) problems.push(`points_${i + 1} [${x}, ${y}] lies outside the bbox`);
-  });
-  return problems.length === 0 ? { ok: true } : { ok: false, failure: 'out-of-range', message: problems.join('; ') };
+  const points = answer.points.map(([x, y], i): [number, number] => {
+    const fitted: [number, number] = [clip(x, seen.width), clip(y, seen.height)];
+    if (fitted[0] !== x || fitted[1] !== y) warnings.push(`points_${i + 1} [${x}, ${y}] lies outside the image the model saw: clipped to [${fitted.join(', ')}]`);
+    const [px, py] = fitted;
+    if (px < bbox[0] || px > bbox[2] || py < bbox[1] || py > bbox[3]) warnings.push(`points_${i + 1} [${px}, ${py}] lies outside the bbox (kept)`);
+    return fitted;
+  }) as ModelAnswer['points'];
+  return { answer: { bbox, points }, warnings };
 }
 
 export interface SliceAnswer {

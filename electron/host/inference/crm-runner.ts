@@ -9,7 +9,6 @@ import path from 'node:path';
 import {
   AutoProcessor,
   Qwen2_5_VLForConditionalGeneration,
-  RawImage,
   StoppingCriteria,
   TextStreamer,
   env,
@@ -19,10 +18,13 @@ import {
 import { checkFiles } from '../models/file-check.ts';
 import { findVariant, variantFiles, type ModelManifest } from '../models/manifest.ts';
 import { signatureProblems } from '../models/signatures.ts';
+import { writeCrmDump } from './crm-dump.ts';
+import { crmInputs } from './crm-inputs.ts';
+import { crmPicture, PreprocessorConfigError, qwenResizeLimits, type QwenPreprocessorConfig } from './crm-image.ts';
 import { buildPrompt, readPromptFile, type PromptFile } from './crm-prompt.ts';
 import type { ProviderName } from './execution-provider.ts';
-import { resizeBilinear } from './image-prep.ts';
 import { ModelLoadError } from './medsam2-segmenter.ts';
+import type { QwenResizeLimits } from './qwen-image-resize.ts';
 
 export const MAX_NEW_TOKENS = 1024;
 
@@ -40,6 +42,8 @@ export interface CrmRunOptions {
   onText?: (text: string) => void;
   /** Polled between tokens; true stops generation (the result is marked cancelled). */
   isCancelled?: () => boolean;
+  /** Write the picture, the templated text and the token ids here (crm-dump.ts). */
+  dumpDir?: string;
 }
 
 export interface CrmRunResult {
@@ -100,12 +104,23 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
     throw new ModelLoadError(manifest.id, error.message);
   });
   const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as { text_config?: unknown; model_type?: string };
-  // Exports whose vision tower was traced at one grid (export_medreasoner.py's default) say so
-  // here: every slice is resized to that square first, so the processor produces that grid.
-  const preprocessor = JSON.parse(await readFile(path.join(dir, 'preprocessor_config.json'), 'utf8')) as { medreasoner_fixed_size?: number | null };
-  const fixedSize = typeof preprocessor.medreasoner_fixed_size === 'number' ? preprocessor.medreasoner_fixed_size : null;
-  if (fixedSize !== null && (!Number.isInteger(fixedSize) || fixedSize % 28 !== 0)) {
-    throw new ModelLoadError(manifest.id, `${dir}/preprocessor_config.json: medreasoner_fixed_size must be a multiple of 28, got ${fixedSize}`);
+  const preprocessor = JSON.parse(await readFile(path.join(dir, 'preprocessor_config.json'), 'utf8')) as QwenPreprocessorConfig;
+  // Older exports traced the vision tower at one grid and had the app squash every slice to
+  // that square: MedReasoner never saw such images, so they are refused rather than run.
+  if (preprocessor.medreasoner_fixed_size !== undefined && preprocessor.medreasoner_fixed_size !== null) {
+    throw new ModelLoadError(
+      manifest.id,
+      `${dir} is an export whose vision encoder was traced at one image grid (preprocessor_config.json medreasoner_fixed_size ${preprocessor.medreasoner_fixed_size}): ` +
+        'it would need every slice squashed to that square, which MedReasoner was not trained on. ' +
+        'Re-export the model with the current native-models/export_medreasoner.py (vision encoder with a dynamic image grid) and reinstall it.',
+    );
+  }
+  let limits: QwenResizeLimits;
+  try {
+    limits = qwenResizeLimits(preprocessor);
+  } catch (error) {
+    if (error instanceof PreprocessorConfigError) throw new ModelLoadError(manifest.id, `${dir}/preprocessor_config.json: ${error.message}`);
+    throw error;
   }
   if (config.model_type !== 'qwen2_5_vl') throw new ModelLoadError(manifest.id, `${dir}/config.json: model_type is "${config.model_type}", expected "qwen2_5_vl"`);
   if (!config.text_config) throw new ModelLoadError(manifest.id, `${dir}/config.json has no nested text_config (transformers.js needs it; re-export with native-models/export_medreasoner.py)`);
@@ -139,28 +154,8 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
   async function run(image: CrmImage, runOptions: CrmRunOptions): Promise<CrmRunResult> {
     const t0 = performance.now();
     const built = buildPrompt(prompt, runOptions.question, runOptions.promptVariant);
-    let { grey, width, height } = image;
-    if (fixedSize !== null && (width !== fixedSize || height !== fixedSize)) {
-      const resized = resizeBilinear(Float32Array.from(grey), width, height, fixedSize, fixedSize, true);
-      grey = Uint8Array.from(resized, (v) => Math.min(255, Math.max(0, Math.round(v))));
-      width = fixedSize;
-      height = fixedSize;
-    }
-    // Grey replicated to three equal channels (so RGB/BGR order, which the seed mixed up, cannot matter).
-    const rgb = new Uint8ClampedArray(width * height * 3);
-    for (let i = 0; i < grey.length; i++) {
-      const v = grey[i]!;
-      rgb[i * 3] = v;
-      rgb[i * 3 + 1] = v;
-      rgb[i * 3 + 2] = v;
-    }
-    const messages = [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: built.text }] }];
-    const text = processor.apply_chat_template(messages as never, { add_generation_prompt: true }) as string;
-    const inputs = await processor(text, new RawImage(rgb, width, height, 3));
-    const [seenHeight, seenWidth] = (inputs.reshaped_input_sizes as number[][])[0]!;
-    const grid = (inputs.image_grid_thw.tolist() as bigint[][])[0]!;
-    const imageTokens = Number(grid[0]! * grid[1]! * grid[2]!) / 4;
-    const promptTokens = inputs.input_ids.dims[1] as number;
+    const picture = crmPicture(image.grey, image.width, image.height, limits);
+    const { text, inputs, grid, imageTokens, promptTokens } = await crmInputs(processor, built.text, picture);
     const t1 = performance.now();
     let firstToken: number | null = null;
     let lastToken = t1;
@@ -199,6 +194,19 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
     rawText = (processor.batch_decode(replyIds as never, { skip_special_tokens: true }) as string[])[0] ?? rawText;
     const allIds = (output as unknown as { tolist(): bigint[][] }).tolist()[0]!;
     const lastId = allIds.at(-1);
+    if (runOptions.dumpDir !== undefined) {
+      await writeCrmDump(runOptions.dumpDir, {
+        rgb: picture.image.data,
+        width: picture.width,
+        height: picture.height,
+        promptText: text,
+        inputIds: (inputs.input_ids.tolist() as bigint[][])[0]!.map(Number),
+        generatedIds: allIds.slice(promptTokens).map(Number),
+        imageGridThw: grid,
+        slice: { width: image.width, height: image.height },
+        promptVariant: built.variant,
+      });
+    }
     const eosIds = [(model as unknown as { generation_config?: { eos_token_id?: number | number[] } }).generation_config?.eos_token_id].flat().filter((v) => v !== undefined).map((v) => BigInt(v as number));
     const truncated = !cancelled && generated >= maxNewTokens && !eosIds.includes(lastId!);
     const decodeSeconds = firstToken !== null && generated > 1 ? (lastToken - firstToken) / 1000 : null;
@@ -206,7 +214,7 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
       rawText,
       promptVariant: built.variant,
       think: built.think,
-      seen: { width: seenWidth!, height: seenHeight! },
+      seen: { width: picture.width, height: picture.height },
       imageTokens,
       promptTokens,
       generatedTokens: generated,

@@ -9,11 +9,11 @@ import path from 'node:path';
 import type { AskResult, InferenceStatus, InferenceWindow, ModelsList, SegmentResult } from '../../common/contract-inference.ts';
 import { knownManifests, listInstalled, type ModelsDirChoice } from '../models/registry.ts';
 import { inferenceStatus, modelsList, roleStatus } from './model-status.ts';
-import { mapToSlice, parseAnswer, validateAnswer } from './crm-answer.ts';
+import { fitAnswer, mapToSlice, parseAnswer } from './crm-answer.ts';
 import { loadCrm, type CrmRunner } from './crm-runner.ts';
 import { createDefaultSegmenter } from './default-segmenter.ts';
 import { decideExecutionProvider, type ProviderDecision } from './execution-provider.ts';
-import { defaultWindow, windowBounds, windowToUint8 } from './image-prep.ts';
+import { defaultWindow, slicePicture, windowBounds } from './image-prep.ts';
 import { maskToPng } from './mask-png.ts';
 import { loadMedsam2 } from './medsam2-segmenter.ts';
 import { promptProblems, type PixelBox, type PromptPoint, type SegmentImage, type Segmenter } from './segmenter-types.ts';
@@ -56,6 +56,8 @@ export interface AskRequest {
   window?: InferenceWindow;
   promptVariant?: string;
   maxNewTokens?: number;
+  /** A folder to write the CRM's exact input and output tokens to (crm-dump.ts). */
+  dumpInput?: string;
 }
 
 export interface SegmentRequest {
@@ -161,18 +163,24 @@ export class InferenceEngine {
     });
   }
 
-  #segmentImage(slice: SliceInput, window: InferenceWindow): SegmentImage {
-    const bounds = windowBounds(window);
+  /** `picture`: the slice's 8-bit picture through `window` when the caller already made it (ask). */
+  #segmentImage(slice: SliceInput, window: InferenceWindow, picture?: Uint8Array): SegmentImage {
     return {
-      key: `${slice.seriesKey}#${slice.sliceIndex}@${window.center}/${window.width}`,
+      key: `${slice.seriesKey}#${slice.sliceIndex}@${window.center}/${window.width}${slice.invert ? '/inverted' : ''}`,
       width: slice.width,
       height: slice.height,
       pixels: slice.pixels,
-      window: bounds,
+      window: windowBounds(window),
+      // The picture as displayed: segment, refinement clicks and propagation see what ask's CRM sees.
+      picture: picture ?? slicePicture(slice, window),
     };
   }
 
   async segment(request: SegmentRequest, hooks: JobHooks = {}): Promise<SegmentResult> {
+    return this.#segment(request, hooks);
+  }
+
+  async #segment(request: SegmentRequest, hooks: JobHooks, picture?: Uint8Array): Promise<SegmentResult> {
     const { slice } = request;
     const problems = promptProblems({ box: request.box, points: request.points }, slice.width, slice.height);
     if (problems.length > 0) throw new InferenceError('invalid-prompts', `Invalid prompts for a ${slice.width}×${slice.height} slice: ${problems.join('; ')}`);
@@ -184,7 +192,7 @@ export class InferenceEngine {
     if (hooks.isCancelled?.()) throw new InferenceError('cancelled', 'cancelled');
     const window = this.#window(slice, request.window);
     hooks.onStage?.('asm', 'started');
-    const outcome = await segmenter.segment(this.#segmentImage(slice, window), { box: request.box, points: request.points });
+    const outcome = await segmenter.segment(this.#segmentImage(slice, window, picture), { box: request.box, points: request.points });
     hooks.onStage?.('asm', 'finished', Object.values(outcome.timings).reduce((a, b) => a + b, 0));
     const encodeStart = performance.now();
     const png = Buffer.from(maskToPng(outcome.mask, outcome.width, outcome.height)).toString('base64');
@@ -212,7 +220,7 @@ export class InferenceEngine {
     timings.loadCrm = performance.now() - started;
     hooks.onStage?.('load-crm', 'finished', timings.loadCrm, crm.label);
     const window = this.#window(slice, request.window);
-    const grey = windowToUint8(slice.pixels, window, slice.invert);
+    const grey = slicePicture(slice, window);
     hooks.onStage?.('crm', 'started');
     const run = await crm.run(
       { grey, width: slice.width, height: slice.height },
@@ -222,6 +230,7 @@ export class InferenceEngine {
         ...(request.maxNewTokens ? { maxNewTokens: request.maxNewTokens } : {}),
         ...(hooks.onToken ? { onText: hooks.onToken } : {}),
         ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}),
+        ...(request.dumpInput ? { dumpDir: request.dumpInput } : {}),
       },
     );
     timings.crmPreprocess = run.timings.preprocess;
@@ -269,28 +278,25 @@ export class InferenceEngine {
     timings.parse = performance.now() - parseStart;
     if (!parsed.ok) {
       hooks.onStage?.('parse', 'failed', timings.parse, parsed.message);
-      const kind = run.truncated && parsed.failure !== 'out-of-range' ? 'truncated' : parsed.failure;
+      const kind = run.truncated ? 'truncated' : parsed.failure;
       const message = run.truncated ? `the reply hit max_new_tokens (${run.generatedTokens}) before it was complete: ${parsed.message}` : parsed.message;
       return failed(kind, message, { reasoning: parsed.reasoning, answerText: parsed.answerText });
     }
-    const validation = validateAnswer(parsed.answer, run.seen);
-    const mapped = mapToSlice(parsed.answer, run.seen, { width: slice.width, height: slice.height });
+    const fitted = fitAnswer(parsed.answer, run.seen);
+    const mapped = mapToSlice(fitted.answer, run.seen, { width: slice.width, height: slice.height });
     const answerFields = {
       reasoning: parsed.reasoning,
       answerText: parsed.answerText,
-      warnings: parsed.warnings,
-      modelAnswer: { bbox: parsed.answer.bbox, points: parsed.answer.points },
+      warnings: [...parsed.warnings, ...fitted.warnings],
+      modelAnswer: { bbox: parsed.written.bbox, points: parsed.written.points },
     };
-    if (!validation.ok) {
-      hooks.onStage?.('parse', 'failed', timings.parse, validation.message);
-      return failed('out-of-range', validation.message, answerFields);
-    }
-    hooks.onStage?.('parse', 'finished', timings.parse);
+    hooks.onStage?.('parse', 'finished', timings.parse, answerFields.warnings.length > 0 ? answerFields.warnings.join('; ') : undefined);
     if (hooks.isCancelled?.()) return failed('cancelled', 'cancelled before segmentation', answerFields);
 
-    // ASM on the same window the CRM saw; the box and both key points as positive prompts.
+    // The ASM gets the very picture the CRM saw (the seed's eval/infer.py passes one image to
+    // both); the box and both key points as positive prompts.
     const points: PromptPoint[] = mapped.points.map(([x, y]) => ({ x, y, label: 1 as const }));
-    const segment = await this.segment({ slice, box: mapped.pixelBox, points, window }, hooks);
+    const segment = await this.#segment({ slice, box: mapped.pixelBox, points, window }, hooks, grey);
     timings.loadAsm = segment.timings.loadModel ?? 0;
     for (const [name, ms] of Object.entries(segment.timings)) if (name !== 'loadModel' && name !== 'total') timings[`asm${name[0]!.toUpperCase()}${name.slice(1)}`] = ms;
     timings.total = performance.now() - started;

@@ -155,7 +155,7 @@ export class InferenceService {
     return this.#enqueue<void>('warm', { type: 'warm' });
   }
 
-  ask(request: { jobId: string; slice: SliceInput; question: string; window?: InferenceWindow; promptVariant?: string; maxNewTokens?: number }): Promise<AskResult> {
+  ask(request: { jobId: string; slice: SliceInput; question: string; window?: InferenceWindow; promptVariant?: string; maxNewTokens?: number; dumpInput?: string }): Promise<AskResult> {
     return this.#enqueue<AskResult>(request.jobId, { type: 'ask', ...request });
   }
 

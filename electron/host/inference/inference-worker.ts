@@ -40,9 +40,9 @@ port.on('message', async (request: WorkerRequest) => {
         send({ type: 'result', seq, result: null });
         break;
       case 'ask': {
-        const { jobId, slice, question, window, promptVariant, maxNewTokens } = request;
+        const { jobId, slice, question, window, promptVariant, maxNewTokens, dumpInput } = request;
         const result = await engine.ask(
-          { jobId, slice, question, ...(window ? { window } : {}), ...(promptVariant ? { promptVariant } : {}), ...(maxNewTokens ? { maxNewTokens } : {}) },
+          { jobId, slice, question, ...(window ? { window } : {}), ...(promptVariant ? { promptVariant } : {}), ...(maxNewTokens ? { maxNewTokens } : {}), ...(dumpInput ? { dumpInput } : {}) },
           hooks,
         );
         send({ type: 'result', seq, result });

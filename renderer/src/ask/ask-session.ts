@@ -151,7 +151,10 @@ export function answerSummary(result: AskResult): string {
   if (result.status !== 'ok' || !result.box) return result.failure?.message ?? 'No answer';
   const [x0, y0, x1, y1] = result.box;
   const area = result.mask ? `, mask ${result.mask.area} px` : '';
-  return `Box (${x0}, ${y0})–(${x1}, ${y1})${area}`;
+  // The host used an answer it had to fix (box clipped or reversed, a key point outside the
+  // box): the reader sees what was changed next to the box it produced.
+  const notes = result.warnings.length > 0 ? ` (note: ${result.warnings.join('; ')})` : '';
+  return `Box (${x0}, ${y0})–(${x1}, ${y1})${area}${notes}`;
 }
 
 /** Questions a reader asks of a CT slice, offered as one-click starts. */
