@@ -33,6 +33,8 @@ export function qwen25vlSignatures(d: QwenDimensions): Record<string, SessionSig
       inputs: [{ name: 'input_ids', type: 'int64', dims: ['batch_size', 'sequence_length'] }],
       outputs: [{ name: 'inputs_embeds', type: 'float', dims: ['batch_size', 'sequence_length', d.hidden] }],
     },
+    // Any image grid (export_medreasoner.py's dynamic-grid encoder): one image per call, float32
+    // pixel_values whatever the variant, num_patches/4 features of the decoder's width.
     vision_encoder: {
       inputs: [
         { name: 'pixel_values', type: 'float', dims: ['num_patches', 1176] },
@@ -60,6 +62,8 @@ export function sam2Signatures(size: number): Record<string, SessionSignature> {
     { name: 'image_embeddings.2', type: 'float', dims: ['batch_size', 256, size / 16, size / 16] },
   ];
   return {
+    // Any image grid (export_medreasoner.py's dynamic-grid encoder): one image per call, float32
+    // pixel_values whatever the variant, num_patches/4 features of the decoder's width.
     vision_encoder: {
       inputs: [{ name: 'pixel_values', type: 'float', dims: ['batch_size', 3, size, size] }],
       outputs: embeddings,
