@@ -49,7 +49,8 @@ export const PromptSchema = z.discriminatedUnion('kind', [
 ]);
 export type PromptSchema = z.infer<typeof PromptSchema>;
 
-export const ModelIdSchema = z.object({ name: Name, version: z.string().min(1).max(64) });
+/** A model (TID 4019 algorithm identification); `server` names where a remote model ran, absent for a local one. */
+export const ModelIdSchema = z.object({ name: Name, version: z.string().min(1).max(64), server: z.string().min(1).max(64).optional() });
 
 export const ProvenanceSchema = z.object({
   source: ProvenanceSourceSchema,
