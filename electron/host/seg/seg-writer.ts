@@ -235,6 +235,8 @@ function buildDataset(segmentation: Segmentation, frames: FramePlan[], o: Resolv
       ReferencedSOPClassUID: slice.sopClassUid,
       ReferencedSOPInstanceUID: slice.sopInstanceUid,
       PurposeOfReferenceCodeSequence: [codeItem(DCM.sourceImageForProcessing)],
+      // The SEG is on the source's own grid; readers that index by source frame (highdicom) need it said.
+      SpatialLocationsPreserved: 'YES',
     };
     if (slice.frameNumber !== null) item.ReferencedFrameNumber = [slice.frameNumber];
     return item;
