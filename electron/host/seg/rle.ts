@@ -88,8 +88,22 @@ function packBits(input: Uint8Array): Uint8Array {
   const out = scratch;
   let o = 0;
   let i = 0;
+  // Background runs dominate a labelmap: whole 128-byte zero runs are found 4 bytes at a time.
+  const aligned = (input.byteOffset & 3) === 0;
+  const words = aligned ? new Uint32Array(input.buffer, input.byteOffset, n >>> 2) : null;
   while (i < n) {
     const v = input[i]!;
+    if (v === 0 && words !== null && (i & 3) === 0 && i + 128 <= n) {
+      let w = i >>> 2;
+      const stop = w + 32;
+      while (w < stop && words[w] === 0) w++;
+      if (w === stop) {
+        out[o++] = 129; // -(128 - 1)
+        out[o++] = 0;
+        i += 128;
+        continue;
+      }
+    }
     let run = 1;
     while (i + run < n && run < 128 && input[i + run] === v) run++;
     if (run >= 3) {
