@@ -104,7 +104,7 @@ describe('SEG + SR round trip', () => {
     const reasoning = page.getByTestId('segment-provenance-reasoning');
     await reasoning.locator('summary').click();
     expect(await reasoning.locator('pre').innerText()).toBe(REASONING);
-    expect(await page.getByTestId('segment-provenance-models').innerText()).toContain('Qwen2.5-VL-CRM 7b');
+    expect(await page.getByTestId('segment-provenance-models').innerText()).toContain('Qwen2.5-VL-CRM 7b (on crm.example.org), MedSAM2 1.0 (local)');
     expect(app!.problems).toEqual([]);
   });
 });
