@@ -8,7 +8,7 @@
 import type { AutosaveSummary } from '../../../electron/common/contract-seg.ts';
 import { decodeLabelmap, DEFAULT_SEG_FORMAT, SegFormatSchema, segFormatParts, type SegFormat } from '../../../electron/common/contract-seg.ts';
 import type { SeriesSummary } from '../../../electron/common/dicom-model.ts';
-import { clear, el } from '../ui/dom.ts';
+import { el } from '../ui/dom.ts';
 import type { EditorContext } from './editor-context.ts';
 import { messageOf } from './error-text.ts';
 
@@ -92,7 +92,6 @@ export function createSegmentIoView(context: EditorContext): {
         if (study.studyInstanceUid !== detail.series.studyInstanceUid) continue;
         segs.push(...study.series.filter((s) => s.kind === 'SEG'));
       }
-      clear(importSeries);
       // A SEG series has no slices; dicom.series lists its instance with the file key to open.
       const details = await Promise.all(segs.map((seg) => host.call('dicom.series', { seriesKey: seg.seriesKey })));
       // The version chain: which earlier SEG (by series) each one supersedes.
@@ -103,12 +102,15 @@ export function createSegmentIoView(context: EditorContext): {
         }),
       );
       const numberOfSeries = new Map(segs.map((seg) => [seg.seriesInstanceUid, seg.seriesNumber]));
+      const options: HTMLOptionElement[] = [];
       segs.forEach((seg, i) => {
         const instance = details[i]!.instances.find((entry) => entry.kind === 'SEG');
         const replaced = infos[i]?.supersedes.map((p) => `#${numberOfSeries.get(p.seriesInstanceUid) ?? p.seriesInstanceUid}`) ?? [];
         const text = `${seg.seriesNumber ?? ''} ${seg.description || 'SEG'}${replaced.length ? ` (replaces ${replaced.join(', ')})` : ''}`.trim();
-        importSeries.append(el('option', { value: instance?.fileKey ?? '', disabled: !instance }, instance ? text : `${text} (no SEG instance)`));
+        options.push(el('option', { value: instance?.fileKey ?? '', disabled: !instance }, instance ? text : `${text} (no SEG instance)`));
       });
+      // Replaced at once, so a choice made while the list loads is never left without options.
+      importSeries.replaceChildren(...options);
       context.report(segs.length === 0 ? 'This study holds no SEG yet: type a path instead.' : `This study holds ${segs.length} SEG series.`);
     } catch (error) {
       context.report(`Could not list the study's SEGs: ${messageOf(error)}`, 'error');
