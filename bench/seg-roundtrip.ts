@@ -1,4 +1,5 @@
-// DICOM-SEG export and import of a 512 × 512 × 500 CT with 5 segments: our path against
+// DICOM-SEG export and import of a 512 × 512 × 500 CT with 5 segments (BINARY, LABELMAP,
+// LABELMAP with RLE Lossless): our path against
 // @cornerstonejs/adapters (generateSegmentation for export, createLabelmapsFromDICOMBuffer
 // for import) on the same labelmap, in the same run. Each measurement runs in a fresh
 // child process (node --expose-gc), so peaks don't mix; peak memory is the child's
@@ -10,7 +11,8 @@
 // copies them into a multi-frame while exporting, which is its own cost, as in a browser).
 // Both paths run in Node here; in the app ours runs in the seg worker thread.
 //
-//   node bench/seg-roundtrip.ts [--runs 3] [--size 512x512x500]
+//   node bench/seg-roundtrip.ts [--runs 3] [--size 512x512x500] [--only RLE]
+// (--only: the cases whose names contain that text, e.g. RLE for the LABELMAP+RLE rows)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -187,6 +189,13 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
       return { outBytes: cornerstoneExport(source, SEGMENTS.map((s) => new Segment(s)), labelmap, { type: 'LABELMAP', transferSyntaxUid: EXPLICIT_LITTLE }).length };
     },
   },
+  'ours LABELMAP export, RLE': {
+    what: 'validate + encode, one RLE Lossless fragment per frame',
+    run: ({ source, labelmap }) => {
+      const seg = encodeSeg(new Segmentation({ source, segments: SEGMENTS, labelmap }), { type: 'LABELMAP', compression: 'rle' });
+      return { outBytes: seg.byteLength, frames: seg.frames };
+    },
+  },
   'peer LABELMAP export, RLE': {
     what: 'generateSegmentation (66.7, RLE Lossless) + write',
     run: async ({ source, labelmap }) => {
@@ -226,15 +235,32 @@ const CASES: Record<string, { what: string; run(ctx: CaseContext): Promise<CaseO
       return { outBytes: result.byteLength, imported: result };
     },
   },
+  'ours LABELMAP import, RLE': {
+    what: 'read file + parse + RLE decode + map onto the series + validate',
+    run: ({ source, dir }) => {
+      const bytes = readFileSync(path.join(dir, 'ours-labelmap-rle.dcm'));
+      const imported = alignSegToSource(parseSeg(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), source);
+      return { outBytes: imported.segmentation.labelmap.byteLength, imported: imported.segmentation.labelmap };
+    },
+  },
+  'peer LABELMAP import, RLE': {
+    what: 'createLabelmapsFromDICOMBuffer (our LABELMAP RLE file)',
+    run: async ({ source, dir }) => {
+      const { cornerstoneImport } = await peer();
+      const result = await cornerstoneImport(source, new Uint8Array(readFileSync(path.join(dir, 'ours-labelmap-rle.dcm'))));
+      return { outBytes: result.byteLength, imported: result };
+    },
+  },
 };
 
 /** Pairs printed as ratios: peer ÷ ours (above 1: ours is faster or leaner). */
 const PAIRS: Array<[string, string]> = [
   ['peer BINARY export', 'ours BINARY export'],
   ['peer LABELMAP export', 'ours LABELMAP export'],
-  ['peer LABELMAP export, RLE', 'ours LABELMAP export'],
+  ['peer LABELMAP export, RLE', 'ours LABELMAP export, RLE'],
   ['peer BINARY import', 'ours BINARY import'],
   ['peer LABELMAP import', 'ours LABELMAP import'],
+  ['peer LABELMAP import, RLE', 'ours LABELMAP import, RLE'],
   ['ours BINARY export, dcmjs writes pixels', 'ours BINARY export'],
 ];
 
@@ -259,6 +285,7 @@ async function runChild(name: string, dir: string, size: Size): Promise<void> {
     const segmentation = new Segmentation({ source, segments: SEGMENTS, labelmap });
     writeFileSync(path.join(dir, 'ours-binary.dcm'), concatParts(encodeSeg(segmentation, { type: 'BINARY' })));
     writeFileSync(path.join(dir, 'ours-labelmap.dcm'), concatParts(encodeSeg(segmentation, { type: 'LABELMAP' })));
+    writeFileSync(path.join(dir, 'ours-labelmap-rle.dcm'), concatParts(encodeSeg(segmentation, { type: 'LABELMAP', compression: 'rle' })));
     return;
   }
   const spec = CASES[name];
@@ -295,7 +322,7 @@ function child(args: string[]): Promise<string> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const mb = (bytes: number) => (bytes / MB).toFixed(0);
 
-async function runParent(runs: number, sizeText: string): Promise<void> {
+async function runParent(runs: number, sizeText: string, only: string | undefined): Promise<void> {
   const size = parseSize(sizeText);
   const dir = mkdtempSync(path.join(tmpdir(), 'medreasoner-seg-bench-'));
   try {
@@ -307,9 +334,10 @@ async function runParent(runs: number, sizeText: string): Promise<void> {
     const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
     const loadBefore = load();
     // Rounds of every case, so a burst of load elsewhere on the machine hits both paths alike.
-    const results = new Map<string, Measurement[]>(Object.keys(CASES).map((name) => [name, []]));
+    const names = Object.keys(CASES).filter((name) => only === undefined || name.includes(only));
+    const results = new Map<string, Measurement[]>(names.map((name) => [name, []]));
     for (let r = 0; r < runs; r++) {
-      for (const name of Object.keys(CASES)) {
+      for (const name of names) {
         const out = await child(['--case', name, '--dir', dir, '--size', sizeText]);
         results.get(name)!.push(JSON.parse(out.trim().split('\n').pop()!) as Measurement);
       }
@@ -327,8 +355,9 @@ async function runParent(runs: number, sizeText: string): Promise<void> {
     }
     console.log('\n| comparison | time ratio | memory ratio (above inputs) |\n|---|---|---|');
     for (const [a, b] of PAIRS) {
-      const ra = results.get(a)!;
-      const rb = results.get(b)!;
+      const ra = results.get(a);
+      const rb = results.get(b);
+      if (!ra || !rb) continue;
       const time = median(ra.map((m) => m.ms)) / median(rb.map((m) => m.ms));
       const memory = Math.max(...ra.map((m) => m.peakRss - m.inputsRss)) / Math.max(1, Math.max(...rb.map((m) => m.peakRss - m.inputsRss)));
       console.log(`| ${a} ÷ ${b} | ${time.toFixed(2)}× | ${memory.toFixed(2)}× |`);
@@ -346,4 +375,4 @@ function argument(name: string): string | undefined {
 const caseName = argument('--case');
 const sizeText = argument('--size') ?? '512x512x500';
 if (caseName) await runChild(caseName, argument('--dir')!, parseSize(sizeText));
-else await runParent(Number(argument('--runs') ?? 3), sizeText);
+else await runParent(Number(argument('--runs') ?? 3), sizeText, argument('--only'));

@@ -3,6 +3,7 @@
 // (method → { params, result }), so the lead merges them with a spread. No Node imports:
 // the renderer bundles this file.
 import { z } from 'zod';
+import { SegFormatSchema } from './contract-seg.ts';
 import { ImportResult } from './dicom-model.ts';
 
 const JobId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'job ids are letters, digits and _.:-');
@@ -53,6 +54,8 @@ export const DimseNode = z
     tls: z.boolean().default(false),
     /** C-GET needs nothing from us; C-MOVE needs the storage listener, registered at the PACS under callingAet. */
     retrieveMethod: z.enum(['c-get', 'c-move']).default('c-get'),
+    /** How a SEG is written for this receiver (absent: DEFAULT_SEG_FORMAT, binary): labelmap-rle for one known to read Label Map SEGs, as OHIF does. */
+    segFormat: SegFormatSchema.optional(),
   })
   .strict();
 export type DimseNode = z.infer<typeof DimseNode>;
@@ -85,6 +88,7 @@ export const DicomwebNode = z
     /** e.g. http://pacs:8042/dicom-web — QIDO, WADO and STOW paths are appended to it. */
     baseUrl: HttpUrl,
     auth: DicomwebAuth.default({ type: 'none' }),
+    segFormat: SegFormatSchema.optional(),
   })
   .strict();
 export type DicomwebNode = z.infer<typeof DicomwebNode>;

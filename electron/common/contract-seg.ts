@@ -22,6 +22,22 @@ export const CodeSchema = z.object({
 export type CodeSchema = z.infer<typeof CodeSchema>;
 
 export const SegmentationTypeSchema = z.enum(['BINARY', 'LABELMAP']);
+/** LABELMAP only: RLE Lossless, what OHIF writes by default. */
+export const SegCompressionSchema = z.enum(['none', 'rle']);
+
+/**
+ * One name for type + compression, as the CLI's --seg-type and a PACS node's setting say
+ * it. BINARY is the default where the receiver is unknown: every SEG reader takes it,
+ * while LABELMAP (Sup 243, 2024) is newer than many.
+ */
+export const SegFormatSchema = z.enum(['binary', 'labelmap', 'labelmap-rle']);
+export type SegFormat = z.infer<typeof SegFormatSchema>;
+export const DEFAULT_SEG_FORMAT: SegFormat = 'binary';
+
+export function segFormatParts(format: SegFormat): { type: 'BINARY' | 'LABELMAP'; compression: 'none' | 'rle' } {
+  if (format === 'binary') return { type: 'BINARY', compression: 'none' };
+  return { type: 'LABELMAP', compression: format === 'labelmap-rle' ? 'rle' : 'none' };
+}
 export const SegmentAlgorithmTypeSchema = z.enum(['AUTOMATIC', 'SEMIAUTOMATIC', 'MANUAL']);
 export const ProvenanceSourceSchema = z.enum(['manual', 'ai', 'ai-edited', 'interactive']);
 
@@ -49,7 +65,8 @@ export const PromptSchema = z.discriminatedUnion('kind', [
 ]);
 export type PromptSchema = z.infer<typeof PromptSchema>;
 
-export const ModelIdSchema = z.object({ name: Name, version: z.string().min(1).max(64) });
+/** A model (TID 4019 algorithm identification); `server` names where a remote model ran, absent for a local one. */
+export const ModelIdSchema = z.object({ name: Name, version: z.string().min(1).max(64), server: z.string().min(1).max(64).optional() });
 
 export const ProvenanceSchema = z.object({
   source: ProvenanceSourceSchema,
@@ -102,7 +119,7 @@ const WrittenObject = z.object({
 });
 
 export const SegExportResult = z.object({
-  seg: WrittenObject.extend({ frames: z.number().int().positive(), type: SegmentationTypeSchema }),
+  seg: WrittenObject.extend({ frames: z.number().int().positive(), type: SegmentationTypeSchema, transferSyntaxUid: z.string() }),
   sr: WrittenObject.nullable(),
   elapsedMs: z.number(),
 });
@@ -142,6 +159,8 @@ export const SegInfo = z.object({
   transferSyntaxUid: z.string(),
   segments: z.array(SegSegmentInfo),
   referencedSeries: z.array(z.object({ seriesInstanceUid: z.string(), instances: z.number().int() })),
+  /** The earlier version(s) this SEG replaces (a SEG named in its Common Instance Reference). */
+  supersedes: z.array(z.object({ sopInstanceUid: z.string(), seriesInstanceUid: z.string() })),
   warnings: z.array(z.string()),
 });
 export type SegInfo = z.infer<typeof SegInfo>;
@@ -153,6 +172,8 @@ export const SegImportResult = z.object({
   /** Numbered 1…n in SEG order; `originalNumber` keeps the SEG's own number. */
   segments: z.array(SegmentSchema.extend({ originalNumber: z.number().int() })),
   labelmap: LabelmapPayload,
+  /** The reasoning SR that references this SEG, when one is in the index: its provenance is restored into the segments. */
+  report: z.object({ sopInstanceUid: z.string(), seriesInstanceUid: z.string(), path: z.string() }).nullable(),
   /** Lenient reads, overlaps, frames off the series: said in words, never silently. */
   warnings: z.array(z.string()),
   elapsedMs: z.number(),
@@ -176,7 +197,10 @@ export const segCalls = {
         seriesKey: SeriesKey,
         segmentation: SegmentationPayload,
         type: SegmentationTypeSchema.default('BINARY'),
+        compression: SegCompressionSchema.default('none'),
         withSr: z.boolean().default(false),
+        /** The SEG this export replaces (a new version): referenced from the new SEG, its SR names the old SR. */
+        supersedes: z.object({ sopInstanceUid: z.string().min(1).max(64), seriesInstanceUid: z.string().min(1).max(64) }).strict().optional(),
         seriesDescription: z.string().min(1).max(64).optional(),
         contentCreatorName: z.string().max(64).optional(),
         /** Folder to write into; the host's segmentation folder when left out. */

@@ -114,11 +114,17 @@ export interface WorkstationOptions {
   models?: 'tiny' | 'none';
   /** Hold every inference.ask until the test releases it (see AskGate). */
   holdAsks?: boolean;
+  /**
+   * Start on this data folder (a restart of an earlier workstation); it is then the
+   * caller's and close() leaves it in place.
+   */
+  dataDir?: string;
 }
 
 export async function startWorkstation(options: WorkstationOptions = {}): Promise<Workstation> {
   requireE2EParts();
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'mr-e2e-'));
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'mr-e2e-')));
   let modelsDir: string | undefined;
   if (options.models) {
     modelsDir = path.join(dataDir, 'models');
@@ -141,7 +147,7 @@ export async function startWorkstation(options: WorkstationOptions = {}): Promis
     async close() {
       await server.close();
       await host.dispose();
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -388,6 +388,12 @@ describe('segment editor', () => {
     expect(await page.getByTestId('segment-export').innerText()).toBe('Save a new version');
     await page.getByTestId('segment-export').click();
     await expect.poll(async () => page.getByTestId('segment-export-result').getAttribute('data-path'), { timeout: 60_000 }).not.toBe(segPath);
+    // The new version names the SEG it replaces, and the study's SEG list shows the chain.
+    const secondPath = (await page.getByTestId('segment-export-result').getAttribute('data-path'))!;
+    const firstInfo = (await workstation.call('seg.info', { path: segPath })) as { sopInstanceUid: string; seriesInstanceUid: string };
+    const secondInfo = (await workstation.call('seg.info', { path: secondPath })) as { supersedes: Array<{ sopInstanceUid: string; seriesInstanceUid: string }> };
+    expect(secondInfo.supersedes).toEqual([{ sopInstanceUid: firstInfo.sopInstanceUid, seriesInstanceUid: firstInfo.seriesInstanceUid }]);
+
     // No segment came from a model: the reasoning SR has nothing to report, so it is not offered.
     expect(await page.getByTestId('segment-export-sr').isDisabled()).toBe(true);
   });
@@ -402,6 +408,9 @@ describe('segment editor', () => {
     expect(state.segments.map((s) => [s.label, s.typeCode, s.voxels])).toEqual(before.segments.map((s) => [s.label, s.typeCode, s.voxels]));
     expect(await sliceCounts(slice)).toEqual(beforeSlice);
     expect(state.canUndo).toBe(false);
+    // The study's SEG list shows the version chain: the second export replaces the first.
+    await page.getByTestId('segment-import-list').click();
+    await expect.poll(async () => (await page.getByTestId('segment-import-series').locator('option').allInnerTexts()).some((t) => /\(replaces #\d+\)/.test(t)), { timeout: 30_000 }).toBe(true);
     await screenshotPage(page, 'segment-editor-imported');
     expect(app.problems).toEqual([]);
   });

@@ -44,9 +44,11 @@ args = json.load(sys.stdin)
 ds = pydicom.dcmread(args["path"])
 items = []
 def walk(seq):
+    # The Finding of the group an item is in: what a TID 1410 prompt group's region is.
+    finding = next((str(i.ConceptCodeSequence[0].CodeMeaning) for i in seq if "ConceptCodeSequence" in i and str(i.ConceptNameCodeSequence[0].CodeValue) == "121071"), None)
     for it in seq:
         name = str(it.ConceptNameCodeSequence[0].CodeMeaning) if "ConceptNameCodeSequence" in it else None
-        entry = {"name": name, "type": str(it.ValueType)}
+        entry = {"name": name, "type": str(it.ValueType), "finding": finding}
         if "TextValue" in it: entry["text"] = str(it.TextValue)
         if "UID" in it: entry["uid"] = str(it.UID)
         if "GraphicData" in it: entry["graphic"] = [float(v) for v in it.GraphicData]
@@ -60,6 +62,7 @@ print(json.dumps({"sopClassUid": str(ds.SOPClassUID), "studyInstanceUid": str(ds
 
 interface SrItem {
   name: string | null;
+  finding: string | null;
   type: string;
   text?: string;
   uid?: string;
@@ -154,6 +157,20 @@ describe('medreasoner segment --seg', () => {
     expect(read.segments).toEqual([expect.objectContaining({ label: 'Segment', algorithmType: 'SEMIAUTOMATIC', category: ['85756007', 'SCT'], type: ['85756007', 'SCT'] })]);
   });
 
+  test('--seg-type labelmap-rle writes a Label Map SEG in RLE Lossless that pydicom reads as exactly the mask', async () => {
+    const seg = path.join(root, 'segment-rle.dcm');
+    const png = path.join(root, 'segment-rle.png');
+    const c = capture();
+    const args = ['--series', seriesDir, '--slice', String(k), '--box', box.join(','), '--out', png, '--seg', seg, '--seg-type', 'labelmap-rle', '--json', '--models', path.join(root, 'no-models')];
+    expect(await runSegmentCommand(args, c.io)).toBe(0);
+    expect(JSON.parse(c.out.join('')).seg).toMatchObject({ path: seg, type: 'LABELMAP', frames: 1 });
+    const read = readSegWithPydicom(seg, sopUids, root);
+    expect(read.sopClassUid).toBe('1.2.840.10008.5.1.4.1.1.66.7');
+    expectVolumeIsMaskOnSlice(read, await pngMask(png), k);
+    const syntax = runPydicom<string>('import json, sys, pydicom\nprint(json.dumps(str(pydicom.dcmread(json.load(sys.stdin)["path"]).file_meta.TransferSyntaxUID)))', { path: seg });
+    expect(syntax).toBe('1.2.840.10008.1.2.5');
+  });
+
   test('usage errors exit 2: --sr is not a segment option, --label/--term need --seg, an unknown --term', async () => {
     const base = ['--series', seriesDir, '--slice', String(k), '--box', box.join(',')];
     const cases: Array<[string[], RegExp]> = [
@@ -161,6 +178,8 @@ describe('medreasoner segment --seg', () => {
       [['--label', 'Liver'], /--label describes the DICOM-SEG segment: give --seg too/],
       [['--seg', path.join(root, 'x.dcm'), '--term', 'no-such-organ'], /--term "no-such-organ" is not in the segment pick list/],
       [['--seg', path.join(root, 'x.dcm'), '--label', ''], /--label is empty/],
+      [['--seg', path.join(root, 'x.dcm'), '--seg-type', 'rle'], /--seg-type must be binary, labelmap, labelmap-rle, got "rle"/],
+      [['--seg-type', 'labelmap'], /--seg-type describes the DICOM-SEG: give --seg too/],
     ];
     for (const [extra, message] of cases) {
       const c = capture();
@@ -214,16 +233,16 @@ describe('medreasoner ask --seg --sr on the tiny models', () => {
     expect(report.items.some((i) => i.name === 'Referenced Segment' && i.refs?.includes(json.seg.sopInstanceUid))).toBe(true);
     // Prompts in SR image coordinates: pixel centres at +0.5, the inclusive box's far edge at +1.
     const [x0, y0, x1, y1] = json.box as number[];
-    const boxItem = report.items.find((i) => i.name === 'Box prompt');
+    const boxItem = report.items.find((i) => i.name === 'Image Region' && i.finding === 'Box prompt');
     expect(boxItem?.graphic).toEqual([x0!, y0!, x1! + 1, y0!, x1! + 1, y1! + 1, x0!, y1! + 1, x0!, y0!]);
-    const pointItems = report.items.filter((i) => i.name === 'Positive point prompt');
+    const pointItems = report.items.filter((i) => i.name === 'Image Region' && i.finding === 'Positive point prompt');
     expect(pointItems).toHaveLength(2);
     (json.points as number[][]).forEach(([x, y], n) => {
       expect(pointItems[n]!.graphic![0]).toBeCloseTo(x! + 0.5, 4);
       expect(pointItems[n]!.graphic![1]).toBeCloseTo(y! + 0.5, 4);
     });
     // The prompts are selected from the prompted slice's image.
-    const sources = report.items.filter((i) => i.name === 'Source image for image processing operation');
+    const sources = report.items.filter((i) => i.name === 'Source' && i.type === 'IMAGE');
     expect(sources).toHaveLength(3);
     for (const source of sources) expect(source.refs).toEqual([sopUids[k]]);
   });

@@ -3,7 +3,7 @@
 // Cornerstone's loaded images and metadata providers. Used by the reader tests (another
 // writer's SEGs, RLE included) and by bench/seg-roundtrip.ts (same labelmap, both paths).
 // Not a test file.
-import { adaptersSEG } from '@cornerstonejs/adapters';
+import { adaptersSEG, adaptersSR } from '@cornerstonejs/adapters';
 import * as core from '@cornerstonejs/core';
 import { codeItem } from '../../electron/host/seg/dicom-values.ts';
 import { dcmjs } from '../../electron/host/seg/dcmjs-module.ts';
@@ -175,4 +175,45 @@ export async function cornerstoneImport(source: SourceSeries, bytes: Uint8Array)
   layer.forEach((image, k) => out.set(image.voxelManager.getScalarData() as Uint8Array, k * perSlice));
   core.cache.purgeCache();
   return out;
+}
+
+export interface PeerAnnotation {
+  toolName: string;
+  referencedImageId: string;
+  /** World coordinates (LPS, mm) of the handles, as the adapters compute them from the SCOORD. */
+  points: number[][];
+  trackingUniqueIdentifier: string | undefined;
+}
+
+/**
+ * The adapters' TID 1500 reader (MeasurementReport.generateToolState, what OHIF runs on
+ * an SR): the annotations it hydrates, by tool, on the source's image ids (slice k →
+ * imageIdOf(k)).
+ */
+export function cornerstoneReadMeasurementReport(source: SourceSeries, srBytes: Uint8Array): Record<string, PeerAnnotation[]> {
+  const metadata = registerSource(source);
+  const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
+  const dataset = DicomMetaDictionary.naturalizeDataset(DicomMessage.readFile(srBytes.slice().buffer).dict);
+  const map: Record<string, string> = {};
+  source.slices.forEach((slice, k) => {
+    map[`${slice.sopInstanceUid}:${slice.frameNumber ?? 1}`] = imageIdOf(k);
+  });
+  const report = adaptersSR.Cornerstone3D.MeasurementReport as unknown as {
+    generateToolState(dataset: unknown, map: Record<string, string>, metadata: unknown, hooks?: unknown): Record<string, Array<Record<string, any>>>;
+  };
+  const state = report.generateToolState(dataset, map, metadata);
+  const out: Record<string, PeerAnnotation[]> = {};
+  for (const [tool, list] of Object.entries(state)) {
+    out[tool] = list.map((m) => ({
+      toolName: m.annotation.metadata.toolName as string,
+      referencedImageId: m.annotation.metadata.referencedImageId as string,
+      points: (m.annotation.data.handles.points as number[][]).map((p) => [...p]),
+      trackingUniqueIdentifier: m.TrackingUniqueIdentifier as string | undefined,
+    }));
+  }
+  return out;
+}
+
+export function peerImageId(k: number): string {
+  return imageIdOf(k);
 }

@@ -10,7 +10,7 @@ import { DicomIndex } from '../../electron/host/dicom/dicom-index.ts';
 import { importDicom } from '../../electron/host/dicom/importer.ts';
 import { HostError } from '../../electron/host/dispatch.ts';
 import { SegService, segHandlers } from '../../electron/host/seg/seg-service.ts';
-import { dciodvfy, sameVoxels, tempDir, writeSampleFixture, type SampleFixture } from './seg-fixtures.ts';
+import { dciodvfy, runPydicom, sameVoxels, tempDir, writeSampleFixture, type SampleFixture } from './seg-fixtures.ts';
 
 const scratch = tempDir('seg-service');
 let sample: SampleFixture;
@@ -88,6 +88,64 @@ describe('seg service on the sample', () => {
     expect(existsSync(first.seg.path)).toBe(true);
     const imported = await service.importSeg({ path: second.seg.path });
     expect(sameVoxels(decodeLabelmap(imported.labelmap), sample.truth.labels)).toBe('same');
+  });
+
+  it('import restores each segment\'s provenance from the SR that references the SEG, and it exports again unchanged; a new version names the one it replaces', async () => {
+    const rich = sample.segments.map((segment) => {
+      if (segment.provenance.source === 'manual') return segment;
+      return {
+        ...segment,
+        provenance: {
+          source: 'ai' as const,
+          question: `Where is the ${segment.label}?`,
+          reasoning: `Step 1: look for ${segment.label}.\nStep 2: — found it (≈ 3 cm).`,
+          answer: `{"box":[70,80,150,170],"label":"${segment.label}"}`,
+          prompts: [
+            { kind: 'box' as const, sliceIndex: 60, x0: 70, y0: 80, x1: 151, y1: 171 },
+            { kind: 'point' as const, sliceIndex: 60, x: 110.5, y: 125.5, label: 'positive' as const },
+            { kind: 'point' as const, sliceIndex: 61, x: 100.5, y: 140.5, label: 'negative' as const },
+          ],
+          models: [
+            { name: 'Qwen2.5-VL-CRM', version: '7b', server: 'crm.example.org' },
+            { name: 'MedSAM2', version: '1.0 (fp16)' },
+          ],
+        },
+      };
+    });
+    const v1 = await service.exportSeg(exportParams({ segmentation: { segments: rich, labelmap: encodeLabelmap(sample.truth.labels) }, type: 'LABELMAP', compression: 'rle' }));
+    expect(v1.seg.transferSyntaxUid).toBe('1.2.840.10008.1.2.5');
+    const imported = SegImportResult.parse(await service.importSeg({ path: v1.seg.path }));
+    expect(imported.report).toMatchObject({ sopInstanceUid: v1.sr!.sopInstanceUid, path: v1.sr!.path });
+    expect(imported.warnings).toEqual([]);
+    expect(imported.segments.map((s) => s.provenance)).toEqual(rich.map((s) => s.provenance));
+    expect(imported.segments.map((s) => s.algorithmType)).toEqual(rich.map((s) => (s.provenance.source === 'manual' ? 'MANUAL' : 'AUTOMATIC')));
+
+    // Re-export what came back, as a new version of v1.
+    const again = imported.segments.map(({ originalNumber: _n, ...s }) => s);
+    const v2 = await service.exportSeg(
+      exportParams({ segmentation: { segments: again, labelmap: imported.labelmap }, supersedes: { sopInstanceUid: v1.seg.sopInstanceUid, seriesInstanceUid: v1.seg.seriesInstanceUid } }),
+    );
+    const back = SegImportResult.parse(await service.importSeg({ path: v2.seg.path }));
+    expect(back.report?.sopInstanceUid).toBe(v2.sr!.sopInstanceUid);
+    expect(back.segments.map((s) => s.provenance)).toEqual(rich.map((s) => s.provenance));
+    expect(back.info.supersedes).toEqual([{ sopInstanceUid: v1.seg.sopInstanceUid, seriesInstanceUid: v1.seg.seriesInstanceUid }]);
+    // The source lookup is not misled by the superseded SEG in the references.
+    expect(back.seriesKey).toBe(sample.host.summary.seriesKey);
+    const predecessor = runPydicom<string[]>(
+      'import json, sys, pydicom\nds = pydicom.dcmread(json.load(sys.stdin)["path"])\nprint(json.dumps([str(r.ReferencedSOPInstanceUID) for st in ds.PredecessorDocumentsSequence for se in st.ReferencedSeriesSequence for r in se.ReferencedSOPSequence]))',
+      { path: v2.sr!.path },
+    );
+    expect(predecessor).toEqual([v1.sr!.sopInstanceUid]);
+    expect(dciodvfy(v2.seg.path).errors).toEqual([]);
+    expect(dciodvfy(v2.sr!.path).errors).toEqual([]);
+  });
+
+  it('without a report, a SEMIAUTOMATIC segment comes back as interactive (computed from prompts), not as an edited AI answer', async () => {
+    const segments = sample.segments.map((s) => (s.provenance.source === 'manual' ? s : { ...s, provenance: { source: 'interactive' as const, models: [{ name: 'default-segmenter', version: '0.1.0' }] } }));
+    const written = await service.exportSeg(exportParams({ segmentation: { segments, labelmap: encodeLabelmap(sample.truth.labels) }, withSr: false }));
+    const imported = await service.importSeg({ path: written.seg.path });
+    expect(imported.report).toBeNull();
+    expect(imported.segments.map((s) => s.provenance.source)).toEqual(segments.map((s) => s.provenance.source));
   });
 
   it('answers with contract error codes and precise messages', async () => {

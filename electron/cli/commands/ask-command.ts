@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { AskResult, InferenceWindow, MaskResult } from '../../common/contract-inference.ts';
+import { DEFAULT_SEG_FORMAT, SegFormatSchema, segFormatParts, type SegFormat } from '../../common/contract-seg.ts';
 import type { HostSeries } from '../../host/dicom/import-types.ts';
 import { DUMP_FILES } from '../../host/inference/crm-dump.ts';
 import { InferenceError } from '../../host/inference/inference-engine.ts';
@@ -115,6 +116,8 @@ export function formatTimings(timings: Record<string, number>): string {
 
 export interface SegOutputOptions {
   segPath: string | null;
+  /** --seg-type: binary (default: every receiver reads it), labelmap, labelmap-rle. */
+  format: SegFormat;
   srPath: string | null;
   label: string;
   codes: Pick<SegmentInit, 'category' | 'type' | 'anatomicRegion'>;
@@ -140,11 +143,15 @@ export function parseSegOutput(options: ParsedOptions, allowSr: boolean): SegOut
   const srPath = allowSr ? (single(options, 'sr') ?? null) : null;
   const label = single(options, 'label');
   const term = single(options, 'term');
+  const formatText = single(options, 'seg-type');
+  if (formatText !== undefined && segPath === null) throw new UsageError('--seg-type describes the DICOM-SEG: give --seg too');
+  const format = SegFormatSchema.safeParse(formatText ?? DEFAULT_SEG_FORMAT);
+  if (!format.success) throw new UsageError(`--seg-type must be ${SegFormatSchema.options.join(', ')}, got "${formatText}"`);
   if (srPath !== null && segPath === null) throw new UsageError('--sr needs --seg: the SR records and references the DICOM-SEG it describes');
   if (segPath === null && (label !== undefined || term !== undefined)) throw new UsageError(`--${label !== undefined ? 'label' : 'term'} describes the DICOM-SEG segment: give --seg too`);
   if (segPath !== null && srPath !== null && path.resolve(segPath) === path.resolve(srPath)) throw new UsageError('--seg and --sr must be different files');
   if (label !== undefined && label.trim() === '') throw new UsageError('--label is empty');
-  return { segPath, srPath, label: label ?? 'Segment', codes: term !== undefined ? parseTerm(term) : GENERIC_CODES };
+  return { segPath, format: format.data, srPath, label: label ?? 'Segment', codes: term !== undefined ? parseTerm(term) : GENERIC_CODES };
 }
 
 /**
@@ -195,6 +202,8 @@ export async function writeSegOutput(request: SegWriteRequest): Promise<ExportJo
     segment: { label: output.label, color: [255, 186, 0], ...output.codes, algorithmName: request.algorithmName },
     provenance: request.provenance,
     outPath: path.resolve(output.segPath),
+    ...segFormatParts(output.format),
+    sourceFiles: request.series.slices.map((s) => ({ path: s.path, frame: s.frame })),
     ...(output.srPath !== null ? { srPath: path.resolve(output.srPath) } : {}),
   });
 }
@@ -222,7 +231,8 @@ export function isSegOutputError(error: unknown): error is Error {
 }
 
 const USAGE = `usage: medreasoner ask --series <dir> --slice <n> --question "…" [--out mask.png] [--json]
-                      [--seg out.dcm [--sr out-sr.dcm] [--label <text>] [--term <id>]]
+                      [--seg out.dcm [--seg-type binary|labelmap|labelmap-rle] [--sr out-sr.dcm]
+                       [--label <text>] [--term <id>]]
                       [--models <dir>] [--window center,width] [--prompt-variant think|no_think]
                       [--dump-input <dir>]
 
@@ -232,8 +242,11 @@ const USAGE = `usage: medreasoner ask --series <dir> --slice <n> --question "…
   --out mask.png     write the mask: 8-bit grey PNG at the slice's size, 255 inside, 0 outside
   --seg out.dcm      write the mask as a DICOM-SEG (BINARY) on the source series: one segment,
                      algorithm AUTOMATIC, named by the CRM and ASM ids
-  --sr out-sr.dcm    with --seg: a Comprehensive SR recording the question, reasoning, answer,
-                     prompts and model ids, referencing the SEG
+  --seg-type t       the SEG's encoding: binary (default; every reader takes it), labelmap, or
+                     labelmap-rle (Label Map SEG with RLE Lossless, as OHIF writes it)
+  --sr out-sr.dcm    with --seg: a TID 1500 Measurement Report (Comprehensive SR) recording the
+                     question, reasoning, answer, prompts, model ids, volume and mean HU,
+                     referencing the SEG
   --label <text>     the segment's label (default "Segment")
   --term <id>        the segment's coded type from the pick list (e.g. liver, mass; default Tissue)
   --json             print the result as JSON (prompts, box, points, reasoning, answer, mask area,
@@ -271,7 +284,7 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
   let segOutput: SegOutputOptions;
   try {
     options = parseOptions(args, {
-      values: ['series', 'slice', 'question', 'out', 'seg', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens', 'dump-input'],
+      values: ['series', 'slice', 'question', 'out', 'seg', 'seg-type', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens', 'dump-input'],
       flags: ['json', 'help'],
     });
     if (options.flags.has('help')) {

@@ -37,14 +37,17 @@ import {
 } from './ask-command.ts';
 
 const USAGE = `usage: medreasoner segment --series <dir> --slice <n> --box x0,y0,x1,y1 [--point x,y[,label]]...
-                          [--out mask.png] [--seg out.dcm [--label <text>] [--term <id>]] [--json]
+                          [--out mask.png] [--seg out.dcm [--seg-type binary|labelmap|labelmap-rle]
+                          [--label <text>] [--term <id>]] [--json]
                           [--models <dir>] [--window center,width]
 
   --box x0,y0,x1,y1  inclusive pixel corners (x = column, y = row)
   --point x,y[,l]    a prompt point; label l: 1 positive (default), 0 negative; repeatable
   --out mask.png     8-bit grey PNG at the slice's size, 255 inside, 0 outside
-  --seg out.dcm      the mask as a DICOM-SEG (BINARY) on the source series: one segment,
+  --seg out.dcm      the mask as a DICOM-SEG on the source series: one segment,
                      SEMIAUTOMATIC (computed from your prompts), named by the segmenter
+  --seg-type t       binary (default; every reader takes it), labelmap, or labelmap-rle
+                     (Label Map SEG with RLE Lossless, as OHIF writes it)
   --label <text>     the segment's label (default "Segment")
   --term <id>        the segment's coded type from the pick list (e.g. liver, mass; default Tissue)
   --json             prompts, segmenter, execution provider, mask area, timings as JSON
@@ -73,7 +76,7 @@ export async function runSegmentCommand(args: string[], io: CommandIO): Promise<
   let points: PromptPoint[];
   let segOutput: SegOutputOptions;
   try {
-    options = parseOptions(args, { values: ['series', 'slice', 'box', 'point', 'out', 'seg', 'label', 'term', 'models', 'window'], flags: ['json', 'help'], repeatable: ['point'] });
+    options = parseOptions(args, { values: ['series', 'slice', 'box', 'point', 'out', 'seg', 'seg-type', 'label', 'term', 'models', 'window'], flags: ['json', 'help'], repeatable: ['point'] });
     if (options.flags.has('help')) {
       io.out(USAGE);
       return 0;

@@ -15,7 +15,8 @@ export function objectKindFor(sopClassUid: string, hasPixelData: boolean, rows: 
   if (sopClassUid === MEDIA_STORAGE_DIRECTORY) return 'DICOMDIR';
   if (sopClassUid.startsWith(STORAGE)) {
     const rest = sopClassUid.slice(STORAGE.length);
-    if (rest === '66.4') return 'SEG';
+    // Segmentation and Label Map Segmentation (Sup 243): both are SEGs, not slices to view.
+    if (rest === '66.4' || rest === '66.7') return 'SEG';
     if (rest === '88.59') return 'KO';
     if (rest.startsWith('88.')) return 'SR';
     if (rest === '481.3') return 'RTSTRUCT';

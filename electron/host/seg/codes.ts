@@ -107,7 +107,36 @@ export const DCM = {
   finding: dcm('121071', 'Finding'),
   algorithmName: dcm('111001', 'Algorithm Name'),
   algorithmVersion: dcm('111003', 'Algorithm Version'),
+  algorithmParameters: dcm('111002', 'Algorithm Parameters'),
+  // TID 1500 Measurement Report and its observation context (TID 1001, 1004).
+  imagingMeasurementReport: dcm('126000', 'Imaging Measurement Report'),
+  imagingMeasurements: dcm('126010', 'Imaging Measurements'),
+  languageOfContent: dcm('121049', 'Language of Content Item and Descendants'),
+  observerType: dcm('121005', 'Observer Type'),
+  device: dcm('121007', 'Device'),
+  deviceObserverUid: dcm('121012', 'Device Observer UID'),
+  deviceObserverName: dcm('121013', 'Device Observer Name'),
+  deviceObserverManufacturer: dcm('121014', 'Device Observer Manufacturer'),
+  procedureReported: dcm('121058', 'Procedure reported'),
+  imageRegion: dcm('111030', 'Image Region'),
 } as const;
+
+/** SNOMED CT concepts of the measurement report. */
+export const SCT = {
+  imagingProcedure: sct('363679005', 'Imaging procedure'),
+  /** The IMAGE a region is selected from (TID 1410, as highdicom writes it). */
+  source: sct('260753009', 'Source'),
+  volume: sct('118565006', 'Volume'),
+  mean: sct('373098007', 'Mean'),
+} as const;
+
+/** Units (UCUM) of the report's measurements. */
+export const UCUM = {
+  cubicMillimeter: coded('mm3', 'UCUM', 'cubic millimeter'),
+  hounsfieldUnit: coded("[hnsf'U]", 'UCUM', 'Hounsfield unit'),
+} as const;
+
+export const LANGUAGE_EN_US = coded('en-US', 'RFC5646', 'English (United States)');
 
 /** LOINC: the report's document title. */
 export const LN = {

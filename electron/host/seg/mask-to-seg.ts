@@ -5,7 +5,7 @@
 import type { HostSeries } from '../dicom/import-types.ts';
 import { SegmentationType } from './seg-enums.ts';
 import { runExportJob, type ExportJobOutput } from './seg-jobs.ts';
-import type { SegWriteOptions } from './seg-writer.ts';
+import type { SegCompression, SegWriteOptions } from './seg-writer.ts';
 import type { Provenance, SegmentInit } from './segment.ts';
 import { sourceSeriesFromHost } from './source-from-index.ts';
 import { SourceSeries, type SourceSeriesInit } from './source-series.ts';
@@ -24,7 +24,10 @@ export interface WriteMaskAsSegInput {
   outPath: string;
   srPath?: string;
   type?: SegmentationType;
-  segOptions?: Omit<SegWriteOptions, 'type' | 'now'>;
+  compression?: SegCompression;
+  /** The source's files in slice order, for mean HU in the SR. */
+  sourceFiles?: Array<{ path: string; frame: number | null }>;
+  segOptions?: Omit<SegWriteOptions, 'type' | 'compression' | 'now'>;
 }
 
 function isHostSeries(value: WriteMaskAsSegInput['sourceSeries']): value is HostSeries {
@@ -57,7 +60,9 @@ export async function writeMaskAsSeg(input: WriteMaskAsSegInput): Promise<Export
     segments: [{ ...input.segment, number: 1, provenance: input.provenance }],
     labelmap,
     type: input.type ?? SegmentationType.BINARY,
+    compression: input.compression ?? 'none',
     segPath: input.outPath,
+    ...(input.sourceFiles ? { sourceFiles: input.sourceFiles } : {}),
     srPath: input.srPath ?? null,
     ...(input.segOptions ? { segOptions: input.segOptions } : {}),
   });

@@ -18,13 +18,13 @@ export interface Part10Parts {
 }
 
 /** Explicit VR Little Endian Part 10 bytes of a naturalized dcmjs data set (its PixelData included, if any). */
-export function encodeWithDcmjs(dataset: NaturalDataset): Uint8Array {
+export function encodeWithDcmjs(dataset: NaturalDataset, transferSyntaxUid: string = TransferSyntax.explicitLittle): Uint8Array {
   const { DicomDict, DicomMetaDictionary } = dcmjs.data;
   const meta = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
     MediaStorageSOPClassUID: dataset.SOPClassUID,
     MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
-    TransferSyntaxUID: TransferSyntax.explicitLittle,
+    TransferSyntaxUID: transferSyntaxUid,
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
     _vrMap: { FileMetaInformationVersion: 'OB' },
@@ -52,6 +52,12 @@ export function withPixelData(dataset: NaturalDataset, vr: 'OB' | 'OW', pixelPar
   view.setUint32(8, padded, true);
   const parts = [header, element, ...pixelParts];
   if (padded !== valueLength) parts.push(new Uint8Array(1));
+  return { parts, byteLength: parts.reduce((n, p) => n + p.length, 0) };
+}
+
+/** The header (dcmjs, explicit VR little endian as RLE requires) and pre-built encapsulated Pixel Data parts. */
+export function withEncapsulatedPixelData(dataset: NaturalDataset, transferSyntaxUid: string, pixelParts: Uint8Array[]): Part10Parts {
+  const parts = [encodeWithDcmjs(dataset, transferSyntaxUid), ...pixelParts];
   return { parts, byteLength: parts.reduce((n, p) => n + p.length, 0) };
 }
 

@@ -64,3 +64,123 @@ function unpackBits(input: Uint8Array, length: number): Uint8Array {
   if (o < length) throw new Error(`RLE segment decodes to ${o} bytes; ${length} expected`);
   return out;
 }
+
+/**
+ * Encodes one frame of 8- or 16-bit little-endian samples as an RLE Lossless fragment:
+ * the 64-byte header (segment count, offsets), then one PackBits segment per byte plane,
+ * most significant plane first, each padded to an even length (PS3.5 G.3.1).
+ */
+export function encodeRleFrame(samples: Uint8Array, bytesPerSample: 1 | 2): Uint8Array {
+  const planeLength = samples.length / bytesPerSample;
+  const planes: Uint8Array[] = [];
+  for (let s = 0; s < bytesPerSample; s++) {
+    const byteIndex = bytesPerSample - 1 - s;
+    let plane: Uint8Array;
+    if (bytesPerSample === 1) plane = samples;
+    else {
+      plane = new Uint8Array(planeLength);
+      for (let i = 0; i < planeLength; i++) plane[i] = samples[i * bytesPerSample + byteIndex]!;
+    }
+    planes.push(packBits(plane));
+  }
+  const total = 64 + planes.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, planes.length, true);
+  let at = 64;
+  planes.forEach((plane, s) => {
+    view.setUint32(4 + s * 4, at, true);
+    out.set(plane, at);
+    at += plane.length;
+  });
+  return out;
+}
+
+// Worst case a literal byte costs 1 + 1/128; the scratch buffer is sized for it once.
+let scratch = new Uint8Array(0);
+
+/** PackBits with runs of 3 or more as replicate runs, the rest as literals of up to 128; even length. */
+function packBits(input: Uint8Array): Uint8Array {
+  const n = input.length;
+  const need = n + Math.ceil(n / 128) + 2;
+  if (scratch.length < need) scratch = new Uint8Array(need);
+  const out = scratch;
+  let o = 0;
+  let i = 0;
+  // Background runs dominate a labelmap: whole 128-byte zero runs are found 4 bytes at a time.
+  const aligned = (input.byteOffset & 3) === 0;
+  const words = aligned ? new Uint32Array(input.buffer, input.byteOffset, n >>> 2) : null;
+  while (i < n) {
+    const v = input[i]!;
+    if (v === 0 && words !== null && (i & 3) === 0 && i + 128 <= n) {
+      let w = i >>> 2;
+      const stop = w + 32;
+      while (w < stop && words[w] === 0) w++;
+      if (w === stop) {
+        out[o++] = 129; // -(128 - 1)
+        out[o++] = 0;
+        i += 128;
+        continue;
+      }
+    }
+    let run = 1;
+    while (i + run < n && run < 128 && input[i + run] === v) run++;
+    if (run >= 3) {
+      out[o++] = 257 - run; // -(run - 1) as a signed byte
+      out[o++] = v;
+      i += run;
+      continue;
+    }
+    // A literal: until a run of 3 starts, at most 128 bytes.
+    const start = i;
+    let end = i;
+    while (end < n && end - start < 128) {
+      const w = input[end]!;
+      if (end + 2 < n && input[end + 1] === w && input[end + 2] === w) break;
+      end++;
+    }
+    if (end === start) continue;
+    out[o++] = end - start - 1;
+    out.set(input.subarray(start, end), o);
+    o += end - start;
+    i = end;
+  }
+  if (o & 1) out[o++] = 0x80; // -128: a no-op byte that pads the segment to an even length
+  return out.slice(0, o);
+}
+
+/**
+ * Encapsulated Pixel Data (PS3.5 A.4): the element with undefined length, a Basic Offset
+ * Table that lists each frame's start, one fragment per frame, the sequence delimiter.
+ */
+export function encapsulatedPixelData(fragments: Uint8Array[]): Uint8Array[] {
+  const header = new Uint8Array(12 + 8 + fragments.length * 4);
+  const view = new DataView(header.buffer);
+  view.setUint16(0, 0x7fe0, true);
+  view.setUint16(2, 0x0010, true);
+  header[4] = 0x4f; // 'O'
+  header[5] = 0x42; // 'B'
+  view.setUint32(8, 0xffffffff, true);
+  view.setUint16(12, 0xfffe, true);
+  view.setUint16(14, 0xe000, true);
+  view.setUint32(16, fragments.length * 4, true);
+  const parts: Uint8Array[] = [header];
+  let offset = 0;
+  fragments.forEach((fragment, f) => {
+    if (fragment.length & 1) throw new Error(`RLE fragment ${f + 1} has an odd length`);
+    view.setUint32(20 + f * 4, offset, true);
+    const item = new Uint8Array(8);
+    const itemView = new DataView(item.buffer);
+    itemView.setUint16(0, 0xfffe, true);
+    itemView.setUint16(2, 0xe000, true);
+    itemView.setUint32(4, fragment.length, true);
+    parts.push(item, fragment);
+    offset += 8 + fragment.length;
+  });
+  const delimiter = new Uint8Array(8);
+  const delimiterView = new DataView(delimiter.buffer);
+  delimiterView.setUint16(0, 0xfffe, true);
+  delimiterView.setUint16(2, 0xe0dd, true);
+  parts.push(delimiter);
+  return parts;
+}

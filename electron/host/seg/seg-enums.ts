@@ -65,6 +65,7 @@ export const ValueType = {
   UIDREF: 'UIDREF',
   IMAGE: 'IMAGE',
   SCOORD: 'SCOORD',
+  NUM: 'NUM',
 } as const;
 export type ValueType = (typeof ValueType)[keyof typeof ValueType];
 

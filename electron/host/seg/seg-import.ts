@@ -137,9 +137,13 @@ function forEachSetBit(bytes: Uint8Array, bitOffset: number, count: number, visi
   }
 }
 
+// SEMIAUTOMATIC is "computed with user interaction" (PS3.3 C.8.20.2): that is the
+// interactive provenance (a segmenter run on the user's prompts) as much as an edited AI
+// mask, and the SEG alone cannot tell them apart. Read as interactive, which claims no
+// model answer; the reasoning SR, when found, says which it was (report-provenance.ts).
 const SOURCE_FOR_ALGORITHM: Record<string, ProvenanceSource> = {
   [SegmentAlgorithmType.AUTOMATIC]: ProvenanceSource.ai,
-  [SegmentAlgorithmType.SEMIAUTOMATIC]: ProvenanceSource.aiEdited,
+  [SegmentAlgorithmType.SEMIAUTOMATIC]: ProvenanceSource.interactive,
   [SegmentAlgorithmType.MANUAL]: ProvenanceSource.manual,
 };
 

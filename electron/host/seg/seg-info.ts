@@ -44,6 +44,7 @@ export function describeSeg(parsed: ParsedSeg): SegInfo {
       frames: framesBySegment.get(s.number) ?? 0,
     })),
     referencedSeries: parsed.referencedSeries.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, instances: s.instanceUids.length })),
+    supersedes: parsed.supersedes.map((s) => ({ ...s })),
     warnings: [...parsed.warnings],
   };
 }
@@ -67,6 +68,7 @@ export function formatSegInfo(info: SegInfo, file: string): string {
   }
   lines.push('  Referenced series:');
   for (const r of info.referencedSeries) lines.push(`    ${r.seriesInstanceUid || '(not named)'}: ${r.instances} instance${r.instances === 1 ? '' : 's'}`);
+  for (const s of info.supersedes) lines.push(`  Supersedes SEG ${s.sopInstanceUid} (series ${s.seriesInstanceUid})`);
   if (info.warnings.length > 0) {
     lines.push('  Read leniently:');
     for (const w of info.warnings) lines.push(`    - ${w}`);

@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { decodeLabelmap, encodeLabelmap, type LabelmapPayload, type SegInfo } from '../../common/contract-seg.ts';
 import { alignSegToSource } from './seg-import.ts';
 import { parseSeg, type ParsedSeg } from './seg-reader.ts';
-import { encodeSeg, type SegWriteOptions } from './seg-writer.ts';
+import { encodeSeg, type SegCompression, type SegWriteOptions } from './seg-writer.ts';
+import { loadSlice } from '../inference/slice-pixels.ts';
+import { segmentStatistics, type SlicePixelSource } from './segment-stats.ts';
 import { describeSeg } from './seg-info.ts';
 import type { SegmentationType } from './seg-enums.ts';
 import type { SegmentInit } from './segment.ts';
@@ -21,11 +23,14 @@ export interface ExportJobInput {
   /** A payload from the contract is decoded here, off the main thread. */
   labelmap: Labelmap | LabelmapPayload;
   type: SegmentationType;
+  compression?: SegCompression;
   segPath: string;
+  /** The source's files in slice order (frame: 1-based, null for single-frame): mean HU in the SR comes from them. */
+  sourceFiles?: Array<{ path: string; frame: number | null }>;
   /** Where the reasoning SR goes; null for no SR. */
   srPath: string | null;
-  segOptions?: Omit<SegWriteOptions, 'type' | 'now'>;
-  srOptions?: Omit<SrWriteOptions, 'now'>;
+  segOptions?: Omit<SegWriteOptions, 'type' | 'compression' | 'now'>;
+  srOptions?: Omit<SrWriteOptions, 'now' | 'statistics'>;
 }
 
 export interface WrittenFile {
@@ -36,7 +41,7 @@ export interface WrittenFile {
 }
 
 export interface ExportJobOutput {
-  seg: WrittenFile & { frames: number; type: SegmentationType; sopClassUid: string };
+  seg: WrittenFile & { frames: number; type: SegmentationType; sopClassUid: string; transferSyntaxUid: string };
   sr: WrittenFile | null;
 }
 
@@ -44,9 +49,10 @@ export async function runExportJob(input: ExportJobInput): Promise<ExportJobOutp
   const labelmap = input.labelmap instanceof Uint8Array || input.labelmap instanceof Uint16Array ? input.labelmap : decodeLabelmap(input.labelmap);
   const segmentation = new Segmentation({ source: input.source, segments: input.segments, labelmap });
   const now = new Date();
-  const encoded = encodeSeg(segmentation, { ...input.segOptions, type: input.type, now });
+  const encoded = encodeSeg(segmentation, { ...input.segOptions, type: input.type, compression: input.compression ?? 'none', now });
   // The SR is built before anything is written, so an invalid SR leaves no SEG behind.
-  const sr = input.srPath === null ? null : encodeReasoningSr(segmentation, encoded, { ...input.srOptions, now });
+  const statistics = input.srPath === null ? null : await segmentStatistics(segmentation, input.sourceFiles ? pixelSource(input.sourceFiles) : null);
+  const sr = input.srPath === null ? null : encodeReasoningSr(segmentation, encoded, { ...input.srOptions, now, ...(statistics ? { statistics } : {}) });
   await writeFileAtomic(input.segPath, encoded.parts);
   if (sr && input.srPath) await writeFileAtomic(input.srPath, [sr.bytes]);
   return {
@@ -58,8 +64,22 @@ export async function runExportJob(input: ExportJobInput): Promise<ExportJobOutp
       bytes: encoded.byteLength,
       frames: encoded.frames,
       type: encoded.type,
+      transferSyntaxUid: encoded.transferSyntaxUid,
     },
     sr: sr && input.srPath ? { path: input.srPath, sopInstanceUid: sr.sopInstanceUid, seriesInstanceUid: sr.seriesInstanceUid, bytes: sr.bytes.length } : null,
+  };
+}
+
+/** Slice pixels for the statistics; a slice this reader cannot decode (compressed) leaves mean HU out. */
+function pixelSource(files: Array<{ path: string; frame: number | null }>): SlicePixelSource {
+  return async (k) => {
+    const file = files[k];
+    if (!file) return null;
+    try {
+      return (await loadSlice(file.path, (file.frame ?? 1) - 1)).pixels;
+    } catch {
+      return null;
+    }
   };
 }
 

@@ -63,6 +63,8 @@ export interface ParsedSeg {
   frames: ParsedFrame[];
   /** From the Common Instance Reference module, plus series of frame references not listed there. */
   referencedSeries: Array<{ seriesInstanceUid: string; instanceUids: string[] }>;
+  /** Earlier SEGs this one replaces: Segmentation instances in its Common Instance Reference. */
+  supersedes: Array<{ sopInstanceUid: string; seriesInstanceUid: string }>;
   warnings: string[];
   /** Frame f (0-based) as one value per pixel (read-only; may be a view of the file's bytes): 0/1 for BINARY, segment numbers for LABELMAP, 0/1 at ≥ 50 % for FRACTIONAL. */
   decodeFrame(f: number): Uint8Array | Uint16Array;
@@ -166,7 +168,7 @@ export function parseSeg(input: Uint8Array, name = 'the file'): ParsedSeg {
   const segments = readSegments(dataSet, charset, warnings);
   if (segments.length === 0) throw new SegReadError(`${name} has an empty SegmentSequence`);
 
-  const referencedSeries = readReferencedSeries(dataSet);
+  const { referencedSeries, supersedes } = readReferencedSeries(dataSet);
   const pixelMeasures = firstItem(shared, 'x00289110') ?? firstItem(perFrameItems[0]?.dataSet, 'x00289110');
   const spacing = readDecimals(pixelMeasures, 'x00280030', 2) as [number, number] | null;
   const byteArray = dataSet.byteArray;
@@ -227,6 +229,7 @@ export function parseSeg(input: Uint8Array, name = 'the file'): ParsedSeg {
     segments,
     frames,
     referencedSeries: mergeFrameReferences(referencedSeries, frames),
+    supersedes,
     warnings,
     decodeFrame,
     packedFrame,
@@ -306,14 +309,22 @@ function readSegments(dataSet: DataSet, charset: string, warnings: string[]): Pa
   return segments.sort((a, b) => a.number - b.number);
 }
 
-function readReferencedSeries(dataSet: DataSet): Array<{ seriesInstanceUid: string; instanceUids: string[] }> {
-  return (dataSet.elements['x00081115']?.items ?? []).map((entry) => {
+function readReferencedSeries(dataSet: DataSet): Pick<ParsedSeg, 'referencedSeries' | 'supersedes'> {
+  const referencedSeries: ParsedSeg['referencedSeries'] = [];
+  const supersedes: ParsedSeg['supersedes'] = [];
+  for (const entry of dataSet.elements['x00081115']?.items ?? []) {
     const item = entry.dataSet!;
-    return {
-      seriesInstanceUid: readString(item, 'x0020000e'),
-      instanceUids: (item.elements['x0008114a']?.items ?? []).map((i) => readString(i.dataSet!, 'x00081155')).filter(Boolean),
-    };
-  });
+    const seriesInstanceUid = readString(item, 'x0020000e');
+    const instanceUids: string[] = [];
+    for (const i of item.elements['x0008114a']?.items ?? []) {
+      const uid = readString(i.dataSet!, 'x00081155');
+      if (!uid) continue;
+      if (SEG_SOP_CLASSES.has(readString(i.dataSet!, 'x00081150'))) supersedes.push({ sopInstanceUid: uid, seriesInstanceUid });
+      else instanceUids.push(uid);
+    }
+    if (instanceUids.length > 0 || !supersedes.some((s) => s.seriesInstanceUid === seriesInstanceUid)) referencedSeries.push({ seriesInstanceUid, instanceUids });
+  }
+  return { referencedSeries, supersedes };
 }
 
 function mergeFrameReferences(series: Array<{ seriesInstanceUid: string; instanceUids: string[] }>, frames: ParsedFrame[]) {

@@ -17,6 +17,8 @@ import { AutosaveError, AutosaveStore } from './autosave.ts';
 import { newUid } from './dicom-values.ts';
 import { inspectParsedSeg, readSegFile, runExportJob, runImportJob, type ExportJobInput, type ImportJobOutput, type SegInspection } from './seg-jobs.ts';
 import { SegReadError } from './seg-reader.ts';
+import { findReportFor } from './report-lookup.ts';
+import { applyReport } from './report-provenance.ts';
 import { withSegWorker } from './seg-worker-client.ts';
 import { findSourceSeriesKey, sourceNotLoadedMessage } from './source-lookup.ts';
 import { sourceSeriesFromHost } from './source-from-index.ts';
@@ -67,22 +69,36 @@ export class SegService {
       segments: params.segmentation.segments,
       labelmap: params.segmentation.labelmap,
       type: params.type,
+      compression: params.compression,
       segPath: path.join(outDir, `SEG-${sopInstanceUid}.dcm`),
+      sourceFiles: host.slices.map((s) => ({ path: s.path, frame: s.frame })),
       srPath: params.withSr ? path.join(outDir, `SR-${sopInstanceUid}.dcm`) : null,
       segOptions: {
         sopInstanceUid,
         seriesNumber,
         ...(params.seriesDescription !== undefined ? { seriesDescription: params.seriesDescription } : {}),
         ...(params.contentCreatorName !== undefined ? { contentCreatorName: params.contentCreatorName } : {}),
+        ...(params.supersedes ? { supersedes: params.supersedes } : {}),
       },
-      srOptions: { seriesNumber: seriesNumber + 1 },
+      srOptions: {
+        seriesNumber: seriesNumber + 1,
+        predecessor: params.supersedes ? await this.#reportOf(source.patientStudy.studyInstanceUid, params.supersedes.sopInstanceUid) : null,
+      },
     };
     const output = await mapErrors(() => (this.#options.inline ? runExportJob(input) : withSegWorker((w) => w.request({ op: 'export', input }))));
     const written = [output.seg.path, ...(output.sr ? [output.sr.path] : [])];
     await this.#options.onWritten?.(written);
     this.#options.emit?.('seg.exported', { seriesKey: params.seriesKey, segPath: output.seg.path, srPath: output.sr?.path ?? null });
     return {
-      seg: { path: output.seg.path, sopInstanceUid: output.seg.sopInstanceUid, seriesInstanceUid: output.seg.seriesInstanceUid, bytes: output.seg.bytes, frames: output.seg.frames, type: output.seg.type },
+      seg: {
+        path: output.seg.path,
+        sopInstanceUid: output.seg.sopInstanceUid,
+        seriesInstanceUid: output.seg.seriesInstanceUid,
+        bytes: output.seg.bytes,
+        frames: output.seg.frames,
+        type: output.seg.type,
+        transferSyntaxUid: output.seg.transferSyntaxUid,
+      },
       sr: output.sr,
       elapsedMs: performance.now() - started,
     };
@@ -98,9 +114,9 @@ export class SegService {
       const host = this.#options.index.hostSeries(seriesKey);
       if (!host) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
       const source = await sourceSeriesFromHost(host);
-      return { seriesKey, output: await align(source.toInit()) };
+      return { seriesKey, source, output: await align(source.toInit()) };
     };
-    const { seriesKey, output } = await mapErrors(() => {
+    const { seriesKey, source, output } = await mapErrors(() => {
       if (this.#options.inline) {
         let parsed: Awaited<ReturnType<typeof readSegFile>>;
         return run(
@@ -115,12 +131,16 @@ export class SegService {
         ),
       );
     });
+    const warnings = [...output.warnings];
+    const found = await findReportFor(this.#options.index, output.info.studyInstanceUid, output.info.sopInstanceUid);
+    const segments = found ? applyReport(output.segments, output.originalNumbers, output.info.sopInstanceUid, found.report, source, warnings) : output.segments;
     return {
       seriesKey,
       info: output.info,
-      segments: output.segments.map((s, i) => ({ ...s, originalNumber: output.originalNumbers[i]! })),
+      segments: segments.map((s, i) => ({ ...s, originalNumber: output.originalNumbers[i]! })),
+      report: found ? { sopInstanceUid: found.report.sopInstanceUid, seriesInstanceUid: found.report.seriesInstanceUid, path: found.path } : null,
       labelmap: output.payload ?? encodeLabelmap(output.labelmap),
-      warnings: output.warnings,
+      warnings,
       elapsedMs: performance.now() - started,
     };
   }
@@ -166,6 +186,11 @@ export class SegService {
   #check(absolutePath: string, access: 'read' | 'write'): void {
     const refusal = this.#options.checkPath?.(absolutePath, access);
     if (refusal) throw new HostError('forbidden-path', refusal);
+  }
+
+  async #reportOf(studyInstanceUid: string, segSopInstanceUid: string): Promise<{ sopInstanceUid: string; seriesInstanceUid: string } | null> {
+    const found = await findReportFor(this.#options.index, studyInstanceUid, segSopInstanceUid);
+    return found ? { sopInstanceUid: found.report.sopInstanceUid, seriesInstanceUid: found.report.seriesInstanceUid } : null;
   }
 
   /** One above the highest series number in the study, so a new version sorts after the old ones. */

@@ -7,6 +7,10 @@
 // one 8- or 16-bit frame per slice where any segment occurs, the pixel value being the
 // segment number and 0 (Pixel Padding Value) the background.
 //
+// LABELMAP may be RLE Lossless (compression 'rle'): one fragment per frame, as OHIF
+// writes them; a CT labelmap is long runs, so 60 MB become about 1 MB. BINARY stays
+// native: its frames are already 1 bit per voxel and every reader takes them.
+//
 // Only non-empty frames are written. Each frame references its source image
 // (DerivationImageSequence → SourceImageSequence) and its plane position; the
 // dimensions are ReferencedSegmentNumber (BINARY only) and ImagePositionPatient.
@@ -15,18 +19,21 @@ import { endianness } from 'node:os';
 import { DCM } from './codes.ts';
 import type { NaturalDataset } from './dcmjs-module.ts';
 import { codeItem, dicomDate, dicomTime, formatDecimalString, newUid } from './dicom-values.ts';
-import { concatParts, encodeWithDcmjs, withPixelData, type Part10Parts } from './part10.ts';
+import { concatParts, encodeWithDcmjs, withEncapsulatedPixelData, withPixelData, type Part10Parts } from './part10.ts';
+import { encapsulatedPixelData, encodeRleFrame } from './rle.ts';
 import {
   PhotometricInterpretation,
   SegmentationType,
   SegmentsOverlap,
   SOP_CLASS_FOR_TYPE,
   SegmentAlgorithmType,
+  SopClass,
+  TransferSyntax,
 } from './seg-enums.ts';
 import { forEachNonZero } from './labelmap-scan.ts';
 import type { Segment } from './segment.ts';
 import type { Segmentation } from './segmentation.ts';
-import { isStrictUid, longStringProblem, Problems, quoted, SegValidationError } from './validation.ts';
+import { isLenientUid, isStrictUid, longStringProblem, Problems, quoted, SegValidationError } from './validation.ts';
 
 const packageVersion = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
@@ -44,8 +51,14 @@ export const DEFAULT_EQUIPMENT: Readonly<Equipment> = Object.freeze({
   softwareVersions: packageVersion,
 });
 
+export type SegCompression = 'none' | 'rle';
+
 export interface SegWriteOptions {
   type?: SegmentationType;
+  /** 'rle': RLE Lossless, LABELMAP only. */
+  compression?: SegCompression;
+  /** An earlier version of this segmentation (a SEG in the same study) that this one replaces. */
+  supersedes?: { sopInstanceUid: string; seriesInstanceUid: string; sopClassUid?: string } | null;
   seriesDescription?: string;
   seriesNumber?: number;
   instanceNumber?: number;
@@ -71,10 +84,13 @@ export interface EncodedSeg extends Part10Parts {
   sopInstanceUid: string;
   seriesInstanceUid: string;
   frames: number;
+  transferSyntaxUid: string;
 }
 
 interface ResolvedOptions {
   type: SegmentationType;
+  compression: SegCompression;
+  supersedes: { sopInstanceUid: string; seriesInstanceUid: string; sopClassUid: string } | null;
   seriesDescription: string;
   seriesNumber: number;
   instanceNumber: number;
@@ -92,6 +108,14 @@ function resolveOptions(options: SegWriteOptions): ResolvedOptions {
   const problems = new Problems('SEG options');
   const type = options.type ?? SegmentationType.BINARY;
   problems.check(type === SegmentationType.BINARY || type === SegmentationType.LABELMAP, `type must be BINARY or LABELMAP, got ${quoted(String(type))}`);
+  const compression = options.compression ?? 'none';
+  problems.check(compression === 'none' || compression === 'rle', `compression must be none or rle, got ${quoted(String(compression))}`);
+  problems.check(compression !== 'rle' || type === SegmentationType.LABELMAP, 'RLE compression is for LABELMAP SEGs; BINARY is written native (1 bit per voxel already)');
+  const supersedes = options.supersedes ?? null;
+  if (supersedes) {
+    problems.check(isLenientUid(supersedes.sopInstanceUid), `supersedes.sopInstanceUid ${quoted(supersedes.sopInstanceUid)} is not a UID`);
+    problems.check(isLenientUid(supersedes.seriesInstanceUid), `supersedes.seriesInstanceUid ${quoted(supersedes.seriesInstanceUid)} is not a UID`);
+  }
   const equipment = { ...DEFAULT_EQUIPMENT, ...options.equipment };
   for (const [field, value] of Object.entries(equipment)) {
     const problem = longStringProblem(value, { required: true });
@@ -118,6 +142,8 @@ function resolveOptions(options: SegWriteOptions): ResolvedOptions {
   problems.throwIfAny();
   return {
     type,
+    compression,
+    supersedes: supersedes ? { sopClassUid: supersedes.sopClassUid ?? SopClass.segmentation, sopInstanceUid: supersedes.sopInstanceUid, seriesInstanceUid: supersedes.seriesInstanceUid } : null,
     seriesDescription,
     seriesNumber: options.seriesNumber ?? 300,
     instanceNumber: options.instanceNumber ?? 1,
@@ -167,6 +193,10 @@ export function encodeSeg(segmentation: Segmentation, options: SegWriteOptions =
   }
   const dataset = buildDataset(segmentation, frames, o);
   const sopClassUid = SOP_CLASS_FOR_TYPE[o.type];
+  if (o.compression === 'rle') {
+    const encoded = withEncapsulatedPixelData(dataset, TransferSyntax.rleLossless, encapsulatedPixelData(rleLabelmapFrames(segmentation, frames)));
+    return { ...encoded, type: o.type, sopClassUid, sopInstanceUid: o.sopInstanceUid, seriesInstanceUid: o.seriesInstanceUid, frames: frames.length, transferSyntaxUid: TransferSyntax.rleLossless };
+  }
   const pixels = o.type === SegmentationType.BINARY ? packBinaryFrames(segmentation, frames) : labelmapFrames(segmentation, frames);
   let encoded: Part10Parts;
   if (o.pixelEncoding === 'dcmjs') {
@@ -177,7 +207,7 @@ export function encodeSeg(segmentation: Segmentation, options: SegWriteOptions =
   } else {
     encoded = withPixelData(dataset, pixels.vr, pixels.parts);
   }
-  return { ...encoded, type: o.type, sopClassUid, sopInstanceUid: o.sopInstanceUid, seriesInstanceUid: o.seriesInstanceUid, frames: frames.length };
+  return { ...encoded, type: o.type, sopClassUid, sopInstanceUid: o.sopInstanceUid, seriesInstanceUid: o.seriesInstanceUid, frames: frames.length, transferSyntaxUid: TransferSyntax.explicitLittle };
 }
 
 /** The whole file in one buffer (tests, small SEGs); writers should stream `parts`. */
@@ -205,6 +235,8 @@ function buildDataset(segmentation: Segmentation, frames: FramePlan[], o: Resolv
       ReferencedSOPClassUID: slice.sopClassUid,
       ReferencedSOPInstanceUID: slice.sopInstanceUid,
       PurposeOfReferenceCodeSequence: [codeItem(DCM.sourceImageForProcessing)],
+      // The SEG is on the source's own grid; readers that index by source frame (highdicom) need it said.
+      SpatialLocationsPreserved: 'YES',
     };
     if (slice.frameNumber !== null) item.ReferencedFrameNumber = [slice.frameNumber];
     return item;
@@ -234,6 +266,21 @@ function buildDataset(segmentation: Segmentation, frames: FramePlan[], o: Resolv
   for (const k of usedSlices) {
     const slice = source.slices[k]!;
     referencedInstances.set(slice.sopInstanceUid, slice.sopClassUid);
+  }
+
+  const referencedSeries: NaturalDataset[] = [
+    {
+      ReferencedInstanceSequence: [...referencedInstances].map(([uid, cls]) => ({ ReferencedSOPClassUID: cls, ReferencedSOPInstanceUID: uid })),
+      SeriesInstanceUID: source.seriesInstanceUid,
+    },
+  ];
+  // A new version names the SEG it replaces here: the Common Instance Reference lists
+  // every instance this one refers to, and a Segmentation SOP class says what it is.
+  if (o.supersedes) {
+    referencedSeries.push({
+      ReferencedInstanceSequence: [{ ReferencedSOPClassUID: o.supersedes.sopClassUid, ReferencedSOPInstanceUID: o.supersedes.sopInstanceUid }],
+      SeriesInstanceUID: o.supersedes.seriesInstanceUid,
+    });
   }
 
   const pixelMeasures: NaturalDataset = { PixelSpacing: source.pixelSpacing.map(ds) };
@@ -282,12 +329,7 @@ function buildDataset(segmentation: Segmentation, frames: FramePlan[], o: Resolv
     SeriesDescription: o.seriesDescription,
     ManufacturerModelName: o.equipment.modelName,
     // Common Instance Reference
-    ReferencedSeriesSequence: [
-      {
-        ReferencedInstanceSequence: [...referencedInstances].map(([uid, cls]) => ({ ReferencedSOPClassUID: cls, ReferencedSOPInstanceUID: uid })),
-        SeriesInstanceUID: source.seriesInstanceUid,
-      },
-    ],
+    ReferencedSeriesSequence: referencedSeries,
     // Patient
     PatientName: ps.patientName,
     PatientID: ps.patientId,
@@ -387,6 +429,13 @@ export function packBinaryFrames(segmentation: Segmentation, frames: FramePlan[]
     for (const [number] of list) bitBaseOf[number] = -1;
   }
   return { vr: 'OB', parts: [out] };
+}
+
+/** LABELMAP frames as RLE fragments, one per frame. */
+function rleLabelmapFrames(segmentation: Segmentation, frames: FramePlan[]): Uint8Array[] {
+  const { parts } = labelmapFrames(segmentation, frames);
+  const bytesPerVoxel = segmentation.labelmap.BYTES_PER_ELEMENT as 1 | 2;
+  return parts.map((frame) => encodeRleFrame(frame, bytesPerVoxel));
 }
 
 /** LABELMAP frames: the labelmap's own slices, zero-copy (a little-endian host stores uint16 as DICOM does). */

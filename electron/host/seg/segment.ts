@@ -29,9 +29,11 @@ export interface BoxPrompt {
 }
 export type Prompt = PointPrompt | BoxPrompt;
 
+/** A model as the report names it (TID 4019); `server` for one that ran on a remote server, left out for a local one. */
 export interface ModelId {
   name: string;
   version: string;
+  server?: string;
 }
 
 export interface Provenance {
@@ -212,5 +214,9 @@ function checkModels(models: ModelId[] | undefined, problems: Problems): void {
     problems.check(nameProblem === null, () => `model ${i + 1} name ${nameProblem}`);
     const versionProblem = longStringProblem(model?.version, { required: true });
     problems.check(versionProblem === null, () => `model ${i + 1} version ${versionProblem}`);
+    if (model?.server !== undefined) {
+      const serverProblem = longStringProblem(model.server, { required: true });
+      problems.check(serverProblem === null, () => `model ${i + 1} server ${serverProblem}`);
+    }
   });
 }

@@ -1,7 +1,7 @@
 // A segmentation of one source series: its segments and one labelmap in slice order
 // (x fastest, then y, then slice index), where voxel value n means segment n and 0
 // means none. Validated on construction; `frameContents` is what a SEG writer needs.
-import { forEachNonZero } from './labelmap-scan.ts';
+import { countValues } from './labelmap-scan.ts';
 import { Segment, type SegmentInit } from './segment.ts';
 import { SourceSeries, type SourceSeriesInit } from './source-series.ts';
 import { Problems } from './validation.ts';
@@ -116,17 +116,13 @@ function scanLabelmap(labelmap: Labelmap, source: SourceSeries, segmentCount: nu
   const sliceCounts = new Uint32Array(Math.max(256, segmentCount + 1));
   let badVoxel: { index: number; value: number } | null = null;
   for (let k = 0; k < source.sliceCount; k++) {
+    const bad = countValues(labelmap, k * perSlice, (k + 1) * perSlice, sliceCounts, segmentCount);
+    if (bad >= 0) {
+      badVoxel = { index: bad, value: labelmap[bad]! };
+      return { badVoxel };
+    }
     let any = false;
-    forEachNonZero(labelmap, k * perSlice, (k + 1) * perSlice, (i, v) => {
-      if (v > segmentCount) {
-        badVoxel = { index: i, value: v };
-        return false;
-      }
-      sliceCounts[v]!++;
-      any = true;
-      return true;
-    });
-    if (badVoxel) return { badVoxel };
+    for (let v = 1; v <= segmentCount && !any; v++) any = sliceCounts[v]! > 0;
     if (!any) {
       segmentsBySlice.push(new Uint16Array(0));
       continue;

@@ -3,6 +3,7 @@
 // before it is saved, so a wrong port or AE title shows before it is stored.
 import type { HostApi } from '../../../electron/common/contract.ts';
 import type { EchoResult, NodeRef, PacsNodeInput, PacsNodeView } from '../../../electron/common/contract-pacs.ts';
+import type { SegFormat } from '../../../electron/common/contract-seg.ts';
 import { el } from '../ui/dom.ts';
 import type { NodeStore } from './node-store.ts';
 import { describeError, describeFailure, nodeAddress } from './pacs-text.ts';
@@ -98,6 +99,13 @@ function createNodeForm(host: HostApi, store: NodeStore, onClose: () => void): N
   const username = input('pacs-form-username');
   const password = input('pacs-form-password', { type: 'password' });
   const token = input('pacs-form-token', { type: 'password' });
+  const segFormat = el(
+    'select',
+    { class: 'text-input', 'data-testid': 'pacs-form-seg-format' },
+    el('option', { value: 'binary' }, 'BINARY (any receiver)'),
+    el('option', { value: 'labelmap' }, 'LABELMAP'),
+    el('option', { value: 'labelmap-rle' }, 'LABELMAP, RLE (OHIF)'),
+  );
 
   const dimseFields = el(
     'div',
@@ -124,6 +132,7 @@ function createNodeForm(host: HostApi, store: NodeStore, onClose: () => void): N
     field('Name', name),
     dimseFields,
     dicomwebFields,
+    field('Segmentations as', segFormat),
     el('div', { class: 'button-row' }, save, test, cancel),
     result,
   );
@@ -142,6 +151,10 @@ function createNodeForm(host: HostApi, store: NodeStore, onClose: () => void): N
   type.addEventListener('change', syncVisibility);
   authType.addEventListener('change', syncVisibility);
 
+  function readSegFormat(): SegFormat {
+    return segFormat.value === 'labelmap' || segFormat.value === 'labelmap-rle' ? segFormat.value : 'binary';
+  }
+
   /** The form as the contract's input; the host validates it and says which field is wrong. */
   function readNode(): PacsNodeInput {
     if (type.value === 'dimse') {
@@ -154,6 +167,7 @@ function createNodeForm(host: HostApi, store: NodeStore, onClose: () => void): N
         callingAet: callingAet.value.trim() || 'MEDREASONER',
         tls: tls.checked,
         retrieveMethod: retrieveMethod.value === 'c-move' ? 'c-move' : 'c-get',
+        segFormat: readSegFormat(),
       };
     }
     const auth =
@@ -162,7 +176,7 @@ function createNodeForm(host: HostApi, store: NodeStore, onClose: () => void): N
         : authType.value === 'bearer'
           ? { type: 'bearer' as const, ...(token.value ? { token: token.value } : {}) }
           : { type: 'none' as const };
-    return { type: 'dicomweb', name: name.value.trim(), baseUrl: baseUrl.value.trim(), auth };
+    return { type: 'dicomweb', name: name.value.trim(), baseUrl: baseUrl.value.trim(), auth, segFormat: readSegFormat() };
   }
 
   element.addEventListener('submit', async (event) => {
@@ -202,6 +216,7 @@ function createNodeForm(host: HostApi, store: NodeStore, onClose: () => void): N
     callingAet.value = dimse?.callingAet ?? 'MEDREASONER';
     tls.checked = dimse?.tls ?? false;
     retrieveMethod.value = dimse?.retrieveMethod ?? 'c-get';
+    segFormat.value = node?.segFormat ?? 'binary';
     const web = node?.type === 'dicomweb' ? node : null;
     baseUrl.value = web?.baseUrl ?? '';
     authType.value = web?.auth.type ?? 'none';

@@ -125,7 +125,7 @@ export function createSegmentListView(context: EditorContext): { element: HTMLEl
     );
     if (segment.anatomicRegion) provenance.append(line('Region', `${segment.anatomicRegion.meaning} (${segment.anatomicRegion.scheme} ${segment.anatomicRegion.value})`));
     if (p.question) provenance.append(line('Question', p.question, 'segment-provenance-question'));
-    if (p.models?.length) provenance.append(line('Models', p.models.map((m) => `${m.name} ${m.version}`).join(', '), 'segment-provenance-models'));
+    if (p.models?.length) provenance.append(line('Models', p.models.map((m) => `${m.name} ${m.version}${m.server ? ` (on ${m.server})` : ' (local)'}`).join(', '), 'segment-provenance-models'));
     if (p.prompts?.length) provenance.append(line('Prompts', p.prompts.map(describePrompt).join('; '), 'segment-provenance-prompts'));
     if (p.reasoning) {
       provenance.append(el('details', { class: 'seg-prov-reasoning', 'data-testid': 'segment-provenance-reasoning' }, el('summary', {}, 'Reasoning'), el('pre', {}, p.reasoning)));
