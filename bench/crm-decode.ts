@@ -2,7 +2,12 @@
 // ask latency per stage (preprocess, prefill = image + prompt to the first token, decode) and
 // decode tokens/s, for the fp32 and q4 exports (loadCrm + generate, as `medreasoner ask`
 // runs them) and for PyTorch's generate() (float32, eager attention).
-//   node bench/crm-decode.ts [--scale narrow7b|small|tiny] [--tokens N] [--size S] [--json]
+//   node bench/crm-decode.ts [--scale narrow7b|small|tiny] [--tokens N] [--size S] [--providers cpu,cuda,webgpu] [--json]
+// --providers (default cpu) adds a row per execution provider that runs here: CPU with the fp32
+// and q4 exports, CUDA and WebGPU with fp16 and q4f16. Where the KV cache lives differs: on the
+// CPU it is host memory anyway; under CUDA transformers.js copies every present.* tensor to the
+// host and back each decode step; under WebGPU it asks for 'gpu-buffer' outputs and the cache
+// stays on the device. A provider that cannot start here is listed with the reason.
 // narrow7b has the 7B's depth (28 layers, 32 vision blocks), head size and KV layout with
 // narrow widths: the per-token work of the runtime (28 layers of cache concat, attention and
 // kernel launches) is the 7B's, the FLOPs are not. It is built once into .cache/random-models/.
@@ -14,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildPrompt, readPromptFile } from '../electron/host/inference/crm-prompt.ts';
 import { loadCrm, type CrmImage } from '../electron/host/inference/crm-runner.ts';
+import { probeProvider, type ProviderName } from '../electron/host/inference/execution-provider.ts';
 import { readManifest } from '../electron/host/models/manifest.ts';
 import { projectPython } from '../test/host/real-parts.ts';
 import { ensureRandomQwen } from '../test/host/random-qwen.ts';
@@ -30,6 +36,9 @@ const tokens = Number(option('tokens') ?? 48);
 const size = Number(option('size') ?? 336);
 const json = args.includes('--json');
 const QUESTION = 'Where is the abnormality?';
+const providers = (option('providers') ?? 'cpu').split(',').map((p) => p.trim()).filter(Boolean) as ProviderName[];
+const VARIANTS_FOR: Record<ProviderName, string[]> = { cpu: ['fp32', 'q4'], cuda: ['fp16', 'q4f16'], webgpu: ['fp16', 'q4f16'] };
+const KV_CACHE: Record<ProviderName, string> = { cpu: 'host', cuda: 'copied host↔device every step', webgpu: 'on the device' };
 
 function ctSlice(n: number): CrmImage {
   const grey = new Uint8Array(n * n);
@@ -45,6 +54,7 @@ function ctSlice(n: number): CrmImage {
 
 interface Row {
   runtime: string;
+  kvCache: string;
   loadMs: number | null;
   preprocessMs: number;
   prefillMs: number;
@@ -53,33 +63,45 @@ interface Row {
   tokensPerSecond: number | null;
 }
 
+const unavailable: { provider: ProviderName; reason: string }[] = [];
+const usable: ProviderName[] = [];
+for (const provider of providers) {
+  if (!(provider in VARIANTS_FOR)) throw new Error(`--providers: unknown provider ${provider} (cpu, cuda, webgpu)`);
+  const failure = provider === 'cpu' ? null : await probeProvider(provider);
+  if (failure === null) usable.push(provider);
+  else unavailable.push({ provider, reason: failure.split('\n')[0]! });
+}
 const buildStarted = performance.now();
-const model = await ensureRandomQwen({ scale, variants: ['fp32', 'q4'], checkTokens: 4 });
+const variants = [...new Set(usable.flatMap((p) => VARIANTS_FOR[p]))];
+const model = await ensureRandomQwen({ scale, variants: variants.length > 0 ? variants : ['fp32'], checkTokens: 4 });
 const buildSeconds = (performance.now() - buildStarted) / 1000;
 const slice = ctSlice(size);
 const rows: Row[] = [];
 let imageTokens = 0;
 let promptTokens = 0;
 
-for (const variant of ['fp32', 'q4']) {
-  const manifest = await readManifest(path.join(model.exportDir, 'manifest.json'));
-  const t0 = performance.now();
-  const crm = await loadCrm({ dir: model.exportDir, manifest, variant, provider: 'cpu' });
-  const loadMs = performance.now() - t0;
-  await crm.run(slice, { question: QUESTION, maxNewTokens: 2 }); // warm-up: first-run allocations
-  const result = await crm.run(slice, { question: QUESTION, maxNewTokens: tokens });
-  await crm.dispose();
-  imageTokens = result.imageTokens;
-  promptTokens = result.promptTokens;
-  rows.push({
-    runtime: `app ${variant} (transformers.js + onnxruntime-node)`,
-    loadMs,
-    preprocessMs: result.timings.preprocess,
-    prefillMs: result.timings.prefill,
-    decodeMs: result.timings.decode,
-    generated: result.generatedTokens,
-    tokensPerSecond: result.timings.tokensPerSecond,
-  });
+for (const provider of usable) {
+  for (const variant of VARIANTS_FOR[provider]) {
+    const manifest = await readManifest(path.join(model.exportDir, 'manifest.json'));
+    const t0 = performance.now();
+    const crm = await loadCrm({ dir: model.exportDir, manifest, variant, provider });
+    const loadMs = performance.now() - t0;
+    await crm.run(slice, { question: QUESTION, maxNewTokens: 2 }); // warm-up: first-run allocations
+    const result = await crm.run(slice, { question: QUESTION, maxNewTokens: tokens });
+    await crm.dispose();
+    imageTokens = result.imageTokens;
+    promptTokens = result.promptTokens;
+    rows.push({
+      runtime: `app ${variant} on ${provider.toUpperCase()} (transformers.js + onnxruntime-node)`,
+      kvCache: KV_CACHE[provider],
+      loadMs,
+      preprocessMs: result.timings.preprocess,
+      prefillMs: result.timings.prefill,
+      decodeMs: result.timings.decode,
+      generated: result.generatedTokens,
+      tokensPerSecond: result.timings.tokensPerSecond,
+    });
+  }
 }
 
 const work = await mkdtemp(path.join(tmpdir(), 'crm-decode-'));
@@ -94,7 +116,8 @@ try {
   ], { maxBuffer: 64 * 1024 * 1024 });
   const torch = JSON.parse(stdout.trim().split('\n').at(-1)!) as { tokens: number[]; seconds: { preprocess: number; prefill: number; decode: number }; decodeTokensPerSecond: number | null };
   rows.push({
-    runtime: 'PyTorch fp32 generate() (eager)',
+    runtime: 'PyTorch fp32 generate() (eager, CPU)',
+    kvCache: 'host',
     loadMs: null,
     preprocessMs: torch.seconds.preprocess * 1000,
     prefillMs: torch.seconds.prefill * 1000,
@@ -107,14 +130,15 @@ try {
 }
 
 if (json) {
-  console.log(JSON.stringify({ scale, slice: `${size}×${size}`, imageTokens, promptTokens, buildSeconds, rows }, null, 2));
+  console.log(JSON.stringify({ scale, slice: `${size}×${size}`, imageTokens, promptTokens, buildSeconds, rows, unavailable }, null, 2));
 } else {
   console.log(`random-weight Qwen2.5-VL (${scale}), CPU, ${size}×${size} slice → ${imageTokens} image tokens, ${promptTokens} prompt tokens, up to ${tokens} new tokens (fixture ${buildSeconds.toFixed(0)} s)\n`);
-  console.log('| runtime | load | preprocess | prefill | decode | tokens | decode tokens/s |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| runtime | KV cache | load | preprocess | prefill | decode | tokens | decode tokens/s |');
+  console.log('|---|---|---|---|---|---|---|---|');
   const ms = (v: number | null) => (v === null ? '—' : `${v.toFixed(0)} ms`);
   for (const r of rows) {
-    console.log(`| ${r.runtime} | ${ms(r.loadMs)} | ${ms(r.preprocessMs)} | ${ms(r.prefillMs)} | ${ms(r.decodeMs)} | ${r.generated} | ${r.tokensPerSecond === null ? '—' : r.tokensPerSecond.toFixed(1)} |`);
+    console.log(`| ${r.runtime} | ${r.kvCache} | ${ms(r.loadMs)} | ${ms(r.preprocessMs)} | ${ms(r.prefillMs)} | ${ms(r.decodeMs)} | ${r.generated} | ${r.tokensPerSecond === null ? '—' : r.tokensPerSecond.toFixed(1)} |`);
   }
+  for (const u of unavailable) console.log(`| ${u.provider.toUpperCase()}: not run here (${u.reason}) | | | | | | | |`);
   console.log('\nPyTorch decode = generate(N) − generate(1) (prefill measured by generate(1)); the app\u2019s stages come from crm-runner.ts timings.');
 }
