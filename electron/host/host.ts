@@ -8,7 +8,10 @@ import type { AppInfo, EventName, EventPayload, HostEvent } from '../common/cont
 import type { ImportResult } from '../common/dicom-model.ts';
 import { dispatch, HostError, type CallHandlers, type DispatchResponse } from './dispatch.ts';
 import { PathGrants } from './path-grants.ts';
-import { DicomIndex } from './dicom/dicom-index.ts';
+import { mkdirSync } from 'node:fs';
+import { DbIndex } from './db/db-index.ts';
+import { openStudyDb, studyDbPath } from './db/study-db.ts';
+import { dbHandlers, rescanPaths } from './db/db-handlers.ts';
 import { importDicom } from './dicom/importer.ts';
 import { ensureSample } from './sample/sample-store.ts';
 import { createPacsHandlers } from './pacs/pacs-handlers.ts';
@@ -44,7 +47,17 @@ const packageJson = createRequire(import.meta.url)('../../package.json') as { na
 
 export function createHost(options: HostOptions): Host {
   const log = options.log ?? (() => {});
-  const index = new DicomIndex();
+  // Start-up reads the database, not the files; a corrupt one is moved aside here and rebuilt below.
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const dbPath = studyDbPath(options.dataDir);
+  const opened = openStudyDb(dbPath, { check: true });
+  const index = new DbIndex(opened.db);
+  let dbNotice: string | null = null;
+  if (opened.recovery) {
+    dbNotice = `The study database could not be read (${opened.recovery.reason}). It was moved to ${opened.recovery.movedTo} and is rebuilt from the files.`;
+    log(dbNotice);
+  }
+  let startupScan: Promise<unknown> | null = null;
   const grants = new PathGrants();
   const listeners = new Set<(event: HostEvent) => void>();
   const imports = new Map<string, AbortController>();
@@ -80,10 +93,11 @@ export function createHost(options: HostOptions): Host {
     return preparation;
   }
 
-  async function runImport(jobId: string, paths: string[]): Promise<ImportResult> {
+  async function runImport(jobId: string, paths: string[], runOptions: { onlyChanged?: boolean; trusted?: boolean } = {}): Promise<ImportResult> {
     if (imports.has(jobId)) throw new HostError('invalid-params', `An import with job id "${jobId}" is already running.`);
     const resolved = paths.map((p) => path.resolve(p));
-    assertGranted(resolved);
+    // Re-scans walk what was imported before (granted then): roots come from the database, not the renderer.
+    if (!runOptions.trusted) assertGranted(resolved);
     const controller = new AbortController();
     imports.set(jobId, controller);
     try {
@@ -91,8 +105,15 @@ export function createHost(options: HostOptions): Host {
         paths: resolved,
         signal: controller.signal,
         onProgress: (progress) => emit('dicom.importProgress', { jobId, ...progress }),
+        dbPath,
+        ...(runOptions.onlyChanged ? { onlyChanged: true } : {}),
       });
-      const merged = index.merge(outcome);
+      index.invalidate();
+      const merged = {
+        seriesKeys: outcome.stored?.seriesKeys ?? [],
+        instancesAdded: outcome.stored?.instancesAdded ?? 0,
+        problems: outcome.problems,
+      };
       emit('dicom.importProgress', {
         jobId,
         phase: 'done',
@@ -100,7 +121,7 @@ export function createHost(options: HostOptions): Host {
         total: outcome.files.length,
         problems: merged.problems.length,
       });
-      if (merged.seriesKeys.length > 0) emit('dicom.studiesChanged', { seriesKeys: merged.seriesKeys });
+      if (merged.seriesKeys.length > 0 || (outcome.stored?.markedMissing ?? 0) > 0) emit('dicom.studiesChanged', { seriesKeys: merged.seriesKeys });
       return {
         jobId,
         cancelled: outcome.cancelled,
@@ -160,7 +181,33 @@ export function createHost(options: HostOptions): Host {
     emit: (event, payload) => emit(event, payload as EventPayload<typeof event>),
   });
 
+  const ownFolders = [path.join(options.dataDir, 'store'), segmentationsDir, sampleDir];
+  const dbOptions = {
+    index,
+    dbPath,
+    dataDir: options.dataDir,
+    ownFolders,
+    notice: () => dbNotice,
+    scanning: () => startupScan !== null,
+    runImport: (jobId: string, paths: string[], o: { onlyChanged?: boolean } = {}) => runImport(jobId, paths, { ...o, trusted: true }),
+  };
+  // In the background, after start-up has listed what the database holds: folders that changed
+  // since the last run (all of them when rebuilding), so files added while the app was closed appear.
+  const startupPaths = rescanPaths(dbOptions, opened.recovery !== null);
+  if (startupPaths.length > 0) {
+    startupScan = runImport(`startup-scan-${randomUUID()}`, startupPaths, { onlyChanged: opened.recovery === null, trusted: true })
+      .then((result) => {
+        if (dbNotice) emit('dicom.databaseNotice', { message: dbNotice });
+        return result;
+      })
+      .catch((error: unknown) => log(`the start-up re-scan failed: ${String(error)}`))
+      .finally(() => {
+        startupScan = null;
+      });
+  }
+
   const handlers: CallHandlers = {
+    ...dbHandlers(dbOptions),
     ...pacs.handlers,
     ...inference.handlers,
     ...segHandlers(seg),
@@ -207,8 +254,9 @@ export function createHost(options: HostOptions): Host {
     prepareSample,
     async dispose() {
       for (const controller of imports.values()) controller.abort();
-      await Promise.all([pacs.dispose(), inference.dispose()]);
+      await Promise.all([pacs.dispose(), inference.dispose(), startupScan]);
       listeners.clear();
+      opened.db.close();
     },
   };
 }

@@ -6,6 +6,9 @@ export interface WorkerInput {
   /** Int32[1]: the importer stores 1 to ask the worker to stop after the current file. */
   cancelFlag: SharedArrayBuffer;
   initialReadBytes?: number;
+  /** The study database to write into; without it the import is in memory only. */
+  dbPath?: string;
+  onlyChanged?: boolean;
 }
 
 export type WorkerMessage =

@@ -21,6 +21,10 @@ export interface ImportOptions {
   onProgress?: (update: ImportProgressUpdate) => void;
   /** Bytes read first from each file (tuning and benchmarks). */
   initialReadBytes?: number;
+  /** Write into this study database (db/study-db.ts); unchanged files are not read again. */
+  dbPath?: string;
+  /** With dbPath: walk only the paths whose recorded folders changed (the start-up re-scan). */
+  onlyChanged?: boolean;
 }
 
 export function importDicom(options: ImportOptions): Promise<ImportOutcome> {
@@ -34,6 +38,8 @@ export function importDicom(options: ImportOptions): Promise<ImportOutcome> {
     paths: options.paths.map((p) => resolve(p)),
     cancelFlag,
     ...(options.initialReadBytes !== undefined ? { initialReadBytes: options.initialReadBytes } : {}),
+    ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}),
+    ...(options.onlyChanged ? { onlyChanged: true } : {}),
   };
   const worker = new Worker(siblingWorkerUrl('import-worker', import.meta.url), { workerData: input });
 
