@@ -16,7 +16,7 @@ export interface DbImportOptions extends Omit<RunImportOptions, 'store'> {
   /** Start-up re-scan: walk only the roots with a folder whose modification time changed (or that are gone). */
   onlyChanged?: boolean;
   /** Tests: called after each committed batch (a crash test kills the process there). */
-  onBatchCommitted?: (batches: number) => void;
+  onBatchCommitted?: (batches: number, filesCommitted: number) => void;
 }
 
 export function runDbImport(dbPath: string, paths: readonly string[], options: DbImportOptions = {}): StoredOutcome {

@@ -47,9 +47,10 @@ export class DbWriter {
   #batchStarted = 0;
   #instancesAdded = 0;
   #unchanged = 0;
-  /** Tests: stop (throw) after this many committed batches, to simulate a crash at a batch boundary. */
-  onBatchCommitted?: (batches: number) => void;
+  /** Tests: told after each commit (a crash test kills its process there). */
+  onBatchCommitted?: (batches: number, filesCommitted: number) => void;
   #batches = 0;
+  #filesCommitted = 0;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -136,9 +137,10 @@ export class DbWriter {
   commit(): void {
     if (!this.#db.isTransaction) return;
     this.#db.exec('COMMIT');
+    this.#filesCommitted += this.#inBatch;
     this.#inBatch = 0;
     this.#batches++;
-    this.onBatchCommitted?.(this.#batches);
+    this.onBatchCommitted?.(this.#batches, this.#filesCommitted);
   }
 
   /**
