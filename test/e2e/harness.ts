@@ -114,11 +114,13 @@ export interface WorkstationOptions {
   models?: 'tiny' | 'none';
   /** Hold every inference.ask until the test releases it (see AskGate). */
   holdAsks?: boolean;
+  /** An existing data folder (a restart): kept on close. Default: a fresh one, removed on close. */
+  dataDir?: string;
 }
 
 export async function startWorkstation(options: WorkstationOptions = {}): Promise<Workstation> {
   requireE2EParts();
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'mr-e2e-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'mr-e2e-')));
   let modelsDir: string | undefined;
   if (options.models) {
     modelsDir = path.join(dataDir, 'models');
@@ -141,7 +143,7 @@ export async function startWorkstation(options: WorkstationOptions = {}): Promis
     async close() {
       await server.close();
       await host.dispose();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
