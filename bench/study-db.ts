@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   }
   const dbBytes = statSync(studyDbPath(coldData)).size;
 
-  const line = (name: string, seconds: number, extra = '') => `| ${name} | ${seconds.toFixed(3)} | ${extra} |`;
+  const line = (name: string, seconds: number, extra?: string) => `| ${name} | ${seconds.toFixed(3)} |${extra === undefined ? '' : ` ${extra} |`}`;
   console.log('# Study database\n');
   console.log(`Node ${process.version}, best of ${ROUNDS} rounds unless noted, warm page cache. Setup (generating files) ${setupSeconds.toFixed(1)} s.\n`);
   console.log(`## Import: ${FILES} CT files of ${SIZE}×${SIZE}, ${(importBytes / 1e6).toFixed(0)} MB\n`);

@@ -7,7 +7,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { runDbImport } from '../../electron/host/db/db-import.ts';
 import { readFileSync } from 'node:fs';
 import { dbStats } from '../../electron/host/db/db-index.ts';
-import { checkDatabase, openStudyDb } from '../../electron/host/db/study-db.ts';
+import { checkDatabase, openStudyDb, studyDbPath } from '../../electron/host/db/study-db.ts';
+import { createHost } from '../../electron/host/host.ts';
 import { makeTempDir } from './fixtures-dicom.ts';
 import { writeStudyFolder } from './db-fixtures.ts';
 
@@ -81,5 +82,25 @@ describe('study database across processes', () => {
     opened.db.close();
     expect(stats).toMatchObject({ indexed: 1200, studies: 2, series: 6, dirtyStudies: 0, roots: 2 });
     expect(seriesInstanceTotal(dbPath)).toBe(1200);
+  });
+
+  test('the CLI writes while the app has the database open: the app lists the new study without a restart', async () => {
+    const dataDir = join(tmp.path, 'shared-data');
+    const appFolder = join(tmp.path, 'shared-app');
+    const cliFolder = join(tmp.path, 'shared-cli');
+    writeStudyFolder(appFolder, 40, 1, 50);
+    writeStudyFolder(cliFolder, 41, 1, 300);
+    const host = createHost({ shell: 'test', dataDir, modelsDir: join(tmp.path, 'no-models') });
+    const studies = async () => {
+      const answer = await host.dispatch('dicom.studies', {});
+      if (!answer.ok) throw new Error(answer.error.message);
+      return (answer.result as { patients: Array<{ studies: Array<{ studyInstanceUid: string }> }> }).patients.flatMap((p) => p.studies.map((s) => s.studyInstanceUid)).sort();
+    };
+    // Both write at once: the app's import (its worker) and a second process.
+    const [appImport, cli] = await Promise.all([host.dispatch('dicom.import', { jobId: 'app', paths: [appFolder] }), runChild([studyDbPath(dataDir), cliFolder])]);
+    expect(appImport.ok).toBe(true);
+    expect(cli.code).toBe(0);
+    expect(await studies()).toEqual(['1.2.826.0.1.3680043.8.498.314.40', '1.2.826.0.1.3680043.8.498.314.41']);
+    await host.dispose();
   });
 });
