@@ -119,7 +119,7 @@ describe('study database across restarts (browser mode)', () => {
     await expect.poll(() => count.innerText()).toBe('3 studies');
   });
 
-  it('a file deleted on disk: the viewer reports it without crashing, and a re-scan marks it missing', async () => {
+  it('a file deleted on disk is answered 404; a re-scan marks it missing, its study leaves the list, and other series still open', async () => {
     const page = app.page;
     const ct = (await allSeries(workstation)).find((s) => s.modality === 'CT' && s.sliceCount === 1)!;
     await rm(path.join(folder, 'ct', 'CT_small.dcm'));
