@@ -42,6 +42,8 @@ export class DbWriter {
   readonly #dirty: StatementSync;
   readonly #directory: StatementSync;
   readonly #stats = new Map<string, Stats | null>();
+  /** The row known() read, reused by put() for the same file: one lookup per file, not two. */
+  readonly #rows = new Map<string, FileRow | undefined>();
   readonly #touchedSeries = new Set<string>();
   #inBatch = 0;
   #batchStarted = 0;
@@ -72,7 +74,9 @@ export class DbWriter {
     const stats = this.#stat(path);
     if (!stats) return null;
     const row = this.#select.get(path) as FileRow | undefined;
+    this.#rows.set(path, row);
     if (!row || row.size !== stats.size || row.mtime_ms !== stats.mtimeMs) return null;
+    this.#rows.delete(path);
     if (row.state === 'indexed' && row.record) {
       this.#unchanged++;
       const record = JSON.parse(row.record) as InstanceRecord;
@@ -91,7 +95,8 @@ export class DbWriter {
     this.#begin();
     const stats = this.#stat(path);
     this.#stats.delete(path);
-    const before = this.#select.get(path) as FileRow | undefined;
+    const before = this.#rows.has(path) ? this.#rows.get(path) : (this.#select.get(path) as FileRow | undefined);
+    this.#rows.delete(path);
     if (before?.study_instance_uid) this.#dirty.run(before.study_instance_uid);
     const now = Date.now();
     let stored = result;
