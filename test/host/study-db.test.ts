@@ -6,7 +6,17 @@ import { afterAll, describe, expect, test } from 'vitest';
 import type { HostEvent } from '../../electron/common/contract.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { studyDbPath } from '../../electron/host/db/study-db.ts';
+import { DatabaseSync } from 'node:sqlite';
 import { makeTempDir, ctSlice, writeDicom } from './fixtures-dicom.ts';
+
+function fileRow(dataDir: string, path: string): { state: string; first_seen_ms: number; missing_since_ms: number | null; record: string | null } {
+  const db = new DatabaseSync(studyDbPath(dataDir), { readOnly: true });
+  try {
+    return db.prepare('SELECT state, first_seen_ms, missing_since_ms, record FROM files WHERE path = ?').get(path) as never;
+  } finally {
+    db.close();
+  }
+}
 import { UID_ROOT, writeStudyFolder } from './db-fixtures.ts';
 
 const tmp = makeTempDir('study-db');
@@ -71,6 +81,7 @@ describe('study database', () => {
     const key = (await call(host, 'dicom.studies')).patients[0].studies[0].series[0].seriesKey;
     const deletedKey = (await call(host, 'dicom.series', { seriesKey: key })).slices[3].fileKey;
 
+    const firstSeen = fileRow(dataDir, paths[3]!).first_seen_ms;
     rmSync(paths[3]!);
     writeDicom(join(folder, 'series-0', 'slice-new.dcm'), ctSlice({ studyUid: `${UID_ROOT}.2`, seriesUid: `${UID_ROOT}.2.0`, sopUid: `${UID_ROOT}.2.0.99`, instanceNumber: 9, position: [0, 0, 18], orientation: [1, 0, 0, 0, 1, 0], patientId: 'DB-2' }));
     // Changed in place: now a different patient's description; same path.
@@ -87,12 +98,17 @@ describe('study database', () => {
     expect(detail.series.description).toBe('changed');
     // The viewer asking for the deleted file gets "not in the index", not a crash.
     expect(host.resolveFile(deletedKey)).toBeUndefined();
+    const missing = fileRow(dataDir, paths[3]!);
+    expect(missing).toMatchObject({ state: 'missing', first_seen_ms: firstSeen });
+    expect(missing.missing_since_ms).not.toBeNull();
+    expect(JSON.parse(missing.record!).sopInstanceUid).toBe(`${UID_ROOT}.2.0.3`);
 
     // The file comes back: indexed again in place.
     writeDicom(paths[3]!, ctSlice({ studyUid: `${UID_ROOT}.2`, seriesUid: `${UID_ROOT}.2.0`, sopUid: `${UID_ROOT}.2.0.3`, instanceNumber: 4, position: [0, 0, 6], orientation: [1, 0, 0, 0, 1, 0], patientId: 'DB-2' }));
     await call(host, 'dicom.rescan', { jobId: 'r2' });
     expect((await call(host, 'dicom.database')).missing).toBe(0);
     expect(host.resolveFile(deletedKey)).toBe(paths[3]);
+    expect(fileRow(dataDir, paths[3]!)).toMatchObject({ state: 'indexed', first_seen_ms: firstSeen, missing_since_ms: null });
     await host.dispose();
   });
 
