@@ -187,6 +187,7 @@ export function createHost(options: HostOptions): Host {
     dbPath,
     dataDir: options.dataDir,
     ownFolders,
+    deletableFolders: ownFolders.filter((f) => f !== sampleDir),
     notice: () => dbNotice,
     scanning: () => startupScan !== null,
     runImport: (jobId: string, paths: string[], o: { onlyChanged?: boolean } = {}) => runImport(jobId, paths, { ...o, trusted: true }),

@@ -14,8 +14,10 @@ export interface DbHandlerOptions {
   index: DbIndex;
   dbPath: string;
   dataDir: string;
-  /** Folders the app writes itself: always re-scanned; what is there may be deleted. */
+  /** Folders the app writes itself: always re-scanned. */
   ownFolders: string[];
+  /** Of those, where "delete" may remove files: the app's copies (retrieved, exported), not the sample it regenerates. */
+  deletableFolders: string[];
   notice: () => string | null;
   scanning: () => boolean;
   runImport: (jobId: string, paths: string[], options?: { onlyChanged?: boolean }) => Promise<ImportResult>;
@@ -50,7 +52,7 @@ export function dbHandlers(options: DbHandlerOptions): DbCallHandlers {
     index.invalidate();
     return paths.length;
   };
-  const own = options.ownFolders.map((f) => f + path.sep);
+  const own = options.deletableFolders.map((f) => f + path.sep);
   return {
     'dicom.database': async () => {
       const stats = index.stats();
