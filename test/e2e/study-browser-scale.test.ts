@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, listFiles } from '../host/dicom-template.ts';
-import { launchChromium, openApp, startWorkstation, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { launchChromium, openApp, screenshotPage, startWorkstation, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
 
 const STUDIES = 2000;
 let browser: Browser;
@@ -52,6 +52,7 @@ describe('study browser with 2,000 studies (browser mode)', () => {
     }
     await expect.poll(() => rows.count()).toBeGreaterThan(first);
     expect(await rows.count()).toBeLessThan(total);
+    await screenshotPage(page, 'study-browser-2000');
   });
 
   it('search by patient ID and a date range answer within a second or two', async () => {
