@@ -195,7 +195,8 @@ export function createHost(options: HostOptions): Host {
   // In the background, after start-up has listed what the database holds: folders that changed
   // since the last run (all of them when rebuilding), so files added while the app was closed appear.
   const startupPaths = rescanPaths(dbOptions, opened.recovery !== null);
-  if (startupPaths.length > 0) {
+  // Studies a crashed import left ungrouped are finished by this job too, even with nothing to walk.
+  if (startupPaths.length > 0 || index.hasDirtyStudies()) {
     startupScan = runImport(`startup-scan-${randomUUID()}`, startupPaths, { onlyChanged: opened.recovery === null, trusted: true })
       .then((result) => {
         if (dbNotice) emit('dicom.databaseNotice', { message: dbNotice });

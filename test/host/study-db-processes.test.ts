@@ -103,4 +103,31 @@ describe('study database across processes', () => {
     expect(await studies()).toEqual(['1.2.826.0.1.3680043.8.498.314.40', '1.2.826.0.1.3680043.8.498.314.41']);
     await host.dispose();
   });
+
+  test('kill -9 mid-import, then the app starts: it finishes the interrupted import itself and lists every file', async () => {
+    const dataDir = join(tmp.path, 'crash-app-data');
+    const folder = join(tmp.path, 'crash-app-in');
+    for (let s = 0; s < 2; s++) writeStudyFolder(join(folder, `study-${s}`), 50 + s, 2, 300);
+    const total = 2 * 2 * 300;
+    openStudyDb(studyDbPath(dataDir)).db.close();
+    const killed = await runChild([studyDbPath(dataDir), folder, '1']);
+    expect(killed.signal).toBe('SIGKILL');
+    const committed = Number(readFileSync(`${studyDbPath(dataDir)}.committed`, 'utf8'));
+    expect(committed).toBeLessThan(total);
+
+    const host = createHost({ shell: 'test', dataDir, modelsDir: join(tmp.path, 'no-models') });
+    for (let i = 0; i < 600; i++) {
+      const info = await host.dispatch('dicom.database', {});
+      if (info.ok && !(info.result as { scanning: boolean }).scanning) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const info = await host.dispatch('dicom.database', {});
+    await host.dispose();
+    expect(info.ok && info.result).toMatchObject({ indexed: total, studies: 2, series: 4, missing: 0, problems: 0 });
+    expect(seriesInstanceTotal(studyDbPath(dataDir))).toBe(total);
+    const db = openStudyDb(studyDbPath(dataDir));
+    const stats = dbStats(db.db);
+    db.db.close();
+    expect(stats.dirtyStudies).toBe(0);
+  });
 });

@@ -25,6 +25,11 @@ export function runDbImport(dbPath: string, paths: readonly string[], options: D
     const writer = new DbWriter(db);
     const gone = paths.filter((p) => !exists(p));
     const walked = paths.filter((p) => exists(p) && (!options.onlyChanged || rootChanged(db, p)));
+    const roots = walked.filter((p) => !isAppOwned(dbPath, p));
+    if (roots.length > 0) {
+      writer.addRoots(roots, false);
+      writeRootsFile(dbPath, writerRoots(db));
+    }
     if (options.onBatchCommitted) writer.onBatchCommitted = options.onBatchCommitted;
     let outcome: Omit<ImportOutcome, 'elapsedMs'>;
     try {
@@ -40,8 +45,7 @@ export function runDbImport(dbPath: string, paths: readonly string[], options: D
       for (const root of walked) if (isDirectory(root)) markedMissing += writer.markMissingUnder(root, seen);
       // A folder that is gone: everything indexed under it (or the file itself) is missing.
       for (const root of gone) markedMissing += writer.markMissingUnder(root, seen) + writer.markMissing(root);
-      writer.addRoots(paths.filter((p) => !isAppOwned(dbPath, p)));
-      writeRootsFile(dbPath, writerRoots(db));
+      writer.addRoots(roots, true);
     }
     return { ...outcome, stored: writer.finish(markedMissing) };
   } finally {
@@ -68,8 +72,10 @@ function exists(file: string): boolean {
   }
 }
 
-/** A root changed when one of its recorded folders has another modification time, or it was never walked as a folder. */
+/** A root changed when its last walk did not complete, one of its folders has another modification time, or it was never walked as a folder. */
 function rootChanged(db: ReturnType<typeof openConnection>, root: string): boolean {
+  const recorded = db.prepare('SELECT scanned_ms FROM roots WHERE path = ?').get(root) as { scanned_ms: number | null } | undefined;
+  if (recorded && recorded.scanned_ms === null) return true;
   const prefix = root.endsWith(path.sep) ? root : root + path.sep;
   const folders = db
     .prepare('SELECT path, mtime_ms FROM directories WHERE path = ? OR (path >= ? AND path < ?)')

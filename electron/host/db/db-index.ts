@@ -120,6 +120,11 @@ export class DbIndex {
     return row?.path;
   }
 
+  /** Studies whose files a crashed import wrote but did not group. */
+  hasDirtyStudies(): boolean {
+    return this.#db.prepare('SELECT 1 AS x FROM dirty_studies LIMIT 1').get() !== undefined;
+  }
+
   roots(): string[] {
     return (this.#db.prepare('SELECT path FROM roots ORDER BY path').all() as Array<{ path: string }>).map((r) => r.path);
   }

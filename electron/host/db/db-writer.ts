@@ -188,12 +188,16 @@ export class DbWriter {
     return 1;
   }
 
-  addRoots(roots: readonly string[]): void {
+  /**
+   * Records the roots before the walk with no scan time (`complete` false), and stamps them
+   * after a complete walk: a root left unstamped (a crash, a cancel) is walked again at the next start.
+   */
+  addRoots(roots: readonly string[], complete: boolean): void {
     this.commit();
     const insert = this.#db.prepare('INSERT INTO roots (path, added_ms, scanned_ms) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET scanned_ms = excluded.scanned_ms');
     const now = Date.now();
     this.#db.exec('BEGIN IMMEDIATE');
-    for (const root of roots) insert.run(root, now, now);
+    for (const root of roots) insert.run(root, now, complete ? now : null);
     this.#db.exec('COMMIT');
   }
 
