@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { DatabaseSync } from 'node:sqlite';
 import { runDbImport } from '../../electron/host/db/db-import.ts';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dbStats } from '../../electron/host/db/db-index.ts';
 import { checkDatabase, openStudyDb, studyDbPath } from '../../electron/host/db/study-db.ts';
 import { createHost } from '../../electron/host/host.ts';
@@ -109,6 +109,7 @@ describe('study database across processes', () => {
     const folder = join(tmp.path, 'crash-app-in');
     for (let s = 0; s < 2; s++) writeStudyFolder(join(folder, `study-${s}`), 50 + s, 2, 300);
     const total = 2 * 2 * 300;
+    mkdirSync(dataDir, { recursive: true });
     openStudyDb(studyDbPath(dataDir)).db.close();
     const killed = await runChild([studyDbPath(dataDir), folder, '1']);
     expect(killed.signal).toBe('SIGKILL');
