@@ -8,9 +8,9 @@ import type { AppInfo, EventName, EventPayload, HostEvent } from '../common/cont
 import type { ImportResult } from '../common/dicom-model.ts';
 import { dispatch, HostError, type CallHandlers, type DispatchResponse } from './dispatch.ts';
 import { PathGrants } from './path-grants.ts';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { DbIndex } from './db/db-index.ts';
-import { openStudyDb, studyDbPath } from './db/study-db.ts';
+import { DatabaseCorruptError, isCorruption, moveAside, openStudyDb, studyDbPath } from './db/study-db.ts';
 import { dbHandlers, rescanPaths } from './db/db-handlers.ts';
 import { importDicom } from './dicom/importer.ts';
 import { ensureSample } from './sample/sample-store.ts';
@@ -50,11 +50,15 @@ export function createHost(options: HostOptions): Host {
   // Start-up reads the database, not the files; a corrupt one is moved aside here and rebuilt below.
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const dbPath = studyDbPath(options.dataDir);
-  const opened = openStudyDb(dbPath, { check: true });
+  const existed = existsSync(dbPath);
+  // Only a cheap readability check here: the quick check runs in the start-up job's worker.
+  const opened = openStudyDb(dbPath);
   const index = new DbIndex(opened.db);
+  const noticeFor = (reason: string, movedTo: string) =>
+    `The study database could not be read (${reason}). It was moved to ${movedTo} and is rebuilt from the files.`;
   let dbNotice: string | null = null;
   if (opened.recovery) {
-    dbNotice = `The study database could not be read (${opened.recovery.reason}). It was moved to ${opened.recovery.movedTo} and is rebuilt from the files.`;
+    dbNotice = noticeFor(opened.recovery.reason, opened.recovery.movedTo);
     log(dbNotice);
   }
   let startupScan: Promise<unknown> | null = null;
@@ -93,7 +97,7 @@ export function createHost(options: HostOptions): Host {
     return preparation;
   }
 
-  async function runImport(jobId: string, paths: string[], runOptions: { onlyChanged?: boolean; trusted?: boolean } = {}): Promise<ImportResult> {
+  async function runImport(jobId: string, paths: string[], runOptions: { onlyChanged?: boolean; trusted?: boolean; check?: boolean } = {}): Promise<ImportResult> {
     if (imports.has(jobId)) throw new HostError('invalid-params', `An import with job id "${jobId}" is already running.`);
     const resolved = paths.map((p) => path.resolve(p));
     // Re-scans walk what was imported before (granted then): roots come from the database, not the renderer.
@@ -101,13 +105,22 @@ export function createHost(options: HostOptions): Host {
     const controller = new AbortController();
     imports.set(jobId, controller);
     try {
-      const outcome = await importDicom({
-        paths: resolved,
-        signal: controller.signal,
-        onProgress: (progress) => emit('dicom.importProgress', { jobId, ...progress }),
-        dbPath,
-        ...(runOptions.onlyChanged ? { onlyChanged: true } : {}),
-      });
+      let outcome: Awaited<ReturnType<typeof importDicom>>;
+      try {
+        outcome = await importDicom({
+          paths: resolved,
+          signal: controller.signal,
+          onProgress: (progress) => emit('dicom.importProgress', { jobId, ...progress }),
+          dbPath,
+          ...(runOptions.onlyChanged ? { onlyChanged: true } : {}),
+          ...(runOptions.check ? { check: true } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof DatabaseCorruptError)) throw error;
+        imports.delete(jobId);
+        recoverDatabase(error.message);
+        throw new HostError('internal', `${dbNotice} Import again once the rebuild has finished.`);
+      }
       index.invalidate();
       const merged = {
         seriesKeys: outcome.stored?.seriesKeys ?? [],
@@ -192,24 +205,73 @@ export function createHost(options: HostOptions): Host {
     scanning: () => startupScan !== null,
     runImport: (jobId: string, paths: string[], o: { onlyChanged?: boolean } = {}) => runImport(jobId, paths, { ...o, trusted: true }),
   };
-  // In the background, after start-up has listed what the database holds: folders that changed
-  // since the last run (all of them when rebuilding), so files added while the app was closed appear.
-  const startupPaths = rescanPaths(dbOptions, opened.recovery !== null);
-  // Studies a crashed import left ungrouped are finished by this job too, even with nothing to walk.
-  if (startupPaths.length > 0 || index.hasDirtyStudies()) {
-    startupScan = runImport(`startup-scan-${randomUUID()}`, startupPaths, { onlyChanged: opened.recovery === null, trusted: true })
-      .then((result) => {
-        if (dbNotice) emit('dicom.databaseNotice', { message: dbNotice });
-        return result;
-      })
-      .catch((error: unknown) => log(`the start-up re-scan failed: ${String(error)}`))
-      .finally(() => {
-        startupScan = null;
-      });
+  // A damaged database (the start-up job's quick check, or SQLite mid-import): moved aside, a
+  // new one opened, and rebuilt from the files in the background; the user is told.
+  function recoverDatabase(reason: string): void {
+    index.db.close();
+    const movedTo = moveAside(dbPath);
+    index.replace(openStudyDb(dbPath).db);
+    dbNotice = noticeFor(reason, movedTo);
+    log(dbNotice);
+    emit('dicom.studiesChanged', { seriesKeys: [] });
+    startScan(rescanPaths(dbOptions, true), { rebuild: true, check: false });
   }
 
+  // In the background, after start-up has listed what the database holds: folders that changed
+  // since the last run (all of them when rebuilding), so files added while the app was closed
+  // appear, and the quick check, whose cost grows with the database.
+  function startScan(paths: string[], how: { rebuild: boolean; check: boolean }): void {
+    const scan: Promise<unknown> = runImport(`startup-scan-${randomUUID()}`, paths, { onlyChanged: !how.rebuild, trusted: true, check: how.check })
+      .then(() => {
+        if (how.rebuild && dbNotice) emit('dicom.databaseNotice', { message: dbNotice });
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof HostError && error.code === 'internal' && /rebuilt/.test(error.message))) log(`the start-up re-scan failed: ${String(error)}`);
+      })
+      .finally(() => {
+        if (startupScan === scan) startupScan = null;
+      });
+    startupScan = scan;
+  }
+
+  /** Main-thread reads that meet a damaged database start the recovery instead of failing forever. */
+  function readingDb<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (!isCorruption(error)) throw error;
+      recoverDatabase(error instanceof Error ? error.message : String(error));
+      throw new HostError('internal', dbNotice ?? 'The study database is damaged; it is rebuilt from the files.');
+    }
+  }
+
+  let startupPaths: string[] = [];
+  let dirty = false;
+  try {
+    readingDb(() => {
+      dirty = index.hasDirtyStudies();
+      startupPaths = rescanPaths(dbOptions, opened.recovery !== null);
+    });
+  } catch {
+    // recoverDatabase has started the rebuild.
+  }
+  // Crashed imports' ungrouped studies are finished by this job too, even with nothing to walk.
+  if (startupScan === null && (startupPaths.length > 0 || dirty || existed)) {
+    startScan(startupPaths, { rebuild: opened.recovery !== null, check: existed && opened.recovery === null });
+  }
+
+  const dbCallHandlers = dbHandlers(dbOptions);
   const handlers: CallHandlers = {
-    ...dbHandlers(dbOptions),
+    ...dbCallHandlers,
+    'dicom.database': async (params) => {
+      try {
+        return await dbCallHandlers['dicom.database'](params);
+      } catch (error) {
+        return readingDb(() => {
+          throw error;
+        });
+      }
+    },
     ...pacs.handlers,
     ...inference.handlers,
     ...segHandlers(seg),
@@ -237,9 +299,9 @@ export function createHost(options: HostOptions): Host {
       controller.abort();
       return { cancelled: true };
     },
-    'dicom.studies': async () => ({ patients: index.patients() }),
+    'dicom.studies': async () => ({ patients: readingDb(() => index.patients()) }),
     'dicom.series': async ({ seriesKey }) => {
-      const detail = index.seriesDetail(seriesKey);
+      const detail = readingDb(() => index.seriesDetail(seriesKey));
       if (!detail) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
       return detail;
     },
@@ -258,7 +320,7 @@ export function createHost(options: HostOptions): Host {
       for (const controller of imports.values()) controller.abort();
       await Promise.all([pacs.dispose(), inference.dispose(), startupScan]);
       listeners.clear();
-      opened.db.close();
+      index.db.close();
     },
   };
 }

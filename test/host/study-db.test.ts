@@ -1,11 +1,11 @@
 // The study database: what an import writes survives a restart, re-scans add, update
 // and mark missing, the store is always indexed, a corrupt file is rebuilt and reported.
-import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { HostEvent } from '../../electron/common/contract.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
-import { studyDbPath } from '../../electron/host/db/study-db.ts';
+import { checkDatabase, studyDbPath } from '../../electron/host/db/study-db.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { makeTempDir, ctSlice, writeDicom } from './fixtures-dicom.ts';
 
@@ -140,6 +140,36 @@ describe('study database', () => {
     expect(readdirSync(dataDir).some((name) => name.startsWith('studies.db.corrupt-'))).toBe(true);
     await untilScanned(second);
     expect(studyUids((await call(second, 'dicom.studies')).patients)).toEqual([`${UID_ROOT}.4`]);
+    expect(events.some((e) => e.event === 'dicom.databaseNotice')).toBe(true);
+    await second.dispose();
+  });
+
+  test('a database damaged inside (its header fine): the quick check fails, and whichever read meets the damage first has it moved aside and rebuilt', async () => {
+    const dataDir = join(tmp.path, 'damaged-data');
+    const folder = join(tmp.path, 'damaged-in');
+    writeStudyFolder(folder, 7, 2, 20);
+    const first = await startedHost(dataDir);
+    await call(first, 'dicom.import', { jobId: 'a', paths: [folder] });
+    await first.dispose();
+    expect(existsSync(`${studyDbPath(dataDir)}-wal`)).toBe(false);
+    // The second half of the pages overwritten: the header, the schema and the tables' first pages are fine.
+    const bytes = readFileSync(studyDbPath(dataDir));
+    bytes.fill(0xa5, Math.floor(bytes.length / 8192) * 4096);
+    writeFileSync(studyDbPath(dataDir), bytes);
+    expect(checkDatabase(studyDbPath(dataDir), false)).toBeNull();
+    expect(checkDatabase(studyDbPath(dataDir), true)).toMatch(/quick check failed|malformed/);
+
+    const events: HostEvent[] = [];
+    const second = await startedHost(dataDir, events);
+    let info = null as { notice: string | null; scanning: boolean } | null;
+    for (let i = 0; i < 600 && !(info?.notice && !info.scanning); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      const response = await second.dispatch('dicom.database', {});
+      info = response.ok ? (response.result as typeof info) : null;
+    }
+    expect(info?.notice).toMatch(/could not be read \((SQLite's quick check failed: .*|database disk image is malformed)\)\. It was moved to .*studies\.db\.corrupt-/);
+    expect(studyUids((await call(second, 'dicom.studies')).patients)).toEqual([`${UID_ROOT}.7`]);
+    expect((await call(second, 'dicom.database')).indexed).toBe(40);
     expect(events.some((e) => e.event === 'dicom.databaseNotice')).toBe(true);
     await second.dispose();
   });

@@ -7,12 +7,14 @@ import path from 'node:path';
 import { runImport, type RunImportOptions } from '../dicom/import-run.ts';
 import type { ImportOutcome } from '../dicom/import-types.ts';
 import { DbWriter, type StoreSummary } from './db-writer.ts';
-import { openConnection } from './study-db.ts';
+import { DatabaseCorruptError, openConnection, quickCheck } from './study-db.ts';
 import { writeRootsFile } from './roots-file.ts';
 
 export type StoredOutcome = Omit<ImportOutcome, 'elapsedMs'> & { stored: StoreSummary };
 
 export interface DbImportOptions extends Omit<RunImportOptions, 'store'> {
+  /** Run SQLite's quick check first (the app's start-up job: the check is O(size), so not on the main thread). */
+  check?: boolean;
   /** Start-up re-scan: walk only the roots with a folder whose modification time changed (or that are gone). */
   onlyChanged?: boolean;
   /** Tests: called after each committed batch (a crash test kills the process there). */
@@ -22,6 +24,10 @@ export interface DbImportOptions extends Omit<RunImportOptions, 'store'> {
 export function runDbImport(dbPath: string, paths: readonly string[], options: DbImportOptions = {}): StoredOutcome {
   const db = openConnection(dbPath);
   try {
+    if (options.check) {
+      const damage = quickCheck(db);
+      if (damage !== null) throw new DatabaseCorruptError(damage);
+    }
     const writer = new DbWriter(db);
     const gone = paths.filter((p) => !exists(p));
     const walked = paths.filter((p) => exists(p) && (!options.onlyChanged || rootChanged(db, p)));

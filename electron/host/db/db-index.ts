@@ -22,9 +22,9 @@ export interface DbStats {
 const HOST_SERIES_CACHE = 16;
 
 export class DbIndex {
-  readonly #db: DatabaseSync;
-  readonly #pathForKey: StatementSync;
-  readonly #detail: StatementSync;
+  #db: DatabaseSync;
+  #pathForKey: StatementSync;
+  #detail: StatementSync;
   #dataVersion = -1;
   #patients: PatientSummary[] | null = null;
   readonly #hostSeries = new Map<string, HostSeries>();
@@ -37,6 +37,15 @@ export class DbIndex {
 
   get db(): DatabaseSync {
     return this.#db;
+  }
+
+  /** After a damaged database was moved aside: read the new one from now on. */
+  replace(db: DatabaseSync): void {
+    this.#db = db;
+    this.#pathForKey = db.prepare("SELECT path FROM files WHERE file_key = ? AND state = 'indexed'");
+    this.#detail = db.prepare('SELECT summary, detail FROM series WHERE series_key = ?');
+    this.#dataVersion = -1;
+    this.invalidate();
   }
 
   /** Drops the caches when anyone (this connection included, through `invalidate`) changed the database. */

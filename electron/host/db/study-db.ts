@@ -25,7 +25,7 @@ export interface OpenedDb {
 }
 
 export interface OpenDbOptions {
-  /** Run PRAGMA quick_check before use (the app and `db check`); workers skip it. */
+  /** Run PRAGMA quick_check before use (the CLI); the app runs it in the start-up job's worker instead. */
   check?: boolean;
   readOnly?: boolean;
 }
@@ -62,18 +62,30 @@ export function openConnection(dbPath: string): DatabaseSync {
   return db;
 }
 
+/** SQLite's answer for a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB), in whatever statement met it. */
+export function isCorruption(error: unknown): boolean {
+  return error instanceof Error && /database disk image is malformed|file is not a database|database corruption/i.test(error.message);
+}
+
+/** Thrown (and sent from the import worker) when the database turns out damaged: the host moves it aside and rebuilds. */
+export class DatabaseCorruptError extends Error {
+  override name = 'DatabaseCorruptError';
+}
+
+/** PRAGMA quick_check on an open connection: null when fine. O(database size): run it off the main thread. */
+export function quickCheck(db: DatabaseSync): string | null {
+  const rows = db.prepare('PRAGMA quick_check').all() as Array<{ quick_check: string }>;
+  const messages = rows.map((r) => r.quick_check).filter((m) => m !== 'ok');
+  return messages.length > 0 ? `SQLite's quick check failed: ${messages.slice(0, 3).join('; ')}` : null;
+}
+
 /** Null when the file is a readable database; else why not. */
-export function checkDatabase(dbPath: string, quickCheck: boolean): string | null {
+export function checkDatabase(dbPath: string, fullCheck: boolean): string | null {
   let db: DatabaseSync | null = null;
   try {
     db = new DatabaseSync(dbPath, { timeout: BUSY_TIMEOUT_MS });
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
-    if (quickCheck) {
-      const rows = db.prepare('PRAGMA quick_check').all() as Array<{ quick_check: string }>;
-      const messages = rows.map((r) => r.quick_check).filter((m) => m !== 'ok');
-      if (messages.length > 0) return `SQLite's quick check failed: ${messages.slice(0, 3).join('; ')}`;
-    }
-    return null;
+    return fullCheck ? quickCheck(db) : null;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   } finally {
@@ -81,7 +93,8 @@ export function checkDatabase(dbPath: string, quickCheck: boolean): string | nul
   }
 }
 
-function moveAside(dbPath: string): string {
+/** Moves an unreadable database (and its -wal/-shm) aside; returns where to. */
+export function moveAside(dbPath: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const target = `${dbPath}.corrupt-${stamp}`;
   renameSync(dbPath, target);
