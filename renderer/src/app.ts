@@ -54,6 +54,14 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
     onOpenSeries: (series) => void openSeries(series),
     onForget: (study) => void changeStudy('dicom.forgetStudy', study.studyInstanceUid),
     onDelete: (study) => void changeStudy('dicom.deleteStudy', study.studyInstanceUid),
+    onRescan: async () => {
+      try {
+        await host.call('dicom.rescan', { jobId: `rescan-${Date.now()}` });
+        await refreshStudies();
+      } catch (error) {
+        status.error(`Could not re-scan: ${messageOf(error)}`);
+      }
+    },
   });
   const importPanel = createImportPanel({
     host,

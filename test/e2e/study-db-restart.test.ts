@@ -119,14 +119,14 @@ describe('study database across restarts (browser mode)', () => {
     await expect.poll(() => count.innerText()).toBe('3 studies');
   });
 
-  it('a file deleted on disk is answered 404; a re-scan marks it missing, its study leaves the list, and other series still open', async () => {
+  it('a file deleted on disk is answered 404; the Re-scan button marks it missing, its study leaves the list, and other series still open', async () => {
     const page = app.page;
     const ct = (await allSeries(workstation)).find((s) => s.modality === 'CT' && s.sliceCount === 1)!;
     await rm(path.join(folder, 'ct', 'CT_small.dcm'));
     const response = await page.evaluate(async (key) => (await fetch(`/files/${key}`)).status, ((await workstation.call('dicom.series', { seriesKey: ct.seriesKey })) as { slices: Array<{ fileKey: string }> }).slices[0]!.fileKey);
     expect(response).toBe(404);
-    await workstation.call('dicom.rescan', { jobId: 'e2e-rescan' });
-    expect(((await workstation.call('dicom.database', {})) as { missing: number }).missing).toBe(1);
+    await page.getByTestId('study-rescan').click();
+    await expect.poll(async () => ((await workstation.call('dicom.database', {})) as { missing: number }).missing, { timeout: 20_000 }).toBe(1);
     await expect.poll(() => page.locator(`[data-testid="study-browser"] [data-series-key="${ct.seriesKey}"]`).count(), { timeout: 20_000 }).toBe(0);
     // The app still works: another series opens.
     const mrSeries = (await allSeries(workstation)).find((s) => s.seriesInstanceUid === mr['SeriesInstanceUID'])!;

@@ -34,6 +34,8 @@ export function createStudyBrowser(options: {
   onForget?(study: StudySummary): void;
   /** Deletes the app's own copies (retrieved files, exported SEGs) and forgets the study. */
   onDelete?(study: StudySummary): void;
+  /** Re-scans the imported folders, the store and the segmentations (new, changed, missing files). */
+  onRescan?(): Promise<void>;
 }): StudyBrowser {
   const count = el('span', { class: 'panel-count', 'data-testid': 'series-count' });
   const studyCount = el('span', { class: 'study-count', 'data-testid': 'study-count' });
@@ -52,7 +54,13 @@ export function createStudyBrowser(options: {
     el('option', { value: 'description' }, 'Description'),
   );
   const controls = el('div', { class: 'study-controls' }, search, el('div', { class: 'study-filters' }, from, to, modality, sort), studyCount);
-  const element = el('section', { class: 'panel study-browser' }, el('h2', { class: 'panel-title' }, 'Studies ', count), notice, controls, list);
+  const rescan = el('button', { type: 'button', class: 'study-action', 'data-testid': 'study-rescan', title: 'Look again in the imported folders for new, changed and deleted files' }, 'Re-scan');
+  rescan.hidden = !options.onRescan;
+  rescan.addEventListener('click', () => {
+    rescan.disabled = true;
+    void options.onRescan?.().finally(() => (rescan.disabled = false));
+  });
+  const element = el('section', { class: 'panel study-browser' }, el('h2', { class: 'panel-title' }, 'Studies ', count, rescan), notice, controls, list);
   let selected: string | null = null;
   let rows: StudyRow[] = [];
   let shown: StudyRow[] = [];
