@@ -10,12 +10,17 @@ import { runAskCommand } from './commands/ask-command.ts';
 import { runSegmentCommand } from './commands/segment-command.ts';
 import { runModelsCommand } from './commands/models-command.ts';
 import { runSegCommand } from './commands/seg-command.ts';
+import { runDbCommand } from './commands/db-command.ts';
 
 const USAGE = `Usage: medreasoner <command> [options]
 
 Commands:
-  index <path>… [--json]        Index DICOM files, folders or DICOMDIRs: patients, studies, series,
-                                geometry warnings and per-file problems (--json: every file's outcome)
+  index <path>… [--json] [--data-dir <dir> | --save]
+                                Index DICOM files, folders or DICOMDIRs: patients, studies, series,
+                                geometry warnings and per-file problems (--json: every file's outcome);
+                                --data-dir/--save also write them into the app's study database
+  db stats|check|rebuild [--data-dir <dir>] [--json]
+                                The study database (<data>/studies.db): counts, integrity, re-index all
   sample <dir> [--size small|512]
                                 Write the embedded synthetic CT sample (and its ground-truth masks)
   serve [--port N] [--no-open]  Start browser mode: the app on http://127.0.0.1 with a per-launch secret
@@ -40,6 +45,7 @@ type Command = (args: string[], io: CliIO) => Promise<number>;
 
 const commands: Record<string, Command> = {
   index: runIndexCommand,
+  db: runDbCommand,
   sample: runSampleCommand,
   serve: runServeCommand,
   ask: runAskCommand,

@@ -7,6 +7,7 @@ import { ImportResult, PatientSummary, SeriesDetail } from './dicom-model.ts';
 import { pacsCalls, pacsEvents } from './contract-pacs.ts';
 import { inferenceCalls, inferenceEvents } from './contract-inference.ts';
 import { segCalls, segEvents } from './contract-seg.ts';
+import { dbCalls, dbEvents } from './contract-db.ts';
 
 const JobId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'job ids are letters, digits and _.:-');
 const AbsolutePath = z.string().min(1).max(4096);
@@ -57,7 +58,7 @@ const coreCalls = {
 } as const;
 
 /** Every call of the contract: the core's, then each service's own table. */
-export const calls = { ...coreCalls, ...inferenceCalls, ...segCalls, ...pacsCalls } as const;
+export const calls = { ...coreCalls, ...dbCalls, ...inferenceCalls, ...segCalls, ...pacsCalls } as const;
 
 export type CallName = keyof typeof calls;
 export type CallParams<M extends CallName> = z.input<(typeof calls)[M]['params']>;
@@ -77,6 +78,7 @@ export type ImportProgress = z.infer<typeof ImportProgress>;
 export const events = {
   'dicom.importProgress': ImportProgress,
   'dicom.studiesChanged': z.object({ seriesKeys: z.array(z.string()) }),
+  ...dbEvents,
   ...inferenceEvents,
   ...segEvents,
   ...pacsEvents,

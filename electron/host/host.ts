@@ -8,7 +8,10 @@ import type { AppInfo, EventName, EventPayload, HostEvent } from '../common/cont
 import type { ImportResult } from '../common/dicom-model.ts';
 import { dispatch, HostError, type CallHandlers, type DispatchResponse } from './dispatch.ts';
 import { PathGrants } from './path-grants.ts';
-import { DicomIndex } from './dicom/dicom-index.ts';
+import { existsSync, mkdirSync } from 'node:fs';
+import { DbIndex } from './db/db-index.ts';
+import { DatabaseCorruptError, isCorruption, moveAside, openStudyDb, studyDbPath } from './db/study-db.ts';
+import { dbHandlers, rescanPaths } from './db/db-handlers.ts';
 import { importDicom } from './dicom/importer.ts';
 import { ensureSample } from './sample/sample-store.ts';
 import { createPacsHandlers } from './pacs/pacs-handlers.ts';
@@ -44,7 +47,21 @@ const packageJson = createRequire(import.meta.url)('../../package.json') as { na
 
 export function createHost(options: HostOptions): Host {
   const log = options.log ?? (() => {});
-  const index = new DicomIndex();
+  // Start-up reads the database, not the files; a corrupt one is moved aside here and rebuilt below.
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const dbPath = studyDbPath(options.dataDir);
+  const existed = existsSync(dbPath);
+  // Only a cheap readability check here: the quick check runs in the start-up job's worker.
+  const opened = openStudyDb(dbPath);
+  const index = new DbIndex(opened.db);
+  const noticeFor = (reason: string, movedTo: string) =>
+    `The study database could not be read (${reason}). It was moved to ${movedTo} and is rebuilt from the files.`;
+  let dbNotice: string | null = null;
+  if (opened.recovery) {
+    dbNotice = noticeFor(opened.recovery.reason, opened.recovery.movedTo);
+    log(dbNotice);
+  }
+  let startupScan: Promise<unknown> | null = null;
   const grants = new PathGrants();
   const listeners = new Set<(event: HostEvent) => void>();
   const imports = new Map<string, AbortController>();
@@ -80,19 +97,36 @@ export function createHost(options: HostOptions): Host {
     return preparation;
   }
 
-  async function runImport(jobId: string, paths: string[]): Promise<ImportResult> {
+  async function runImport(jobId: string, paths: string[], runOptions: { onlyChanged?: boolean; trusted?: boolean; check?: boolean } = {}): Promise<ImportResult> {
     if (imports.has(jobId)) throw new HostError('invalid-params', `An import with job id "${jobId}" is already running.`);
     const resolved = paths.map((p) => path.resolve(p));
-    assertGranted(resolved);
+    // Re-scans walk what was imported before (granted then): roots come from the database, not the renderer.
+    if (!runOptions.trusted) assertGranted(resolved);
     const controller = new AbortController();
     imports.set(jobId, controller);
     try {
-      const outcome = await importDicom({
-        paths: resolved,
-        signal: controller.signal,
-        onProgress: (progress) => emit('dicom.importProgress', { jobId, ...progress }),
-      });
-      const merged = index.merge(outcome);
+      let outcome: Awaited<ReturnType<typeof importDicom>>;
+      try {
+        outcome = await importDicom({
+          paths: resolved,
+          signal: controller.signal,
+          onProgress: (progress) => emit('dicom.importProgress', { jobId, ...progress }),
+          dbPath,
+          ...(runOptions.onlyChanged ? { onlyChanged: true } : {}),
+          ...(runOptions.check ? { check: true } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof DatabaseCorruptError)) throw error;
+        imports.delete(jobId);
+        recoverDatabase(error.message);
+        throw new HostError('internal', `${dbNotice} Import again once the rebuild has finished.`);
+      }
+      index.invalidate();
+      const merged = {
+        seriesKeys: outcome.stored?.seriesKeys ?? [],
+        instancesAdded: outcome.stored?.instancesAdded ?? 0,
+        problems: outcome.problems,
+      };
       emit('dicom.importProgress', {
         jobId,
         phase: 'done',
@@ -100,7 +134,7 @@ export function createHost(options: HostOptions): Host {
         total: outcome.files.length,
         problems: merged.problems.length,
       });
-      if (merged.seriesKeys.length > 0) emit('dicom.studiesChanged', { seriesKeys: merged.seriesKeys });
+      if (merged.seriesKeys.length > 0 || (outcome.stored?.markedMissing ?? 0) > 0) emit('dicom.studiesChanged', { seriesKeys: merged.seriesKeys });
       return {
         jobId,
         cancelled: outcome.cancelled,
@@ -160,7 +194,84 @@ export function createHost(options: HostOptions): Host {
     emit: (event, payload) => emit(event, payload as EventPayload<typeof event>),
   });
 
+  const ownFolders = [path.join(options.dataDir, 'store'), segmentationsDir, sampleDir];
+  const dbOptions = {
+    index,
+    dbPath,
+    dataDir: options.dataDir,
+    ownFolders,
+    deletableFolders: ownFolders.filter((f) => f !== sampleDir),
+    notice: () => dbNotice,
+    scanning: () => startupScan !== null,
+    runImport: (jobId: string, paths: string[], o: { onlyChanged?: boolean } = {}) => runImport(jobId, paths, { ...o, trusted: true }),
+  };
+  // A damaged database (the start-up job's quick check, or SQLite mid-import): moved aside, a
+  // new one opened, and rebuilt from the files in the background; the user is told.
+  function recoverDatabase(reason: string): void {
+    index.db.close();
+    const movedTo = moveAside(dbPath);
+    index.replace(openStudyDb(dbPath).db);
+    dbNotice = noticeFor(reason, movedTo);
+    log(dbNotice);
+    emit('dicom.studiesChanged', { seriesKeys: [] });
+    startScan(rescanPaths(dbOptions, true), { rebuild: true, check: false });
+  }
+
+  // In the background, after start-up has listed what the database holds: folders that changed
+  // since the last run (all of them when rebuilding), so files added while the app was closed
+  // appear, and the quick check, whose cost grows with the database.
+  function startScan(paths: string[], how: { rebuild: boolean; check: boolean }): void {
+    const scan: Promise<unknown> = runImport(`startup-scan-${randomUUID()}`, paths, { onlyChanged: !how.rebuild, trusted: true, check: how.check })
+      .then(() => {
+        if (how.rebuild && dbNotice) emit('dicom.databaseNotice', { message: dbNotice });
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof HostError && error.code === 'internal' && /rebuilt/.test(error.message))) log(`the start-up re-scan failed: ${String(error)}`);
+      })
+      .finally(() => {
+        if (startupScan === scan) startupScan = null;
+      });
+    startupScan = scan;
+  }
+
+  /** Main-thread reads that meet a damaged database start the recovery instead of failing forever. */
+  function readingDb<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (!isCorruption(error)) throw error;
+      recoverDatabase(error instanceof Error ? error.message : String(error));
+      throw new HostError('internal', dbNotice ?? 'The study database is damaged; it is rebuilt from the files.');
+    }
+  }
+
+  let startupPaths: string[] = [];
+  let dirty = false;
+  try {
+    readingDb(() => {
+      dirty = index.hasDirtyStudies();
+      startupPaths = rescanPaths(dbOptions, opened.recovery !== null);
+    });
+  } catch {
+    // recoverDatabase has started the rebuild.
+  }
+  // Crashed imports' ungrouped studies are finished by this job too, even with nothing to walk.
+  if (startupScan === null && (startupPaths.length > 0 || dirty || existed)) {
+    startScan(startupPaths, { rebuild: opened.recovery !== null, check: existed && opened.recovery === null });
+  }
+
+  const dbCallHandlers = dbHandlers(dbOptions);
   const handlers: CallHandlers = {
+    ...dbCallHandlers,
+    'dicom.database': async (params) => {
+      try {
+        return await dbCallHandlers['dicom.database'](params);
+      } catch (error) {
+        return readingDb(() => {
+          throw error;
+        });
+      }
+    },
     ...pacs.handlers,
     ...inference.handlers,
     ...segHandlers(seg),
@@ -188,9 +299,9 @@ export function createHost(options: HostOptions): Host {
       controller.abort();
       return { cancelled: true };
     },
-    'dicom.studies': async () => ({ patients: index.patients() }),
+    'dicom.studies': async () => ({ patients: readingDb(() => index.patients()) }),
     'dicom.series': async ({ seriesKey }) => {
-      const detail = index.seriesDetail(seriesKey);
+      const detail = readingDb(() => index.seriesDetail(seriesKey));
       if (!detail) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
       return detail;
     },
@@ -207,8 +318,9 @@ export function createHost(options: HostOptions): Host {
     prepareSample,
     async dispose() {
       for (const controller of imports.values()) controller.abort();
-      await Promise.all([pacs.dispose(), inference.dispose()]);
+      await Promise.all([pacs.dispose(), inference.dispose(), startupScan]);
       listeners.clear();
+      index.db.close();
     },
   };
 }

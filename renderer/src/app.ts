@@ -49,7 +49,20 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
   // The planes show the segments too (read-only): editing stays in the 1×1 view.
   volume.onPlanesShown((viewportIds) => segmentEditor.showOnPlanes(viewportIds));
 
-  const browser = createStudyBrowser({ thumbnails, onOpenSeries: (series) => void openSeries(series) });
+  const browser = createStudyBrowser({
+    thumbnails,
+    onOpenSeries: (series) => void openSeries(series),
+    onForget: (study) => void changeStudy('dicom.forgetStudy', study.studyInstanceUid),
+    onDelete: (study) => void changeStudy('dicom.deleteStudy', study.studyInstanceUid),
+    onRescan: async () => {
+      try {
+        await host.call('dicom.rescan', { jobId: `rescan-${Date.now()}` });
+        await refreshStudies();
+      } catch (error) {
+        status.error(`Could not re-scan: ${messageOf(error)}`);
+      }
+    },
+  });
   const importPanel = createImportPanel({
     host,
     appInfo,
@@ -116,6 +129,16 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
     else status.error('The retrieved series has no images to show.');
   }
 
+  async function changeStudy(method: 'dicom.forgetStudy' | 'dicom.deleteStudy', studyInstanceUid: string): Promise<void> {
+    try {
+      await host.call(method, { studyInstanceUid });
+      await refreshStudies();
+    } catch (error) {
+      status.error(`Could not ${method === 'dicom.forgetStudy' ? 'forget' : 'delete'} the study: ${messageOf(error)}`);
+    }
+  }
+
+  host.on('dicom.databaseNotice', ({ message }) => browser.showNotice(message));
   host.on('dicom.studiesChanged', ({ seriesKeys }) => {
     thumbnails.forget(seriesKeys);
     refreshStudies().catch((error: unknown) => status.error(`Could not refresh the study list: ${messageOf(error)}`));
@@ -123,6 +146,8 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
 
   try {
     await refreshStudies();
+    const database = await host.call('dicom.database', {});
+    if (database.notice) browser.showNotice(database.notice);
     phase = 'ready';
   } catch (error) {
     phase = 'failed';

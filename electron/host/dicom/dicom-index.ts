@@ -7,6 +7,9 @@ import type { HostSeries, ImportOutcome } from './import-types.ts';
 import { isStackable, type InstanceRecord } from './instance-record.ts';
 import { buildIndex, type BuiltIndex } from './series-builder.ts';
 
+/** What the services read from an index, in memory (DicomIndex) or the study database (db/db-index.ts). */
+export type StudyIndex = Pick<DicomIndex, 'patients' | 'seriesDetail' | 'hostSeries' | 'pathForFileKey'>;
+
 export interface MergeResult {
   /** Series (keys after re-grouping) that hold files of this import. */
   seriesKeys: string[];

@@ -6,9 +6,16 @@ export interface WorkerInput {
   /** Int32[1]: the importer stores 1 to ask the worker to stop after the current file. */
   cancelFlag: SharedArrayBuffer;
   initialReadBytes?: number;
+  /** The study database to write into; without it the import is in memory only. */
+  dbPath?: string;
+  onlyChanged?: boolean;
+  /** Run the database's quick check first. */
+  check?: boolean;
 }
 
 export type WorkerMessage =
   | { type: 'progress'; update: ImportProgressUpdate }
   | { type: 'result'; outcome: Omit<ImportOutcome, 'elapsedMs'> }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+  /** The study database is damaged (quick check, or SQLite said so mid-import). */
+  | { type: 'database-corrupt'; message: string };

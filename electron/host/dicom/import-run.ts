@@ -3,7 +3,7 @@
 // the logic reads (and debugs) as a plain function.
 import { lstatSync } from 'node:fs';
 import type { FileProblem } from '../../common/dicom-model.ts';
-import { readHeader } from './header-reader.ts';
+import { readHeader, type HeaderResult } from './header-reader.ts';
 import type { FileOutcome, ImportOutcome, ImportPhase, ImportProgressUpdate } from './import-types.ts';
 import type { InstanceRecord } from './instance-record.ts';
 import { scanPaths } from './scan.ts';
@@ -15,6 +15,16 @@ export interface RunImportOptions {
   /** Minimum milliseconds between progress updates of the same phase (~10 a second by default). */
   progressIntervalMs?: number;
   initialReadBytes?: number;
+  /** A persistent index: unchanged files come from it unread, every result is written to it. */
+  store?: ImportStore;
+}
+
+/** What the import needs from a persistent index (db/db-writer.ts implements it). */
+export interface ImportStore {
+  known(path: string): HeaderResult | null;
+  /** Stores the result; may turn it into a problem (a SOP Instance UID the index holds under another path). */
+  put(path: string, result: HeaderResult): HeaderResult;
+  directory(path: string, mtimeMs: number): void;
 }
 
 /** Paths the walk may run ahead of the reader before reading starts, and how long it may take. */
@@ -45,6 +55,7 @@ export function runImport(paths: readonly string[], options: RunImportOptions = 
     seen.add(problem.path);
     order.push(problem.path);
     readProblems.set(problem.path, problem);
+    options.store?.put(problem.path, { ok: false, problem });
     done++;
   };
   let queue: string[] = [];
@@ -58,7 +69,10 @@ export function runImport(paths: readonly string[], options: RunImportOptions = 
   const readQueued = () => {
     while (head < queue.length && !shouldStop()) {
       const path = queue[head++]!;
-      const result = readHeader(path, { initialReadBytes: options.initialReadBytes });
+      const store = options.store;
+      const known = store?.known(path) ?? null;
+      const read = known ?? readHeader(path, { initialReadBytes: options.initialReadBytes });
+      const result = store && !known ? store.put(path, read) : read;
       done++;
       if (!result.ok) {
         readProblems.set(path, result.problem);
@@ -75,7 +89,8 @@ export function runImport(paths: readonly string[], options: RunImportOptions = 
   };
 
   report(true);
-  const walk = scanPaths(paths, { shouldStop });
+  const store = options.store;
+  const walk = scanPaths(paths, { shouldStop, ...(store ? { onDirectory: (path: string, mtimeMs: number) => store.directory(path, mtimeMs) } : {}) });
   let walking = true;
   while (walking && !shouldStop()) {
     const burstStart = performance.now();

@@ -2,6 +2,7 @@
 // plus the paths the host needs to serve files. All plain data (structured-clone-able).
 import type { FileProblem, ObjectKind, PatientSummary, ProblemReason, SeriesSummary, SliceRef } from '../../common/dicom-model.ts';
 import type { InstanceRecord } from './instance-record.ts';
+import type { StoreSummary } from '../db/db-writer.ts';
 
 /** A slice as the renderer sees it, plus the absolute path only the host keeps. */
 export interface HostSlice extends SliceRef {
@@ -41,6 +42,8 @@ export interface ImportOutcome {
   problems: FileProblem[];
   cancelled: boolean;
   elapsedMs: number;
+  /** Set when the import wrote into the study database (db/db-import.ts). */
+  stored?: StoreSummary;
 }
 
 export type ImportPhase = 'scan' | 'parse' | 'group' | 'done';

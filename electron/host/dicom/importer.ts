@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { siblingWorkerUrl } from '../worker-url.ts';
+import { DatabaseCorruptError } from '../db/study-db.ts';
 import type { WorkerInput, WorkerMessage } from './import-protocol.ts';
 import type { ImportOutcome, ImportProgressUpdate } from './import-types.ts';
 
@@ -21,6 +22,12 @@ export interface ImportOptions {
   onProgress?: (update: ImportProgressUpdate) => void;
   /** Bytes read first from each file (tuning and benchmarks). */
   initialReadBytes?: number;
+  /** Write into this study database (db/study-db.ts); unchanged files are not read again. */
+  dbPath?: string;
+  /** With dbPath: walk only the paths whose recorded folders changed (the start-up re-scan). */
+  onlyChanged?: boolean;
+  /** With dbPath: run the database's quick check in the worker first; a damaged database rejects with DatabaseCorruptError. */
+  check?: boolean;
 }
 
 export function importDicom(options: ImportOptions): Promise<ImportOutcome> {
@@ -34,6 +41,9 @@ export function importDicom(options: ImportOptions): Promise<ImportOutcome> {
     paths: options.paths.map((p) => resolve(p)),
     cancelFlag,
     ...(options.initialReadBytes !== undefined ? { initialReadBytes: options.initialReadBytes } : {}),
+    ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}),
+    ...(options.onlyChanged ? { onlyChanged: true } : {}),
+    ...(options.check ? { check: true } : {}),
   };
   const worker = new Worker(siblingWorkerUrl('import-worker', import.meta.url), { workerData: input });
 
@@ -61,6 +71,8 @@ export function importDicom(options: ImportOptions): Promise<ImportOutcome> {
       } else if (message.type === 'result') {
         const outcome: ImportOutcome = { ...message.outcome, elapsedMs: elapsed() };
         finish(() => resolvePromise(outcome));
+      } else if (message.type === 'database-corrupt') {
+        finish(() => reject(new DatabaseCorruptError(message.message)));
       } else {
         finish(() => reject(new Error(`The DICOM import failed: ${message.message}`)));
       }

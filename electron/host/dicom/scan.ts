@@ -12,6 +12,8 @@ export type ScanItem = { kind: 'file'; path: string } | { kind: 'problem'; probl
 export interface ScanOptions {
   /** Checked between entries: a true answer ends the walk. */
   shouldStop?: () => boolean;
+  /** Each folder walked, with its modification time: a later start re-scans only folders that changed. */
+  onDirectory?: (path: string, mtimeMs: number) => void;
 }
 
 export function* scanPaths(inputs: readonly string[], options: ScanOptions = {}): Generator<ScanItem> {
@@ -24,7 +26,7 @@ export function* scanPaths(inputs: readonly string[], options: ScanOptions = {})
     if ('problem' in stat) {
       yield { kind: 'problem', problem: stat.problem };
     } else if (stat.stats.isDirectory()) {
-      yield* walkDirectory(path, stat.stats, visitedDirectories, stop);
+      yield* walkDirectory(path, stat.stats, visitedDirectories, stop, options.onDirectory);
     } else if (stat.stats.isFile()) {
       yield { kind: 'file', path };
     } else {
@@ -33,12 +35,21 @@ export function* scanPaths(inputs: readonly string[], options: ScanOptions = {})
   }
 }
 
-function* walkDirectory(root: string, rootStats: Stats, visited: Set<string>, stop: () => boolean): Generator<ScanItem> {
+function* walkDirectory(
+  root: string,
+  rootStats: Stats,
+  visited: Set<string>,
+  stop: () => boolean,
+  onDirectory?: (path: string, mtimeMs: number) => void,
+): Generator<ScanItem> {
   if (!markVisited(rootStats, visited)) return;
+  const mtimes = new Map<string, number>([[root, rootStats.mtimeMs]]);
   const pending: string[] = [root];
   while (pending.length > 0) {
     if (stop()) return;
     const directory = pending.pop()!;
+    onDirectory?.(directory, mtimes.get(directory) ?? 0);
+    mtimes.delete(directory);
     let entries: Dirent[];
     try {
       entries = readdirSync(directory, { withFileTypes: true });
@@ -60,7 +71,10 @@ function* walkDirectory(root: string, rootStats: Stats, visited: Set<string>, st
       if ('problem' in stat) {
         yield { kind: 'problem', problem: stat.problem };
       } else if (stat.stats.isDirectory()) {
-        if (markVisited(stat.stats, visited)) subdirectories.push(path);
+        if (markVisited(stat.stats, visited)) {
+          subdirectories.push(path);
+          mtimes.set(path, stat.stats.mtimeMs);
+        }
       } else if (stat.stats.isFile()) {
         yield { kind: 'file', path };
       } else {

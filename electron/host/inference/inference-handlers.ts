@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { decodeLabelmap, encodeLabelmap } from '../../common/contract-seg.ts';
 import { inferenceCalls, type InferenceCallName, type InferenceEventName, type InferenceEventPayload, type PropagateResult } from '../../common/contract-inference.ts';
-import type { DicomIndex } from '../dicom/dicom-index.ts';
+import type { StudyIndex } from '../dicom/dicom-index.ts';
 import { HostError } from '../dispatch.ts';
 import type { ModelsDirChoice } from '../models/registry.ts';
 import type { ProviderDecision } from './execution-provider.ts';
@@ -185,7 +185,7 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
 }
 
 /** Loads slice `sliceIndex` (slice order) of an indexed series, decoded to modality values. */
-export async function loadIndexedSlice(index: DicomIndex, seriesKey: string, sliceIndex: number): Promise<SliceInput> {
+export async function loadIndexedSlice(index: StudyIndex, seriesKey: string, sliceIndex: number): Promise<SliceInput> {
   const series = index.hostSeries(seriesKey);
   if (!series) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
   const slice = series.slices[sliceIndex];
@@ -193,7 +193,7 @@ export async function loadIndexedSlice(index: DicomIndex, seriesKey: string, sli
   return readSliceInput(seriesKey, sliceIndex, slice);
 }
 
-export function indexedSliceCount(index: DicomIndex, seriesKey: string): number {
+export function indexedSliceCount(index: StudyIndex, seriesKey: string): number {
   const series = index.hostSeries(seriesKey);
   if (!series) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
   return series.slices.length;
