@@ -4,35 +4,33 @@ Workstation loads with @huggingface/transformers 4.3.1 over onnxruntime-node:
 
   <out>/config.json                  nested text_config (transformers.js needs it)
   <out>/generation_config.json
-  <out>/preprocessor_config.json     processor_class, and medreasoner_fixed_size (see below)
+  <out>/preprocessor_config.json     Qwen2VLImageProcessor with processor_class, the checkpoint's min/max pixels
   <out>/tokenizer.json, tokenizer_config.json (with the chat template inside)
-  <out>/prompt.json                  the exact prompt MedReasoner was trained on, read from
-                                     the MedReasoner source (eval/infer.py, prepare_message)
+  <out>/prompt.json                  the exact prompt MedReasoner was trained on, read from the
+                                     MedReasoner source (eval/infer.py, prepare_message) or copied
+                                     from --prompt-file
   <out>/onnx/embed_tokens{s}.onnx(+_data), vision_encoder{s}.onnx(+_data),
   <out>/onnx/decoder_model_merged{s}.onnx(+_data)
   <out>/manifest.json                every file with its sha256 and size
 
-Variants ({s} = file suffix): fp16 (GPU), q4f16 (4-bit decoder, fp16 activations),
-q4 (4-bit decoder, fp32 embedding and vision encoder; the CPU variant).
+Variants ({s} = file suffix): fp32 (reference), fp16 (GPU), q4f16 (4-bit decoder, fp16
+activations), q4 (4-bit decoder, fp32 embedding and vision encoder; the CPU variant).
 
-The vision tower is traced at ONE image grid (TorchScript bakes the grid-dependent loops of
-Qwen2.5-VL's windowed attention and rotary embedding), so the export fixes the image size
-(--image-size, a multiple of 28; 504 reproduces what Qwen's processor does to a 512x512
-slice) and records it as preprocessor_config.json "medreasoner_fixed_size": the app resizes
-every slice to that square first and maps the answer's coordinates back per axis.
+The vision encoder takes any image grid (image_grid_thw is an input, not a traced constant):
+crm_export/vision_encoder.py rewrites the grid-dependent parts of Qwen2.5-VL's vision forward as
+tensor ops over HF's own weights, so slices go in at their native aspect (smart_resize).
 
-Runs on a machine with internet access (checkpoint download), Python 3.10+, and memory for a
-float32 7B model (about 64 GB of RAM for the trace; --device cuda puts the weights on a GPU
-with >= 40 GB instead). Not run in the app's CI: see native-models/README.md for the exact
-commands and what to verify afterwards.
+Memory: the float32 torch model is used for the trace and for --check's PyTorch reference
+(computed before conversion), then freed; each variant is then written from a fresh load of
+the fp32 ONNX files, one session at a time. See native-models/README.md for the figures.
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import gc
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -40,18 +38,31 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
 DTYPE_SUFFIX = {"fp32": "", "fp16": "_fp16", "q4": "_q4", "q4f16": "_q4f16"}
 # Which dtype each session has in each variant (must match native-models/medreasoner-7b/manifest.json).
+# embed_tokens and vision_encoder share a float type: transformers.js copies the image features
+# into the token embeddings' typed array.
 VARIANTS = {
+    "fp32": {"embed_tokens": "fp32", "vision_encoder": "fp32", "decoder_model_merged": "fp32"},
     "fp16": {"embed_tokens": "fp16", "vision_encoder": "fp16", "decoder_model_merged": "fp16"},
     "q4f16": {"embed_tokens": "fp16", "vision_encoder": "fp16", "decoder_model_merged": "q4f16"},
     "q4": {"embed_tokens": "fp32", "vision_encoder": "fp32", "decoder_model_merged": "q4"},
 }
+SESSIONS = ("embed_tokens", "vision_encoder", "decoder_model_merged")
 ANSWER_EXAMPLE_FALLBACK = "{'bbox': [xmin, ymin, xmax, ymax], 'points_1': [x1, y1], 'points_2': [x2, y2]}"
 
 
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def log(message: str) -> None:
-    print(f"[export_medreasoner] {message}", flush=True)
+    # The running peak on every line lets bench/crm-export-memory.ts attribute the peak to a stage.
+    print(f"[export_medreasoner] {message} (peak RSS {peak_rss_mb():.0f} MB)", flush=True)
 
 
 # --------------------------------------------------------------------------- prompt.json
@@ -109,9 +120,21 @@ def write_prompt_json(out: Path, source: Path) -> None:
     log(f"prompt.json written from {infer_py}")
 
 
+
+
+def copy_prompt_json(out: Path, prompt_file: Path) -> None:
+    prompt = json.loads(prompt_file.read_text(encoding="utf-8"))
+    if prompt.get("format") != "medreasoner-prompt" or prompt.get("fill") != "python-format" or not isinstance(prompt.get("variants"), dict):
+        raise SystemExit(f"{prompt_file} is not a prompt.json in the app's format (format medreasoner-prompt, fill python-format, variants)")
+    if prompt.get("default") not in prompt["variants"]:
+        raise SystemExit(f"{prompt_file}: default variant {prompt.get('default')!r} is not among {list(prompt['variants'])}")
+    (out / "prompt.json").write_text(json.dumps(prompt, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    log(f"prompt.json copied from {prompt_file}")
+
+
 # --------------------------------------------------------------------------- model parts
 def model_parts(model):
-    """(visual, text model, lm_head) across transformers versions (4.52 nests them under .model)."""
+    """(visual, text model, lm_head): 4.5x and 5.x both nest them under .model."""
     inner = model.model
     if hasattr(inner, "language_model"):
         return inner.visual, inner.language_model, model.lm_head
@@ -135,33 +158,32 @@ def text_config_dict(config) -> dict:
     return text
 
 
+def text_config_object(model):
+    config = model.config
+    return getattr(config, "text_config", None) or config
+
+
 # --------------------------------------------------------------------------- export
-def fix_image_size(processor, size: int) -> None:
-    """Make Qwen's processor resize every image to exactly size x size pixels' worth of patches."""
-    image_processor = processor.image_processor
-    image_processor.min_pixels = size * size
-    image_processor.max_pixels = size * size
-    if isinstance(getattr(image_processor, "size", None), dict):
-        image_processor.size = {"shortest_edge": size * size, "longest_edge": size * size}
+def onnx_export(module, inputs, path: Path, input_names, output_names, dynamic_axes, opset: int) -> None:
+    from crm_export.weights import export_with_external_weights
+
+    export_with_external_weights(module, inputs, path, opset_version=opset, input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes)
 
 
-def export_sessions(args, workdir: Path):
+def export_sessions(model, processor, workdir: Path, opset: int, device) -> dict[str, Path]:
+    import numpy as np
     import torch
-    from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
+    from PIL import Image
+    from crm_export.decoder import MergedDecoder
+    from crm_export.vision_encoder import DynamicGridVisionEncoder
 
-    device = torch.device(args.device)
-    log(f"loading {args.checkpoint} (float32, eager attention) on {device} ...")
-    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(
-        args.checkpoint, torch_dtype=torch.float32, attn_implementation="eager", revision=args.revision
-    ).to(device).eval()
-    processor = AutoProcessor.from_pretrained(args.checkpoint, revision=args.revision)
-    fix_image_size(processor, args.image_size)
     visual, text_model, lm_head = model_parts(model)
-    text_cfg = text_config_dict(model.config)
-    layers, kv_heads, head_dim = text_cfg["num_hidden_layers"], text_cfg["num_key_value_heads"], text_cfg["head_dim"]
-    hidden = text_cfg["hidden_size"]
+    text_config = text_config_object(model)
+    layers, kv_heads = int(text_config.num_hidden_layers), int(text_config.num_key_value_heads)
+    head_dim = int(getattr(text_config, "head_dim", None) or text_config.hidden_size // text_config.num_attention_heads)
+    hidden = int(text_config.hidden_size)
+    paths = {name: workdir / name / f"{name}.onnx" for name in SESSIONS}
 
-    # ---- embed_tokens
     class EmbedTokens(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -171,78 +193,22 @@ def export_sessions(args, workdir: Path):
             return self.embed(input_ids)
 
     ids = torch.tensor([[1, 2, 3, 4]], dtype=torch.long, device=device)
-    torch.onnx.export(
-        EmbedTokens(), (ids,), str(workdir / "embed_tokens.onnx"), opset_version=args.opset,
-        input_names=["input_ids"], output_names=["inputs_embeds"],
-        dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"}, "inputs_embeds": {0: "batch_size", 1: "sequence_length"}},
-        dynamo=False,
-    )
+    axes = {0: "batch_size", 1: "sequence_length"}
+    onnx_export(EmbedTokens(), (ids,), paths["embed_tokens"], ["input_ids"], ["inputs_embeds"], {"input_ids": axes, "inputs_embeds": axes}, opset)
     log("embed_tokens exported")
 
-    # ---- vision_encoder, traced at the fixed grid
-    size = args.image_size
-    grid = size // 14
-    image = torch.rand(1, 3, size, size)
-    from PIL import Image
-    import numpy as np
-
-    pil = Image.fromarray((image[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8))
+    # Traced at a non-square grid whose sides are not multiples of the window, so no size
+    # happens to coincide with a special case; the graph itself takes any grid.
+    pil = Image.fromarray(np.random.default_rng(0).integers(0, 255, (196, 252, 3), dtype=np.uint8))
     vision_inputs = processor.image_processor(images=[pil], return_tensors="pt")
-    pixel_values = vision_inputs["pixel_values"].to(device)
-    grid_thw = vision_inputs["image_grid_thw"].to(device)
-    if grid_thw.tolist() != [[1, grid, grid]]:
-        raise SystemExit(f"the processor made grid {grid_thw.tolist()} for {size}x{size}; expected [[1, {grid}, {grid}]]")
-
-    class VisionEncoder(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.visual = visual
-
-        def forward(self, pixel_values, image_grid_thw):
-            # image_grid_thw is consumed (so the session declares it) but the grid is the traced one.
-            features = self.visual(pixel_values, grid_thw=image_grid_thw)
-            return features + 0 * image_grid_thw.sum().to(features.dtype)
-
-    torch.onnx.export(
-        VisionEncoder(), (pixel_values, grid_thw), str(workdir / "vision_encoder.onnx"), opset_version=args.opset,
-        input_names=["pixel_values", "image_grid_thw"], output_names=["image_features"],
-        dynamic_axes={"pixel_values": {0: "num_patches"}, "image_grid_thw": {0: "num_images"}, "image_features": {0: "num_image_tokens"}},
-        dynamo=False,
+    pixel_values = vision_inputs["pixel_values"].to(device=device, dtype=torch.float32)
+    grid_thw = vision_inputs["image_grid_thw"].to(device=device, dtype=torch.long)
+    onnx_export(
+        DynamicGridVisionEncoder(visual).eval(), (pixel_values, grid_thw), paths["vision_encoder"],
+        ["pixel_values", "image_grid_thw"], ["image_features"],
+        {"pixel_values": {0: "num_patches"}, "image_grid_thw": {0: "num_images"}, "image_features": {0: "num_image_tokens"}}, opset,
     )
-    log(f"vision_encoder exported at a fixed {grid}x{grid} patch grid ({size}x{size} px)")
-
-    # ---- decoder_model_merged: inputs_embeds + attention_mask + 3D position_ids + KV cache
-    from transformers import DynamicCache
-
-    class Decoder(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.text_model = text_model
-            self.lm_head = lm_head
-
-        def forward(self, inputs_embeds, attention_mask, position_ids, num_logits_to_keep, *past):
-            batch, length = inputs_embeds.shape[0], inputs_embeds.shape[1]
-            total = attention_mask.shape[1]
-            past_length = total - length
-            # Our own additive 4D mask (causal + padding), so transformers' mask helpers, whose
-            # shape checks TorchScript would bake, are not traced.
-            query = torch.arange(length, device=inputs_embeds.device) + past_length
-            key = torch.arange(total, device=inputs_embeds.device)
-            allowed = (key[None, :] <= query[:, None])[None, None] & attention_mask[:, None, None, :].bool()
-            minimum = torch.finfo(inputs_embeds.dtype).min
-            mask = torch.zeros(batch, 1, length, total, dtype=inputs_embeds.dtype, device=inputs_embeds.device).masked_fill(~allowed, minimum)
-            cache = DynamicCache.from_legacy_cache(tuple((past[2 * i], past[2 * i + 1]) for i in range(layers)))
-            out = self.text_model(
-                inputs_embeds=inputs_embeds, attention_mask=mask, position_ids=position_ids,
-                past_key_values=cache, use_cache=True, cache_position=query, return_dict=True,
-            )
-            hidden_states = out.last_hidden_state
-            hidden_states = hidden_states[:, hidden_states.shape[1] - num_logits_to_keep :, :]
-            logits = self.lm_head(hidden_states).float()
-            present = out.past_key_values
-            legacy = present.to_legacy_cache() if hasattr(present, "to_legacy_cache") else present
-            flat = [t for pair in legacy for t in pair]
-            return (logits, *flat)
+    log(f"vision_encoder exported (dynamic image grid; traced at {grid_thw.tolist()})")
 
     past_len, length = 5, 3
     embeds = torch.randn(1, length, hidden, device=device)
@@ -262,101 +228,73 @@ def export_sessions(args, workdir: Path):
         dynamic[name] = {0: "batch_size", 2: "past_sequence_length"}
     for name in present_names:
         dynamic[name] = {0: "batch_size", 2: "total_sequence_length"}
-    decoder_dir = workdir / "decoder"
-    decoder_dir.mkdir(exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(
-            Decoder(), (embeds, mask, positions, keep, *past), str(decoder_dir / "decoder_model_merged.onnx"),
-            opset_version=args.opset, input_names=["inputs_embeds", "attention_mask", "position_ids", "num_logits_to_keep", *past_names],
-            output_names=["logits", *present_names], dynamic_axes=dynamic, dynamo=False,
-        )
+    onnx_export(
+        MergedDecoder(text_model, lm_head, text_config).eval(), (embeds, mask, positions, keep, *past), paths["decoder_model_merged"],
+        ["inputs_embeds", "attention_mask", "position_ids", "num_logits_to_keep", *past_names], ["logits", *present_names], dynamic, opset,
+    )
     log("decoder_model_merged exported")
-    return model, processor, text_cfg
+    return paths
 
 
-def save_external(model_proto, path: Path) -> None:
-    """One model file plus <name>.onnx_data holding every initializer (the layout the manifest lists)."""
-    import onnx
-
-    for stale in (path, Path(str(path) + "_data")):
-        if stale.exists():
-            stale.unlink()
-    onnx.save_model(model_proto, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=path.name + "_data", size_threshold=0)
-
-
-def convert(workdir: Path, out: Path, variants: list[str], block_size: int) -> None:
-    import onnx
-    from onnxconverter_common import float16
+def convert(sources: dict[str, Path], out: Path, variants: list[str], block_size: int) -> None:
+    from crm_export.convert import write_variant
 
     onnx_dir = out / "onnx"
     onnx_dir.mkdir(parents=True, exist_ok=True)
-    sources = {
-        "embed_tokens": workdir / "embed_tokens.onnx",
-        "vision_encoder": workdir / "vision_encoder.onnx",
-        "decoder_model_merged": workdir / "decoder" / "decoder_model_merged.onnx",
-    }
-    needed = {(session, dtype) for v in variants for session, dtype in VARIANTS[v].items()}
-    fp16_cache: dict[str, object] = {}
-
-    def fp16_model(session: str):
-        if session not in fp16_cache:
-            model = onnx.load(str(sources[session]))
-            # Type-changing conversion of the whole graph: inputs_embeds, image features, logits and
-            # the KV cache become float16, which transformers.js expects of a fp16 session.
-            fp16_cache[session] = float16.convert_float_to_float16(model, keep_io_types=False, disable_shape_infer=True)
-        return fp16_cache[session]
-
-    for session, dtype in sorted(needed):
+    needed = sorted({(session, dtype) for v in variants for session, dtype in VARIANTS[v].items()})
+    for session, dtype in needed:
         target = onnx_dir / f"{session}{DTYPE_SUFFIX[dtype]}.onnx"
         log(f"writing {target.relative_to(out)} ...")
-        if dtype == "fp32":
-            save_external(onnx.load(str(sources[session])), target)
-        elif dtype == "fp16":
-            save_external(fp16_model(session), target)
-        elif dtype in ("q4", "q4f16"):
-            from onnxruntime.quantization.matmul_4bits_quantizer import MatMul4BitsQuantizer
-
-            base = onnx.load(str(sources[session])) if dtype == "q4" else fp16_model(session)
-            quantizer = MatMul4BitsQuantizer(base, block_size=block_size, is_symmetric=True)
-            quantizer.process()
-            save_external(quantizer.model.model, target)
-        else:
-            raise SystemExit(f"unknown dtype {dtype}")
+        write_variant(sources[session], target, session, dtype, block_size)
 
 
-def write_configs(out: Path, model, processor, text_cfg: dict, image_size: int, variants: list[str]) -> None:
+def capture_configs(model, processor) -> dict:
+    """Everything write_configs needs, taken before the torch model is freed."""
     config = model.config.to_dict()
-    config["text_config"] = text_cfg
+    config["text_config"] = text_config_dict(model.config)
     config["model_type"] = "qwen2_5_vl"
     config["architectures"] = ["Qwen2_5_VLForConditionalGeneration"]
+    files: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        model.generation_config.to_json_file(str(Path(tmp) / "generation_config.json"))
+        processor.save_pretrained(tmp)
+        for path in Path(tmp).iterdir():
+            files[path.name] = path.read_text(encoding="utf-8")
+    template = getattr(processor, "chat_template", None) or getattr(processor.tokenizer, "chat_template", None)
+    return {"config": config, "files": files, "chat_template": template}
+
+
+def write_configs(out: Path, captured: dict, variants: list[str]) -> None:
+    config = dict(captured["config"])
     onnx_files = sorted({f"{s}{DTYPE_SUFFIX[d]}.onnx" for v in variants for s, d in VARIANTS[v].items()})
     config["transformers.js_config"] = {"use_external_data_format": {name: 1 for name in onnx_files}}
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    model.generation_config.to_json_file(str(out / "generation_config.json"))
-
-    with tempfile.TemporaryDirectory() as tmp:
-        processor.save_pretrained(tmp)
-        tokenizer_json = Path(tmp) / "tokenizer.json"
-        if not tokenizer_json.exists():
-            raise SystemExit("the processor saved no tokenizer.json (a fast tokenizer is required)")
-        shutil.copy(tokenizer_json, out / "tokenizer.json")
-        tokenizer_config = json.loads((Path(tmp) / "tokenizer_config.json").read_text())
-        # transformers.js reads the chat template only from tokenizer_config.json.
-        template = getattr(processor, "chat_template", None) or getattr(processor.tokenizer, "chat_template", None)
-        chat_template_json = Path(tmp) / "chat_template.json"
-        if not template and chat_template_json.exists():
-            template = json.loads(chat_template_json.read_text()).get("chat_template")
-        if not template:
-            raise SystemExit("no chat template found in the checkpoint's processor or tokenizer")
-        tokenizer_config["chat_template"] = template
-        (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, indent=2, ensure_ascii=False) + "\n")
-        preprocessor = json.loads((Path(tmp) / "preprocessor_config.json").read_text())
+    files = captured["files"]
+    (out / "generation_config.json").write_text(files["generation_config.json"])
+    if "tokenizer.json" not in files:
+        raise SystemExit("the processor saved no tokenizer.json (a fast tokenizer is required)")
+    (out / "tokenizer.json").write_text(files["tokenizer.json"], encoding="utf-8")
+    tokenizer_config = json.loads(files["tokenizer_config.json"])
+    # transformers.js reads the chat template only from tokenizer_config.json; 5.x saves it beside.
+    template = captured["chat_template"]
+    if not template and "chat_template.json" in files:
+        template = json.loads(files["chat_template.json"]).get("chat_template")
+    if not template and "chat_template.jinja" in files:
+        template = files["chat_template.jinja"]
+    if not template:
+        raise SystemExit("no chat template found in the checkpoint's processor or tokenizer")
+    tokenizer_config["chat_template"] = template
+    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    saved = files.get("preprocessor_config.json") or files.get("processor_config.json")
+    preprocessor = json.loads(saved)
+    preprocessor = preprocessor.get("image_processor", preprocessor)
+    size = preprocessor.get("size") or {}
     preprocessor["processor_class"] = "Qwen2_5_VLProcessor"
     preprocessor["image_processor_type"] = "Qwen2VLImageProcessor"
-    preprocessor["min_pixels"] = image_size * image_size
-    preprocessor["max_pixels"] = image_size * image_size
-    preprocessor.pop("size", None)  # min/max_pixels rule; a stale "size" would override them in some readers
-    preprocessor["medreasoner_fixed_size"] = image_size
+    # transformers.js reads min/max_pixels first and size.shortest/longest_edge second.
+    preprocessor["min_pixels"] = preprocessor.get("min_pixels") or size.get("shortest_edge")
+    preprocessor["max_pixels"] = preprocessor.get("max_pixels") or size.get("longest_edge")
+    preprocessor.pop("medreasoner_fixed_size", None)
     (out / "preprocessor_config.json").write_text(json.dumps(preprocessor, indent=2) + "\n")
 
 
@@ -368,7 +306,38 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(out: Path, variants: list[str], checkpoint: str, revision: str | None) -> None:
+def session_signatures(text: dict) -> dict:
+    """The checkpoint's own tensor signatures (electron/host/models/signatures.ts qwen25vlSignatures
+    with this model's dimensions): the app compares every session's names with these on load."""
+    layers, kv, head_dim, hidden, vocab = text["num_hidden_layers"], text["num_key_value_heads"], text["head_dim"], text["hidden_size"], text["vocab_size"]
+    past = [{"name": f"past_key_values.{i}.{k}", "type": "float", "dims": ["batch_size", kv, "past_sequence_length", head_dim]} for i in range(layers) for k in ("key", "value")]
+    present = [{"name": f"present.{i}.{k}", "type": "float", "dims": ["batch_size", kv, "total_sequence_length", head_dim]} for i in range(layers) for k in ("key", "value")]
+    return {
+        "embed_tokens": {
+            "inputs": [{"name": "input_ids", "type": "int64", "dims": ["batch_size", "sequence_length"]}],
+            "outputs": [{"name": "inputs_embeds", "type": "float", "dims": ["batch_size", "sequence_length", hidden]}],
+        },
+        "vision_encoder": {
+            "inputs": [
+                {"name": "pixel_values", "type": "float", "dims": ["num_patches", 1176]},
+                {"name": "image_grid_thw", "type": "int64", "dims": ["num_images", 3]},
+            ],
+            "outputs": [{"name": "image_features", "type": "float", "dims": ["num_image_tokens", hidden]}],
+        },
+        "decoder_model_merged": {
+            "inputs": [
+                {"name": "inputs_embeds", "type": "float", "dims": ["batch_size", "sequence_length", hidden]},
+                {"name": "attention_mask", "type": "int64", "dims": ["batch_size", "total_sequence_length"]},
+                {"name": "position_ids", "type": "int64", "dims": [3, "batch_size", "sequence_length"]},
+                *past,
+                {"name": "num_logits_to_keep", "type": "int64", "dims": []},
+            ],
+            "outputs": [{"name": "logits", "type": "float", "dims": ["batch_size", "sequence_length", vocab]}, *present],
+        },
+    }
+
+
+def write_manifest(out: Path, variants: list[str], checkpoint: str, revision: str | None, text: dict) -> None:
     template = json.loads((HERE / "medreasoner-7b" / "manifest.json").read_text())
     template["variants"] = [v for v in template["variants"] if v["name"] in variants]
     files = []
@@ -392,91 +361,73 @@ def write_manifest(out: Path, variants: list[str], checkpoint: str, revision: st
             template["defaultVariant"][key] = names[0]
     template["source"]["checkpoint"] = checkpoint
     template["source"]["revision"] = revision
+    template["sessions"] = session_signatures(text)
     (out / "manifest.json").write_text(json.dumps(template, indent=2) + "\n")
     log(f"manifest.json written ({len(files)} files pinned)")
-
-
-def check_against_torch(out: Path, model, processor, text_cfg: dict, image_size: int, variant: str) -> None:
-    """Runs the exported sessions (onnxruntime, CPU) on one synthetic image and prompt the way
-    transformers.js does (embed tokens, put the image features at the image-pad positions,
-    mRoPE position ids, empty KV cache) and compares the next-token logits with PyTorch's."""
-    import numpy as np
-    import onnxruntime as ort
-    import torch
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    pil = Image.fromarray(rng.integers(0, 255, (image_size, image_size, 3), dtype=np.uint8))
-    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Describe the image."}]}]
-    text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    inputs = processor(text=[text], images=[pil], return_tensors="pt")
-    with torch.no_grad():
-        reference = model(**{k: v.to(model.device) for k, v in inputs.items()}).logits[0, -1].float().cpu().numpy()
-
-    dtypes = VARIANTS[variant]
-    sessions = {
-        name: ort.InferenceSession(str(out / "onnx" / f"{name}{DTYPE_SUFFIX[dtype]}.onnx"), providers=["CPUExecutionProvider"])
-        for name, dtype in dtypes.items()
-    }
-    activation = np.float32 if dtypes["embed_tokens"] == "fp32" else np.float16
-    input_ids = inputs["input_ids"].numpy()
-    embeds = sessions["embed_tokens"].run(None, {"input_ids": input_ids})[0]
-    features = sessions["vision_encoder"].run(None, {"pixel_values": inputs["pixel_values"].numpy().astype(activation), "image_grid_thw": inputs["image_grid_thw"].numpy()})[0]
-    image_positions = input_ids[0] == model.config.image_token_id
-    if int(image_positions.sum()) != features.shape[0]:
-        raise SystemExit(f"{int(image_positions.sum())} image tokens in the prompt but {features.shape[0]} image features")
-    embeds[0, image_positions] = features
-    owner = model.model if hasattr(model.model, "get_rope_index") else model
-    position_ids, _ = owner.get_rope_index(inputs["input_ids"], image_grid_thw=inputs["image_grid_thw"], attention_mask=inputs["attention_mask"])
-    decoder_float = np.float32 if dtypes["decoder_model_merged"] in ("fp32", "q4") else np.float16
-    feeds = {
-        "inputs_embeds": embeds.astype(decoder_float),
-        "attention_mask": inputs["attention_mask"].numpy().astype(np.int64),
-        "position_ids": position_ids.numpy().astype(np.int64),
-        "num_logits_to_keep": np.array(1, dtype=np.int64),
-    }
-    for i in range(text_cfg["num_hidden_layers"]):
-        for kind in ("key", "value"):
-            feeds[f"past_key_values.{i}.{kind}"] = np.zeros((1, text_cfg["num_key_value_heads"], 0, text_cfg["head_dim"]), dtype=decoder_float)
-    logits = sessions["decoder_model_merged"].run(["logits"], feeds)[0][0, -1].astype(np.float32)
-    error = float(np.abs(logits - reference).max() / (np.abs(reference).max() + 1e-6))
-    log(f"{variant}: next token PyTorch {int(reference.argmax())}, ONNX {int(logits.argmax())}; max relative logit difference {error:.2e}")
-    if int(reference.argmax()) != int(logits.argmax()):
-        raise SystemExit("the export predicts a different next token than PyTorch: do not install it")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="Hugging Face id or local folder of the MedReasoner-7B checkpoint")
     parser.add_argument("--revision", default=None, help="checkpoint revision (commit) to pin")
-    parser.add_argument("--medreasoner-source", required=True, type=Path, help="a checkout of github.com/PRIS-CV/MedReasoner (for eval/infer.py)")
+    prompt = parser.add_mutually_exclusive_group(required=True)
+    prompt.add_argument("--medreasoner-source", type=Path, help="a checkout of github.com/PRIS-CV/MedReasoner (its eval/infer.py holds the prompt)")
+    prompt.add_argument("--prompt-file", type=Path, help="a prompt.json in the app's format (instead of --medreasoner-source)")
     parser.add_argument("--out", required=True, type=Path, help="export folder (created)")
-    parser.add_argument("--variants", default="fp16,q4", help="comma-separated: fp16, q4f16, q4 (default fp16,q4)")
-    parser.add_argument("--image-size", type=int, default=504, help="fixed image size, a multiple of 28 (default 504)")
-    parser.add_argument("--device", default="cpu", help="torch device for the trace (cpu or cuda)")
+    parser.add_argument("--variants", default="fp16,q4", help=f"comma-separated, of {', '.join(VARIANTS)} (default fp16,q4)")
+    parser.add_argument("--device", default="cpu", help="torch device for the trace and the reference (cpu or cuda)")
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("--block-size", type=int, default=32, help="4-bit quantisation block size")
-    parser.add_argument("--check", action="store_true", help="compare each variant's next-token logits with PyTorch on one image")
+    parser.add_argument("--check", action="store_true", help="run every variant with the app's inputs and compare its greedy tokens with PyTorch's")
+    parser.add_argument("--check-tokens", type=int, default=8, help="greedy tokens compared by --check (default 8)")
     args = parser.parse_args()
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown or not variants:
         raise SystemExit(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
-    if args.image_size % 28 != 0:
-        raise SystemExit("--image-size must be a multiple of 28")
-    if not (args.medreasoner_source / "eval" / "infer.py").exists():
+    if args.medreasoner_source and not (args.medreasoner_source / "eval" / "infer.py").exists():
         raise SystemExit(f"{args.medreasoner_source}/eval/infer.py not found: clone github.com/PRIS-CV/MedReasoner")
     args.out.mkdir(parents=True, exist_ok=True)
-    write_prompt_json(args.out, args.medreasoner_source)
-    with tempfile.TemporaryDirectory(dir=args.out, prefix=".work-") as tmp:
-        model, processor, text_cfg = export_sessions(args, Path(tmp))
-        convert(Path(tmp), args.out, variants, args.block_size)
-    write_configs(args.out, model, processor, text_cfg, args.image_size, variants)
-    write_manifest(args.out, variants, args.checkpoint, args.revision)
+    if args.prompt_file:
+        copy_prompt_json(args.out, args.prompt_file)
+    else:
+        write_prompt_json(args.out, args.medreasoner_source)
+
+    import torch
+    from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
+    from crm_export.check import CheckCase, check_variant, torch_reference
+
+    device = torch.device(args.device)
+    log(f"loading {args.checkpoint} (float32, eager attention) on {device} ...")
+    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(
+        args.checkpoint, dtype=torch.float32, attn_implementation="eager", revision=args.revision
+    ).to(device).eval()
+    processor = AutoProcessor.from_pretrained(args.checkpoint, revision=args.revision)
+    log(f"loaded: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters")
+    captured = capture_configs(model, processor)
+    reference = None
     if args.check:
+        case = CheckCase.from_prompt_json(args.out / "prompt.json", args.check_tokens)
+        reference = torch_reference(model, processor, case)
+        log(f"PyTorch reference: {len(reference.tokens)} greedy tokens {reference.tokens}")
+    with tempfile.TemporaryDirectory(dir=args.out, prefix=".work-") as tmp:
+        sources = export_sessions(model, processor, Path(tmp), args.opset, device)
+        del model
+        gc.collect()
+        log("torch model freed before conversion")
+        convert(sources, args.out, variants, args.block_size)
+    write_configs(args.out, captured, variants)
+    write_manifest(args.out, variants, args.checkpoint, args.revision, captured["config"]["text_config"])
+    if reference is not None:
+        failed = []
         for variant in variants:
-            check_against_torch(args.out, model, processor, text_cfg, args.image_size, variant)
+            agreement = check_variant(args.out, {s: f"{s}{DTYPE_SUFFIX[d]}.onnx" for s, d in VARIANTS[variant].items()}, reference)
+            log(f"{variant}: ONNX tokens {agreement.tokens}; {agreement.matching}/{len(reference.tokens)} agree with PyTorch")
+            if variant == "fp32" and agreement.matching != len(reference.tokens):
+                failed.append(variant)
+        if failed:
+            raise SystemExit(f"{', '.join(failed)}: the export's greedy tokens differ from PyTorch's: do not install it")
     log(f"done: install with  medreasoner models install medreasoner-7b --from {args.out}")
 
 

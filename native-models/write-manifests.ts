@@ -26,10 +26,20 @@ function sessionFiles(sessions: Record<string, OnnxDtype>, variant: string, allV
   });
 }
 
+// embed_tokens and vision_encoder always share a float type: transformers.js copies the image
+// features into the token embeddings' typed array.
 const crmVariants: Record<string, Record<string, OnnxDtype>> = {
+  fp32: { embed_tokens: 'fp32', vision_encoder: 'fp32', decoder_model_merged: 'fp32' },
   fp16: { embed_tokens: 'fp16', vision_encoder: 'fp16', decoder_model_merged: 'fp16' },
   q4f16: { embed_tokens: 'fp16', vision_encoder: 'fp16', decoder_model_merged: 'q4f16' },
   q4: { embed_tokens: 'fp32', vision_encoder: 'fp32', decoder_model_merged: 'q4' },
+};
+
+const crmDescriptions: Record<string, string> = {
+  fp32: 'float32 everywhere (the reference the others are checked against; ~33 GB)',
+  fp16: 'float16 everywhere, float32 pixel input and rotary math (GPU; ~17 GB)',
+  q4f16: '4-bit decoder weights, float16 activations (GPU with less memory; ~7 GB)',
+  q4: '4-bit decoder weights, float32 embedding and vision encoder (CPU; ~10 GB)',
 };
 
 const crm: ModelManifest = {
@@ -55,12 +65,7 @@ const crm: ModelManifest = {
   variants: Object.entries(crmVariants).map(([name, sessions]) => ({
     name,
     sessions,
-    description:
-      name === 'fp16'
-        ? 'float16 everywhere (GPU; ~17 GB)'
-        : name === 'q4f16'
-          ? '4-bit decoder weights, float16 activations (GPU with less memory; ~7 GB)'
-          : '4-bit decoder weights, float32 embedding and vision encoder (CPU; ~10 GB)',
+    description: crmDescriptions[name]!,
   })),
   defaultVariant: { cpu: 'q4', cuda: 'fp16' },
   files: [

@@ -55,6 +55,8 @@ export interface CrmRunResult {
   imageTokens: number;
   promptTokens: number;
   generatedTokens: number;
+  /** The generated token ids (what parity tests compare with PyTorch's generate()). */
+  generatedIds: number[];
   cancelled: boolean;
   /** Ended because max_new_tokens ran out rather than at <|im_end|>. */
   truncated: boolean;
@@ -216,6 +218,7 @@ export async function loadCrm(options: LoadCrmOptions): Promise<CrmRunner> {
       imageTokens,
       promptTokens,
       generatedTokens: generated,
+      generatedIds: allIds.slice(promptTokens).map(Number),
       cancelled,
       truncated,
       timings: {
