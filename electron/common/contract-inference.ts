@@ -103,7 +103,13 @@ export const SegmentResult = z.object({
 });
 export type SegmentResult = z.infer<typeof SegmentResult>;
 
-export const AskFailureKind = z.enum(['no-answer', 'malformed-answer', 'cancelled', 'truncated']);
+export const AskFailureKind = z.enum(['no-answer', 'malformed-answer', 'cancelled', 'truncated', 'server']);
+
+/** How a CRM server failed (kind 'server'): refused, tls, timeout, auth, unknown-model, busy, server, stream-cut, malformed, config. */
+export const ServerFailureKind = z.enum(['refused', 'tls', 'timeout', 'auth', 'unknown-model', 'busy', 'server', 'stream-cut', 'malformed', 'cancelled', 'config']);
+
+/** The server a CRM answer came from (provenance in the UI, SEG and SR); null for the local model. */
+export const CrmServerInfo = z.object({ name: z.string(), origin: z.string(), model: z.string() });
 
 export const AskResult = z.object({
   jobId: z.string(),
@@ -112,7 +118,7 @@ export const AskResult = z.object({
   question: z.string(),
   status: z.enum(['ok', 'failed', 'cancelled']),
   /** Why no mask: the kind to branch on and a sentence; the raw text is always kept. */
-  failure: z.object({ kind: AskFailureKind, message: z.string() }).nullable(),
+  failure: z.object({ kind: AskFailureKind, message: z.string(), serverFailure: ServerFailureKind.optional() }).nullable(),
   rawText: z.string(),
   reasoning: z.string().nullable(),
   answerText: z.string().nullable(),
@@ -125,7 +131,7 @@ export const AskResult = z.object({
   /** On the slice grid: inclusive pixel box, and the key points (continuous). */
   box: PixelBoxSchema.nullable(),
   points: z.tuple([PointSchema, PointSchema]).nullable(),
-  crm: z.object({ id: z.string(), variant: z.string(), label: z.string() }),
+  crm: z.object({ id: z.string(), variant: z.string(), label: z.string(), server: CrmServerInfo.nullable().optional() }),
   segmenter: SegmenterInfo.nullable(),
   provider: ExecutionProviderInfo,
   mask: MaskResult.nullable(),

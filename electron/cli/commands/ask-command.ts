@@ -16,6 +16,8 @@ import { DUMP_FILES } from '../../host/inference/crm-dump.ts';
 import { InferenceError } from '../../host/inference/inference-engine.ts';
 import { InferenceService } from '../../host/inference/inference-service.ts';
 import { pngToMask } from '../../host/inference/mask-png.ts';
+import { crmServerChoice, SERVER_FLAGS, SERVER_USAGE, SERVER_VALUES } from './crm-server-options.ts';
+import type { CrmServerChoice } from '../../host/inference/remote/remote-crm-loader.ts';
 import { SeriesChoiceError, seriesSlice, singleImageSeries } from '../../host/inference/series-slice.ts';
 import { SlicePixelError } from '../../host/inference/slice-pixels.ts';
 import { resolveModelsDir } from '../../host/models/registry.ts';
@@ -224,7 +226,7 @@ export function isSegOutputError(error: unknown): error is Error {
 const USAGE = `usage: medreasoner ask --series <dir> --slice <n> --question "…" [--out mask.png] [--json]
                       [--seg out.dcm [--sr out-sr.dcm] [--label <text>] [--term <id>]]
                       [--models <dir>] [--window center,width] [--prompt-variant think|no_think]
-                      [--dump-input <dir>]
+                      [--dump-input <dir>] [--server <url> --server-model <id> …]
 
   --series <dir>     a folder holding one image series (DICOM)
   --slice <n>        slice index in slice order (as \`medreasoner index\` numbers them), from 0
@@ -247,7 +249,7 @@ const USAGE = `usage: medreasoner ask --series <dir> --slice <n> --question "…
 
 function summary(result: AskResult, outFile: string | null, dumpDir: string | null): string {
   const lines: string[] = [];
-  lines.push(`CRM: ${result.crm.label}; execution provider: ${result.provider.name.toUpperCase()} (${result.provider.reason})`);
+  lines.push(result.crm.server ? `CRM: ${result.crm.label}; ASM execution provider: ${result.provider.name.toUpperCase()}` : `CRM: ${result.crm.label}; execution provider: ${result.provider.name.toUpperCase()} (${result.provider.reason})`);
   lines.push(`Image: ${result.image.width}×${result.image.height}, seen by the model as ${result.image.seen.width}×${result.image.seen.height}; window ${result.window.center}/${result.window.width}`);
   if (result.failure) {
     lines.push(`FAILED (${result.failure.kind}): ${result.failure.message}`);
@@ -269,10 +271,11 @@ function summary(result: AskResult, outFile: string | null, dumpDir: string | nu
 export async function runAskCommand(args: string[], io: CommandIO): Promise<number> {
   let options: ParsedOptions;
   let segOutput: SegOutputOptions;
+  let server: CrmServerChoice | null;
   try {
     options = parseOptions(args, {
-      values: ['series', 'slice', 'question', 'out', 'seg', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens', 'dump-input'],
-      flags: ['json', 'help'],
+      values: ['series', 'slice', 'question', 'out', 'seg', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens', 'dump-input', ...SERVER_VALUES],
+      flags: ['json', 'help', ...SERVER_FLAGS],
     });
     if (options.flags.has('help')) {
       io.out(USAGE);
@@ -284,6 +287,8 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
     if (requireValue(options, 'question').trim() === '') throw new UsageError('--question is empty');
     parseWindow(single(options, 'window'));
     segOutput = parseSegOutput(options, true);
+    server = await crmServerChoice(options);
+    if (server && single(options, 'dump-input') !== undefined) throw new UsageError('--dump-input records the local model\'s tokens: it cannot be used with a CRM server');
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`medreasoner ask: ${error.message}\n${USAGE}`);
@@ -315,13 +320,17 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
       break;
     }
   };
-  const service = new InferenceService({ models: resolveModelsDir(single(options, 'models')), onToken: json ? undefined : (_job, text) => streamText(text) });
+  const service = new InferenceService({
+    models: resolveModelsDir(single(options, 'models')),
+    ...(server ? { crmServer: server } : {}),
+    onToken: json ? undefined : (_job, text) => streamText(text),
+  });
   try {
     const series = await singleImageSeries(requireValue(options, 'series'));
     const slice = await seriesSlice(series, parseSliceIndex(requireValue(options, 'slice')));
     const window = parseWindow(single(options, 'window'));
     const status = await service.status();
-    if (status.crm.state !== 'ready') {
+    if (!server && status.crm.state !== 'ready') {
       io.err(`medreasoner ask: ${status.crm.message}`);
       return EXIT_FAILED;
     }
@@ -364,7 +373,8 @@ async function writeAskSeg(service: InferenceService, series: HostSeries, result
   const k = result.sliceIndex;
   const segmenter = result.segmenter;
   const models = [
-    await modelId(service, result.crm.id, result.crm.variant),
+    // A server's answer names the server and the model id it served (provenance of the SEG and SR).
+    result.crm.server ? { name: result.crm.server.model, version: `served by ${result.crm.server.name} (${result.crm.server.origin})` } : await modelId(service, result.crm.id, result.crm.variant),
     segmenter.kind === 'default' ? { name: segmenter.id, version: APP_VERSION } : await modelId(service, segmenter.id, (await service.status()).asm.variant),
   ];
   // The ASM was prompted with the CRM's box and its two key points, both positive.

@@ -12,6 +12,7 @@ import type { ProviderDecision } from './execution-provider.ts';
 import { InferenceError, type SliceInput, type StageName } from './inference-engine.ts';
 import type { WorkerData, WorkerReply, WorkerRequest } from './inference-protocol.ts';
 import { inferenceStatus, modelsList } from './model-status.ts';
+import type { CrmServerChoice } from './remote/remote-crm-loader.ts';
 import type { PixelBox, PromptPoint } from './segmenter-types.ts';
 
 export interface InferenceServiceOptions {
@@ -19,6 +20,8 @@ export interface InferenceServiceOptions {
   knownManifestsDir?: string;
   /** Skip the CUDA probe (tests, MEDREASONER_DEVICE). */
   provider?: ProviderDecision;
+  /** The CRM answers from this server (remote/); the ASM stays in the worker. */
+  crmServer?: CrmServerChoice;
   log?: (message: string) => void;
   onToken?: (jobId: string, text: string) => void;
   onStage?: (jobId: string, stage: StageName | 'queued', state: 'started' | 'finished' | 'failed', ms?: number, detail?: string) => void;
@@ -66,6 +69,7 @@ export class InferenceService {
       cancelFlag: this.#cancelBuffer,
       ...(this.#options.knownManifestsDir ? { knownManifestsDir: this.#options.knownManifestsDir } : {}),
       ...(this.#options.provider ? { provider: this.#options.provider } : {}),
+      ...(this.#options.crmServer ? { crmServer: this.#options.crmServer } : {}),
     };
     const worker = new Worker(siblingWorkerUrl('inference-worker', import.meta.url), { workerData: data });
     this.#worker = worker;

@@ -15,6 +15,7 @@ const engine = await InferenceEngine.create({
   models: data.models,
   ...(data.knownManifestsDir ? { knownManifestsDir: data.knownManifestsDir } : {}),
   ...(data.provider ? { provider: data.provider } : {}),
+  ...(data.crmServer ? { crmServer: data.crmServer } : {}),
   log: (message) => send({ type: 'log', message }),
 });
 send({ type: 'ready', provider: engine.provider });
