@@ -153,7 +153,7 @@ describe('CRM on a real OpenAI-compatible server (transformers serve, random-wei
     const auditDir = path.join(work, 'engine');
     const engine = await InferenceEngine.create({
       models: { dir: path.join(work, 'no-models'), source: 'option' },
-      provider: { provider: 'cpu', reason: 'test' },
+      provider: { provider: 'cpu', reason: 'test', probe: { attempted: false, error: null, ms: 0 } },
       crmServer: { config: config(), promptFile: path.join(model.exportDir, 'prompt.json'), auditDir },
     });
     const slice = testSlice();

@@ -16,6 +16,7 @@ import { DUMP_FILES } from '../../host/inference/crm-dump.ts';
 import { InferenceError } from '../../host/inference/inference-engine.ts';
 import { InferenceService } from '../../host/inference/inference-service.ts';
 import { pngToMask } from '../../host/inference/mask-png.ts';
+import { BATCH_USAGE, isBatch, runAskBatch } from './ask-batch-command.ts';
 import { crmServerChoice, SERVER_FLAGS, SERVER_USAGE, SERVER_VALUES } from './crm-server-options.ts';
 import type { CrmServerChoice } from '../../host/inference/remote/remote-crm-loader.ts';
 import { SeriesChoiceError, seriesSlice, singleImageSeries } from '../../host/inference/series-slice.ts';
@@ -274,14 +275,16 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
   let server: CrmServerChoice | null;
   try {
     options = parseOptions(args, {
-      values: ['series', 'slice', 'question', 'out', 'seg', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens', 'dump-input', ...SERVER_VALUES],
+      values: ['series', 'slice', 'question', 'out', 'seg', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens', 'dump-input', 'slices', 'batch', 'results', 'masks', ...SERVER_VALUES],
       flags: ['json', 'help', ...SERVER_FLAGS],
+      repeatable: ['series'],
     });
     if (options.flags.has('help')) {
       io.out(USAGE);
       return EXIT_OK;
     }
     if (options.positional.length > 0) throw new UsageError(`unexpected argument ${options.positional[0]}`);
+    if (isBatch(options)) return await runAskBatch(options, await crmServerChoice(options), io);
     requireValue(options, 'series');
     parseSliceIndex(requireValue(options, 'slice'));
     if (requireValue(options, 'question').trim() === '') throw new UsageError('--question is empty');
