@@ -3,11 +3,13 @@
 // `transformers serve` on loopback serving the random-weight Qwen2.5-VL, beside the same
 // batch run locally (the app's ONNX export of the same weights) one at a time.
 //   node bench/crm-server.ts [--asks N] [--tokens T] [--json]
+//   node bench/crm-server.ts --server <url> --server-model <id> --prompt <prompt.json>   (a real server;
+//     key in MEDREASONER_CRM_API_KEY; the local row is then skipped)
 // Random weights never stop early, so every ask decodes exactly T tokens: the figures say
 // what the plumbing and the server's scheduling cost, not MedReasoner-7B's speed on a GPU.
 // transformers serve without --continuous-batching runs one generate() per request; vLLM
 // batches them (see README, "Production: the CRM on a GPU server").
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InferenceEngine } from '../electron/host/inference/inference-engine.ts';
@@ -56,8 +58,12 @@ async function batch(engine: InferenceEngine, inFlight: number) {
   return { asksPerSecond: asks / seconds, p50: percentile(latencies, 50), p95: percentile(latencies, 95), seconds };
 }
 
-const model = await ensureRandomQwen();
-const served = await startTransformersServe(model.checkpoint);
+const external = option('server');
+const model = external ? null : await ensureRandomQwen();
+const served = model ? await startTransformersServe(model.checkpoint) : { baseUrl: external!, model: option('server-model') ?? '', stop: async () => {} };
+const promptFile = option('prompt') ?? (model ? path.join(model.exportDir, 'prompt.json') : '');
+if (external && (!served.model || !promptFile)) throw new Error('--server needs --server-model <id> and --prompt <prompt.json>');
+const apiKey = process.env.MEDREASONER_CRM_API_KEY;
 const work = await mkdtemp(path.join(tmpdir(), 'bench-crm-server-'));
 const rows: { mode: string; inFlight: number; asksPerSecond: number; p50: number; p95: number; seconds: number }[] = [];
 try {
@@ -65,20 +71,22 @@ try {
     const engine = await InferenceEngine.create({
       models: { dir: path.join(work, 'none'), source: 'option' },
       provider,
-      crmServer: { config: parseServerConfig({ name: 'loopback', baseUrl: served.baseUrl, model: served.model, maxInFlight: inFlight, timeoutS: 600 }), promptFile: path.join(model.exportDir, 'prompt.json'), auditDir: work },
+      crmServer: { config: parseServerConfig({ name: external ? new URL(served.baseUrl).host : 'loopback', baseUrl: served.baseUrl, model: served.model, maxInFlight: inFlight, timeoutS: 600, ...(apiKey ? { apiKey } : {}) }), promptFile, auditDir: work },
     });
     await batch(engine, 1).catch(() => {}); // warm the server's first request
-    rows.push({ mode: 'server (transformers serve, CPU)', inFlight, ...(await batch(engine, inFlight)) });
+    rows.push({ mode: external ? `server ${served.baseUrl}` : 'server (transformers serve, CPU)', inFlight, ...(await batch(engine, inFlight)) });
     await engine.dispose();
   }
-  const modelsDir = path.join(work, 'models');
-  await import('node:fs/promises').then((fs) => fs.mkdir(modelsDir));
-  await symlink(model.exportDir, path.join(modelsDir, 'medreasoner-7b'));
-  const local = await InferenceEngine.create({ models: { dir: modelsDir, source: 'option' }, provider });
-  await local.warm();
-  const label = (await local.status()).crm.label;
-  rows.push({ mode: `local ONNX, ${label}`, inFlight: 1, ...(await batch(local, 1)) });
-  await local.dispose();
+  if (model) {
+    const modelsDir = path.join(work, 'models');
+    await mkdir(modelsDir);
+    await symlink(model.exportDir, path.join(modelsDir, 'medreasoner-7b'));
+    const local = await InferenceEngine.create({ models: { dir: modelsDir, source: 'option' }, provider });
+    await local.warm();
+    const label = (await local.status()).crm.label;
+    rows.push({ mode: `local ONNX, ${label}`, inFlight: 1, ...(await batch(local, 1)) });
+    await local.dispose();
+  }
 } finally {
   await served.stop();
   await rm(work, { recursive: true, force: true });
@@ -86,7 +94,7 @@ try {
 
 if (json) console.log(JSON.stringify({ asks, tokens, rows }, null, 2));
 else {
-  console.log(`${asks} asks (CRM ${tokens} tokens → default segmenter), random-weight Qwen2.5-VL (tiny), this machine's CPU\n`);
+  console.log(`${asks} asks (CRM ≤ ${tokens} tokens → default segmenter), ${external ? served.model : "random-weight Qwen2.5-VL (tiny), this machine's CPU"}\n`);
   console.log('| CRM | in flight | asks/s | p50 ms | p95 ms | batch s |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.mode} | ${r.inFlight} | ${r.asksPerSecond.toFixed(2)} | ${Math.round(r.p50)} | ${Math.round(r.p95)} | ${r.seconds.toFixed(1)} |`);
