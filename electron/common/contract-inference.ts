@@ -69,6 +69,8 @@ export const InferenceStatus = z.object({
   modelsDirSource: z.enum(['option', 'environment', 'default']),
   crm: RoleStatus,
   asm: RoleStatus,
+  /** Set when the CRM answers from a server (Models settings) rather than the local model. */
+  crmServer: z.lazy(() => CrmServerInfo).nullable().optional(),
 });
 export type InferenceStatus = z.infer<typeof InferenceStatus>;
 
@@ -171,7 +173,62 @@ export const PropagateResult = z.object({
 });
 export type PropagateResult = z.infer<typeof PropagateResult>;
 
+/** A CRM server as the renderer sees it: the API key only as whether it is set. */
+export const CrmServerView = z.object({
+  name: z.string(),
+  baseUrl: z.string(),
+  model: z.string(),
+  timeoutS: z.number(),
+  maxInFlight: z.number().int(),
+  insecureConfirmed: z.boolean(),
+  apiKeySet: z.boolean(),
+  origin: z.string(),
+});
+export type CrmServerView = z.infer<typeof CrmServerView>;
+
+export const CrmSettingsView = z.object({
+  mode: z.enum(['local', 'server']),
+  server: CrmServerView.nullable(),
+  /** Where each request to a server is recorded (one line per request, no pixels). */
+  auditLog: z.string(),
+});
+export type CrmSettingsView = z.infer<typeof CrmSettingsView>;
+
+/** What Models settings sends: an omitted apiKey keeps the stored one while the origin stays the same. */
+export const CrmServerInput = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    baseUrl: z.string().trim().min(1).max(2000),
+    model: z.string().trim().min(1).max(500),
+    apiKey: z.string().min(1).max(4096).optional(),
+    clearApiKey: z.boolean().optional(),
+    timeoutS: z.number().positive().max(3600).optional(),
+    maxInFlight: z.number().int().min(1).max(256).optional(),
+    insecureConfirmed: z.boolean().optional(),
+  })
+  .strict();
+export type CrmServerInput = z.infer<typeof CrmServerInput>;
+
+export const ServerProbeResult = z.object({
+  ok: z.boolean(),
+  origin: z.string(),
+  /** What GET /models lists; null when the server does not list (transformers serve lists only its hub cache). */
+  models: z.array(z.string()).nullable(),
+  modelsNote: z.string().nullable(),
+  modelAnswers: z.boolean(),
+  answeredAs: z.string().nullable(),
+  failure: z.object({ kind: ServerFailureKind, message: z.string() }).nullable(),
+  ms: z.number(),
+});
+export type ServerProbeResult = z.infer<typeof ServerProbeResult>;
+
 export const inferenceCalls = {
+  /** Which CRM answers (local model or a GPU server) and the server's settings (never its key). */
+  'crm.settings': { params: z.object({}).strict(), result: CrmSettingsView },
+  /** Saves the server (if given) and the mode; the next ask uses them. */
+  'crm.saveSettings': { params: z.object({ mode: z.enum(['local', 'server']), server: CrmServerInput.optional() }).strict(), result: CrmSettingsView },
+  /** Connection test: what the server lists and whether the model answers a one-token text request (no image). */
+  'crm.testServer': { params: z.object({ server: CrmServerInput }).strict(), result: ServerProbeResult },
   /** Known models (native-models/) and what the models folder holds. */
   'models.list': { params: z.object({}).strict(), result: ModelsList },
   /** Execution provider and why; per role, what will run or how to install what is missing. */

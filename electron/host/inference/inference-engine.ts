@@ -89,7 +89,7 @@ export class InferenceEngine {
   readonly models: ModelsDirChoice;
   readonly #knownDir: string | undefined;
   readonly #log: (message: string) => void;
-  readonly #crmServer: CrmServerChoice | undefined;
+  #crmServer: CrmServerChoice | undefined;
   #remote: RemoteCrmRunner | null = null;
   #crm: { key: string; runner: CrmRunner } | null = null;
   #asm: { key: string; segmenter: Segmenter } | null = null;
@@ -101,6 +101,12 @@ export class InferenceEngine {
     this.#knownDir = options.knownManifestsDir;
     this.#log = options.log ?? (() => {});
     this.#crmServer = options.crmServer;
+  }
+
+  /** Switches the CRM between a server and the local model (Models settings); the next ask uses it. */
+  setCrmServer(choice: CrmServerChoice | null): void {
+    this.#crmServer = choice ?? undefined;
+    this.#remote = null;
   }
 
   /** The server the CRM answers from, or null for the local model. */

@@ -20,6 +20,7 @@ export type WorkerRequest =
   | { seq: number; type: 'status' }
   | { seq: number; type: 'list' }
   | { seq: number; type: 'warm' }
+  | { seq: number; type: 'configure'; crmServer: CrmServerChoice | null }
   | { seq: number; type: 'ask'; jobId: string; slice: SliceInput; question: string; window?: InferenceWindow; promptVariant?: string; maxNewTokens?: number; dumpInput?: string }
   | { seq: number; type: 'segment'; jobId: string; slice: SliceInput; box: PixelBox | null; points: PromptPoint[]; window?: InferenceWindow };
 

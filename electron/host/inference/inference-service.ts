@@ -147,7 +147,21 @@ export class InferenceService {
 
   async status(): Promise<InferenceStatus> {
     const provider = await this.#ensureWorker();
-    return inferenceStatus(this.#options.models, provider, this.#options.knownManifestsDir);
+    const status = await inferenceStatus(this.#options.models, provider, this.#options.knownManifestsDir);
+    const server = this.#options.crmServer?.config;
+    return { ...status, crmServer: server ? { name: server.name, origin: new URL(server.baseUrl).origin, model: server.model } : null };
+  }
+
+  /** Which CRM answers from now on: a server, or null for the local model. Takes effect after the running job. */
+  setCrmServer(choice: CrmServerChoice | null): Promise<void> {
+    if (choice) this.#options.crmServer = choice;
+    else delete this.#options.crmServer;
+    if (!this.#worker) return Promise.resolve();
+    return this.#enqueue<void>('configure', { type: 'configure', crmServer: choice });
+  }
+
+  get crmServer(): CrmServerChoice | null {
+    return this.#options.crmServer ?? null;
   }
 
   async list(): Promise<ModelsList> {

@@ -36,6 +36,10 @@ port.on('message', async (request: WorkerRequest) => {
       case 'list':
         send({ type: 'result', seq, result: await engine.list() });
         break;
+      case 'configure':
+        engine.setCrmServer(request.crmServer);
+        send({ type: 'result', seq, result: null });
+        break;
       case 'warm':
         await engine.warm();
         send({ type: 'result', seq, result: null });
