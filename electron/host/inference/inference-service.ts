@@ -149,7 +149,14 @@ export class InferenceService {
     const provider = await this.#ensureWorker();
     const status = await inferenceStatus(this.#options.models, provider, this.#options.knownManifestsDir);
     const server = this.#options.crmServer?.config;
-    return { ...status, crmServer: server ? { name: server.name, origin: new URL(server.baseUrl).origin, model: server.model } : null };
+    if (!server) return { ...status, crmServer: null };
+    const origin = new URL(server.baseUrl).origin;
+    // The server answers for the CRM: the ask panel and the CLI treat it as ready.
+    return {
+      ...status,
+      crm: { role: 'crm', state: 'ready', modelId: server.model, variant: 'server', label: `${server.model} on ${server.name} (${origin})`, message: null },
+      crmServer: { name: server.name, origin, model: server.model },
+    };
   }
 
   /** Which CRM answers from now on: a server, or null for the local model. Takes effect after the running job. */
