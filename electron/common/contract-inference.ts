@@ -113,6 +113,15 @@ export const ServerFailureKind = z.enum(['refused', 'tls', 'timeout', 'auth', 'u
 /** The server a CRM answer came from (provenance in the UI, SEG and SR); null for the local model. */
 export const CrmServerInfo = z.object({ name: z.string(), origin: z.string(), model: z.string() });
 
+/**
+ * How a server's answer is recorded among a segment's models (SEG algorithm, SR): the served
+ * model id, and the origin that served it as the version. DICOM LO values hold 64 characters.
+ */
+export function servedModelId(server: z.infer<typeof CrmServerInfo>): { name: string; version: string } {
+  const version = `served by ${server.origin}`;
+  return { name: server.model.slice(0, 64), version: (version.length <= 64 ? version : `served by ${new URL(server.origin).host}`).slice(0, 64) };
+}
+
 export const AskResult = z.object({
   jobId: z.string(),
   seriesKey: z.string(),

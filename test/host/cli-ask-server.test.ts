@@ -136,7 +136,7 @@ describe('the answer leg through a server (scripted loopback stand-in)', () => {
       expect(result.mask.area).toBeGreaterThan(0);
       const origin = new URL(url).origin;
       expect(result.crm.server.origin).toBe(origin);
-      expect((await readFile(sr)).includes(Buffer.from(`served by scripted (${origin})`))).toBe(true);
+      expect((await readFile(sr)).includes(Buffer.from(`served by ${origin}`))).toBe(true);
       expect((await readFile(seg)).includes(Buffer.from('medreasoner-7b'))).toBe(true);
     } finally {
       scripted.closeAllConnections();

@@ -10,7 +10,7 @@
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { AskResult, InferenceWindow, MaskResult } from '../../common/contract-inference.ts';
+import { servedModelId, type AskResult, type InferenceWindow, type MaskResult } from '../../common/contract-inference.ts';
 import type { HostSeries } from '../../host/dicom/import-types.ts';
 import { DUMP_FILES } from '../../host/inference/crm-dump.ts';
 import { InferenceError } from '../../host/inference/inference-engine.ts';
@@ -377,7 +377,7 @@ async function writeAskSeg(service: InferenceService, series: HostSeries, result
   const segmenter = result.segmenter;
   const models = [
     // A server's answer names the server and the model id it served (provenance of the SEG and SR).
-    result.crm.server ? { name: result.crm.server.model, version: `served by ${result.crm.server.name} (${result.crm.server.origin})` } : await modelId(service, result.crm.id, result.crm.variant),
+    result.crm.server ? servedModelId(result.crm.server) : await modelId(service, result.crm.id, result.crm.variant),
     segmenter.kind === 'default' ? { name: segmenter.id, version: APP_VERSION } : await modelId(service, segmenter.id, (await service.status()).asm.variant),
   ];
   // The ASM was prompted with the CRM's box and its two key points, both positive.
