@@ -144,3 +144,51 @@ describe('the answer leg through a server (scripted loopback stand-in)', () => {
     }
   }, 300_000);
 });
+
+describe('batch from a JSONL file against a server (scripted loopback stand-in that counts open requests)', () => {
+  test('--batch items.jsonl over two series folders keeps at most --in-flight requests open and answers each item once', async () => {
+    let open = 0;
+    let peak = 0;
+    const questions: string[] = [];
+    const stub = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        open++;
+        peak = Math.max(peak, open);
+        const text = ((JSON.parse(body) as { messages: { content: { type: string; text?: string }[] }[] }).messages[1]!.content.find((c) => c.type === 'text')!.text)!;
+        questions.push(text);
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        // Slow enough that the lanes overlap.
+        setTimeout(() => {
+          res.end(`data: ${JSON.stringify({ model: 'm', choices: [{ delta: { content: '<think>x</think>' }, index: 0, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`);
+          open--;
+        }, 300);
+      });
+    });
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1`;
+    try {
+      const second = path.join(root, 'sample-copy');
+      await writeSample(second);
+      const items = path.join(root, 'items.jsonl');
+      const lines = [
+        ...[30, 31, 32, 33, 34].map((slice) => ({ series: path.relative(root, seriesDir), slice, question: `first ${slice}?` })),
+        ...[40, 41, 42].map((slice) => ({ series: path.join(second, 'dicom'), slice, question: `second ${slice}?` })),
+      ];
+      await writeFile(items, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const results = path.join(root, 'items-results.jsonl');
+      const { code, out } = await ask(['--batch', items, '--results', results, '--in-flight', '3', '--json', '--server', url, '--server-model', 'm', '--prompt', path.join(model.exportDir, 'prompt.json')]);
+      expect(code).toBe(1); // every reply lacks an <answer>: each item is a failed ask, recorded
+      expect(JSON.parse(out)).toMatchObject({ total: 8, skipped: 0, ok: 0, failed: 8 });
+      expect(peak).toBe(3);
+      expect(questions).toHaveLength(8);
+      const written = (await readFile(results, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { series: string; slice: number; question: string; failure: { kind: string } });
+      expect(new Set(written.map((w) => `${path.basename(path.dirname(w.series))}:${w.slice}:${w.question}`))).toEqual(new Set([...[30, 31, 32, 33, 34].map((s) => `sample:${s}:first ${s}?`), ...[40, 41, 42].map((s) => `sample-copy:${s}:second ${s}?`)]));
+      expect(written.every((w) => w.failure.kind === 'no-answer')).toBe(true);
+    } finally {
+      stub.closeAllConnections();
+      await new Promise((resolve) => stub.close(resolve));
+    }
+  }, 300_000);
+});
