@@ -30,13 +30,13 @@ let model: RandomQwen;
 let served: ServedModel;
 let home: string;
 
-async function ask(args: string[]) {
+async function ask(args: string[], progress?: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const previous = process.env.MEDREASONER_HOME;
   process.env.MEDREASONER_HOME = home;
   try {
-    const code = await runAskCommand(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
+    const code = await runAskCommand(args, { out: (s) => out.push(s), err: (s) => err.push(s), ...(progress ? { progress: (s: string) => progress.push(s) } : {}) });
     return { code, out: out.join(''), err: err.join('') };
   } finally {
     if (previous === undefined) delete process.env.MEDREASONER_HOME;
@@ -178,7 +178,12 @@ describe('batch from a JSONL file against a server (scripted loopback stand-in t
       ];
       await writeFile(items, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
       const results = path.join(root, 'items-results.jsonl');
-      const { code, out } = await ask(['--batch', items, '--results', results, '--in-flight', '3', '--json', '--server', url, '--server-model', 'm', '--prompt', path.join(model.exportDir, 'prompt.json')]);
+      const bar: string[] = [];
+      const { code, out } = await ask(['--batch', items, '--results', results, '--in-flight', '3', '--json', '--server', url, '--server-model', 'm', '--prompt', path.join(model.exportDir, 'prompt.json')], bar);
+      // On a terminal: a bar redrawn as asks start and end, ending full.
+      expect(bar[0]).toMatch(/^\[\.{30}\] 0\/8 · 0 failed · 0 in flight/);
+      expect(bar.some((line) => / 3 in flight /.test(line))).toBe(true);
+      expect(bar.filter((line) => line !== '\n').at(-1)).toMatch(/^\[#{30}\] 8\/8 · 8 failed · 0 in flight/);
       expect(code).toBe(1); // every reply lacks an <answer>: each item is a failed ask, recorded
       expect(JSON.parse(out)).toMatchObject({ total: 8, skipped: 0, ok: 0, failed: 8 });
       expect(peak).toBe(3);

@@ -33,6 +33,8 @@ import { SegValidationError } from '../../host/seg/validation.ts';
 export interface CommandIO {
   out(s: string): void;
   err(s: string): void;
+  /** A progress line redrawn in place (only on a terminal; see cli-io.ts). */
+  progress?: (s: string) => void;
 }
 
 const EXIT_OK = 0;
