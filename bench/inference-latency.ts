@@ -63,7 +63,7 @@ if (asmModel) {
   const encoder: number[] = [];
   const decoder: number[] = [];
   for (let i = 0; i < runs + 1; i++) {
-    const image = { key: `bench-${i}`, width: size, height: size, pixels, window: { lower: -160, upper: 240 } };
+    const image = { key: `bench-${i}`, width: size, height: size, pixels, window: { lower: -160, upper: 240 }, picture: windowToUint8(pixels, { center: 40, width: 400 }) };
     const first = await asm.segment(image, { box: [size * 0.25, size * 0.3, size * 0.45, size * 0.6], points: [] });
     const refine = await asm.segment(image, { box: [size * 0.25, size * 0.3, size * 0.45, size * 0.6], points: [{ x: size * 0.35, y: size * 0.45, label: 1 }] });
     if (i === 0) continue; // warm-up

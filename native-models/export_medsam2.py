@@ -11,20 +11,25 @@ Workstation loads (the SAM2 layout transformers.js also reads):
         image_embeddings.0/1/2 -> iou_scores [b,pb,3], pred_masks [b,pb,3,128,128], object_score_logits
   <out>/manifest.json                     every file with its sha256 and size
 
-The modules wrap MedSAM2's own SAM2 code exactly as SAM2ImagePredictor uses it (set_image:
+The modules wrap sam2's own code (PyPI's, or MedSAM2's fork) exactly as SAM2ImagePredictor uses it (set_image:
 backbone + no-memory embedding; _predict: the box becomes two corner points with labels 2
 and 3 placed before the clicks, multimask output), so the app reproduces the seed's ASM
-calls. The app does the rest as the predictor does: intensity clip + min-max to uint8,
-/255, resize to 512 (bilinear, antialiased), ImageNet normalisation; prompt coordinates
-scaled by 512/width and 512/height; masks resized to the slice (bilinear) and thresholded at 0.
+calls. The app does the rest as the predictor does, on the seed's 8-bit picture (the slice
+through the displayed window, grey in three channels): /255, resize to 512 (bilinear,
+antialiased), ImageNet normalisation; prompt coordinates scaled by 512/width and 512/height;
+masks resized to the slice (bilinear) and thresholded at 0.
 Variants: fp32 (CPU and GPU) and fp16 (GPU; float32 inputs and outputs kept, casts inside).
 
-Runs on a machine with the MedSAM2 checkpoint and code (github.com/bowang-lab/MedSAM2),
-torch and onnx; a GPU is not needed. See native-models/README.md for the exact commands.
+Runs in the project's Python environment (`npm run setup:python`: PyPI's sam2 supplies the
+modules, medsam2/sam2.1_hiera_t512.yaml MedSAM2's architecture); a MedSAM2 checkout is
+optional (--medsam2-source: its sam2 fork and config are used instead); no GPU is needed.
+The image size is the config's (512: what MedSAM2 was fine-tuned at); --image-size 1024
+reproduces the seed's run (see native-models/README.md, "Which image size").
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import sys
@@ -32,6 +37,9 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from medsam2_build import build_medsam2, feature_sizes, image_predictor  # noqa: E402
+
 DTYPE_SUFFIX = {"fp32": "", "fp16": "_fp16"}
 
 
@@ -42,19 +50,36 @@ def log(message: str) -> None:
 def build(args):
     import torch
 
-    sys.path.insert(0, str(args.medsam2_source))
-    try:
-        from sam2.build_sam import build_sam2
-    except ImportError as error:
-        raise SystemExit(f"cannot import sam2 from {args.medsam2_source} ({error}): pass the MedSAM2 checkout with --medsam2-source and install its requirements")
-    model = build_sam2(args.config, str(args.checkpoint), device="cpu", mode="eval")
-    if model.image_size != args.image_size:
-        raise SystemExit(f"the model's image_size is {model.image_size}, expected {args.image_size} (wrong --config?)")
-    return model.eval(), torch
+    model = build_medsam2(args.checkpoint, config=args.config, medsam2_source=args.medsam2_source, image_size=args.image_size)
+    if args.image_size is not None and model.image_size != args.image_size:
+        raise SystemExit(f"the model's image_size is {model.image_size}, expected {args.image_size}")
+    log(f"model built: image_size {model.image_size}, {sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters")
+    return model, torch
 
 
-def export(model, torch, workdir: Path, size: int, opset: int) -> None:
-    feature_sizes = [(size // 4, size // 4), (size // 8, size // 8), (size // 16, size // 16)]
+def traceable_point_embedding(encoder, torch):
+    """MedSAM2's fork writes the label embeddings by boolean-mask assignment, which the TorchScript
+    exporter turns into a Where that cannot broadcast (ONNX Runtime fails at run time); the same
+    sums as masked additions, for the trace only."""
+
+    def embed_points(points, labels, pad):
+        points = points + 0.5  # pixel centres, as sam2 does
+        if pad:
+            points = torch.cat([points, torch.zeros((points.shape[0], 1, 2), device=points.device)], dim=1)
+            labels = torch.cat([labels, -torch.ones((labels.shape[0], 1), device=labels.device, dtype=labels.dtype)], dim=1)
+        embedding = encoder.pe_layer.forward_with_coords(points, encoder.input_image_size)
+        label = labels.unsqueeze(-1)
+        embedding = torch.where(label == -1, torch.zeros_like(embedding), embedding)
+        embedding = embedding + (label == -1).to(embedding.dtype) * encoder.not_a_point_embed.weight
+        for k, table in enumerate(encoder.point_embeddings):
+            embedding = embedding + (label == k).to(embedding.dtype) * table.weight
+        return embedding
+
+    return embed_points
+
+
+def export(model, torch, workdir: Path, size: int, opset: int, traceable_points: bool = False) -> None:
+    sizes = feature_sizes(size)
 
     class VisionEncoder(torch.nn.Module):
         """SAM2ImagePredictor.set_image after the transforms."""
@@ -71,7 +96,7 @@ def export(model, torch, workdir: Path, size: int, opset: int) -> None:
                 vision_feats[-1] = vision_feats[-1] + self.model.no_mem_embed
             feats = [
                 feat.permute(1, 2, 0).reshape(batch, -1, *feat_size)
-                for feat, feat_size in zip(vision_feats[::-1], feature_sizes[::-1])
+                for feat, feat_size in zip(vision_feats[::-1], sizes[::-1])
             ][::-1]
             return feats[0], feats[1], feats[2]
 
@@ -86,7 +111,9 @@ def export(model, torch, workdir: Path, size: int, opset: int) -> None:
             coords = input_points.reshape(1, -1, 2)
             labels = input_labels.reshape(1, -1).to(torch.int32)
             box_coords = input_boxes.reshape(1, -1, 2)
-            corner_labels = torch.tensor([2, 3], dtype=torch.int32).repeat(input_boxes.shape[1]).reshape(1, -1)
+            # Built from the box tensor itself, so the traced graph keeps any number of boxes (0 or 1).
+            corner = torch.zeros_like(input_boxes[..., 0], dtype=torch.int32)
+            corner_labels = torch.stack([corner + 2, corner + 3], dim=-1).reshape(1, -1)
             # The box's corners first, then the clicks, as the predictor concatenates them.
             points = (torch.cat([box_coords, coords], dim=1), torch.cat([corner_labels, labels], dim=1))
             sparse, dense = self.model.sam_prompt_encoder(points=points, boxes=None, masks=None)
@@ -115,6 +142,8 @@ def export(model, torch, workdir: Path, size: int, opset: int) -> None:
         points = torch.tensor([[[[200.0, 210.0], [230.0, 250.0]]]])
         labels = torch.tensor([[[1, 1]]], dtype=torch.int64)
         boxes = torch.tensor([[[150.0, 160.0, 300.0, 320.0]]])
+        if traceable_points:
+            model.sam_prompt_encoder._embed_points = traceable_point_embedding(model.sam_prompt_encoder, torch)
         torch.onnx.export(
             PromptEncoderMaskDecoder(), (points, labels, boxes, *embeddings), str(workdir / "prompt_encoder_mask_decoder.onnx"),
             opset_version=opset,
@@ -131,6 +160,9 @@ def export(model, torch, workdir: Path, size: int, opset: int) -> None:
             },
             dynamo=False,
         )
+        if traceable_points:
+            # --check must judge the export against the fork's own code.
+            del model.sam_prompt_encoder._embed_points
         log("prompt_encoder_mask_decoder exported")
 
 
@@ -141,14 +173,26 @@ def save_variants(workdir: Path, out: Path, variants: list[str]) -> None:
     onnx_dir = out / "onnx"
     onnx_dir.mkdir(parents=True, exist_ok=True)
     for name in ("vision_encoder", "prompt_encoder_mask_decoder"):
-        model = onnx.load(str(workdir / f"{name}.onnx"))
         for variant in variants:
-            converted = model if variant == "fp32" else float16.convert_float_to_float16(model, keep_io_types=True)
+            # A fresh proto per variant: save_model(save_as_external_data=True) rewrites the one it
+            # is given, and the fp32 proto is dropped before the fp16 copy is made.
+            model = onnx.load(str(workdir / f"{name}.onnx"))
+            if variant == "fp16":
+                # Float32 inputs and outputs (casts inside), so the app feeds both variants alike.
+                # The traced attention casts shape values to float (the 1/sqrt(head_dim) scale); the
+                # converter retypes those outputs as float16 but leaves Cast(to=float), which ONNX
+                # Runtime rejects, so those casts stay float32 with a cast to float16 after them.
+                float_casts = [n.name for n in model.graph.node if n.op_type == "Cast" and any(a.name == "to" and a.i == onnx.TensorProto.FLOAT for a in n.attribute)]
+                model = float16.convert_float_to_float16(model, keep_io_types=True, node_block_list=float_casts)
+                onnx.checker.check_model(model)
             target = onnx_dir / f"{name}{DTYPE_SUFFIX[variant]}.onnx"
             for stale in (target, Path(str(target) + "_data")):
                 if stale.exists():
                     stale.unlink()
-            onnx.save_model(converted, str(target), save_as_external_data=True, all_tensors_to_one_file=True, location=target.name + "_data", size_threshold=0)
+            onnx.save_model(model, str(target), save_as_external_data=True, all_tensors_to_one_file=True, location=target.name + "_data", size_threshold=0)
+            del model
+            gc.collect()
+            onnx.checker.check_model(str(target))
             log(f"wrote {target.relative_to(out)}")
 
 
@@ -186,8 +230,15 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(out: Path, variants: list[str], checkpoint: Path) -> None:
+def write_manifest(out: Path, variants: list[str], checkpoint: Path, size: int) -> None:
     manifest = json.loads((HERE / "medsam2" / "manifest.json").read_text())
+    if size != 512:
+        # The app's manifest describes 512-px tensors; another size (the seed's 1024) describes its own.
+        for signature in manifest["sessions"].values():
+            for tensor in signature["inputs"] + signature["outputs"]:
+                if tensor["name"] == "pixel_values" or tensor["name"].startswith("image_embeddings.") or tensor["name"] == "pred_masks":
+                    tensor["dims"][-2:] = [d * size // 512 for d in tensor["dims"][-2:]]
+        manifest["description"] = manifest["description"].replace("at 512×512", f"at 512×512, exported to run at {size}×{size}")
     manifest["variants"] = [v for v in manifest["variants"] if v["name"] in variants]
     files = []
     for entry in manifest["files"]:
@@ -215,14 +266,12 @@ def check(model, torch, out: Path, size: int, variants: list[str]) -> None:
     """The ONNX sessions against SAM2ImagePredictor on a random image with a box and two clicks."""
     import numpy as np
     import onnxruntime as ort
-    from sam2.sam2_image_predictor import SAM2ImagePredictor
 
     rng = np.random.default_rng(0)
     image = rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)
     box = np.array([100.0, 80.0, 260.0, 220.0])
     clicks = np.array([[150.0, 140.0], [200.0, 160.0]])
-    predictor = SAM2ImagePredictor(model)
-    predictor._bb_feat_sizes = [(size // 4, size // 4), (size // 8, size // 8), (size // 16, size // 16)]
+    predictor = image_predictor(model)
     predictor.set_image(image)
     masks, scores, _ = predictor.predict(point_coords=clicks, point_labels=np.array([1, 1]), box=box, multimask_output=True)
     reference = masks[int(np.argmax(scores))].astype(bool)
@@ -249,11 +298,11 @@ def check(model, torch, out: Path, size: int, variants: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, type=Path, help="MedSAM2 checkpoint, e.g. MedSAM2_2411.pt from huggingface.co/wanglab/MedSAM2")
-    parser.add_argument("--medsam2-source", required=True, type=Path, help="a checkout of github.com/bowang-lab/MedSAM2 (its sam2 package builds the model)")
-    parser.add_argument("--config", default="configs/sam2.1_hiera_t512.yaml", help="model config inside the sam2 package (default configs/sam2.1_hiera_t512.yaml)")
+    parser.add_argument("--medsam2-source", type=Path, default=None, help="optional: a checkout of github.com/bowang-lab/MedSAM2 (its sam2 fork and config build the model instead of PyPI's sam2 and ours)")
+    parser.add_argument("--config", default=None, help="a config .yaml file, or a name inside the sam2 package's configs (default: medsam2/sam2.1_hiera_t512.yaml, or configs/sam2.1_hiera_t512.yaml of --medsam2-source)")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--variants", default="fp32,fp16")
-    parser.add_argument("--image-size", type=int, default=512)
+    parser.add_argument("--image-size", type=int, default=None, help="override the config's image_size (512); 1024 is what the seed's copy of the config ran at")
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("--check", action="store_true", help="compare the export with SAM2ImagePredictor on a random image")
     args = parser.parse_args()
@@ -264,13 +313,17 @@ def main() -> None:
         raise SystemExit(f"{args.checkpoint} not found")
     args.out.mkdir(parents=True, exist_ok=True)
     model, torch = build(args)
+    size = model.image_size
     with tempfile.TemporaryDirectory(dir=args.out, prefix=".work-") as tmp:
-        export(model, torch, Path(tmp), args.image_size, args.opset)
+        export(model, torch, Path(tmp), size, args.opset, traceable_points=args.medsam2_source is not None)
+        if not args.check:
+            del model
+            gc.collect()
         save_variants(Path(tmp), args.out, variants)
-    write_configs(args.out, args.image_size)
-    write_manifest(args.out, variants, args.checkpoint)
+    write_configs(args.out, size)
+    write_manifest(args.out, variants, args.checkpoint, size)
     if args.check:
-        check(model, torch, args.out, args.image_size, variants)
+        check(model, torch, args.out, size, variants)
     log(f"done: install with  medreasoner models install medsam2 --from {args.out}")
 
 

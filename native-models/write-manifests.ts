@@ -94,10 +94,10 @@ const asm: ModelManifest = {
     url: 'https://github.com/bowang-lab/MedSAM2',
     notes: 'Code under Apache-2.0; check the wanglab/MedSAM2 model card for the checkpoint\u2019s terms before redistributing an export.',
   },
-  source: { checkpoint: 'huggingface.co/wanglab/MedSAM2 (MedSAM2_2411.pt; config sam2.1_hiera_t512)', revision: null, exportScript: 'export_medsam2.py', hub: null },
+  source: { checkpoint: 'huggingface.co/wanglab/MedSAM2 (MedSAM2_2411.pt; config sam2.1_hiera_t512, image_size 512)', revision: null, exportScript: 'export_medsam2.py', hub: null },
   variants: [
-    { name: 'fp32', sessions: asmVariants.fp32!, description: 'float32 (CPU and GPU; ~160 MB)' },
-    { name: 'fp16', sessions: asmVariants.fp16!, description: 'float16 (GPU; ~80 MB)' },
+    { name: 'fp32', sessions: asmVariants.fp32!, description: 'float32 (CPU and GPU; ~126 MB)' },
+    { name: 'fp16', sessions: asmVariants.fp16!, description: 'float16 (GPU; ~64 MB; float32 inputs and outputs)' },
   ],
   defaultVariant: { cpu: 'fp32', cuda: 'fp16' },
   files: [

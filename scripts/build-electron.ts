@@ -2,8 +2,10 @@
 // into dist/electron. Workers are separate entries because they start from their own
 // file (electron/host/worker-url.ts finds them next to the bundle).
 import { build } from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CODEC_ASSETS, packagedCodecAsset } from '../electron/host/inference/pixel-codecs.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'electron');
@@ -15,6 +17,7 @@ export const WORKER_ENTRIES: Record<string, string> = {
   'import-worker': 'electron/host/dicom/import-worker.ts',
   'inference-worker': 'electron/host/inference/inference-worker.ts',
   'seg-worker': 'electron/host/seg/seg-worker.ts',
+  'slice-worker': 'electron/host/inference/slice-worker.ts',
 };
 
 const common = { bundle: true, platform: 'node', target: 'node22', sourcemap: true, logLevel: 'info', external } as const;
@@ -28,9 +31,19 @@ await build({
     ...Object.fromEntries(Object.entries(WORKER_ENTRIES).map(([name, source]) => [name, path.join(root, source)])),
   },
   outExtension: { '.js': '.js' },
-  // Bundled CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __mrCreateRequire } from 'node:module'; const require = __mrCreateRequire(import.meta.url);" },
+  // Bundled CommonJS dependencies call require(), and the Emscripten codecs read __dirname
+  // when they see Node; give the ESM bundle both (__dirname under a name of its own, so
+  // that modules declaring their own __dirname keep theirs).
+  banner: {
+    js: "import { createRequire as __mrCreateRequire } from 'node:module'; import { dirname as __mrDirnameOf } from 'node:path'; import { fileURLToPath as __mrFileUrlToPath } from 'node:url'; const require = __mrCreateRequire(import.meta.url); const __mrFilename = __mrFileUrlToPath(import.meta.url); const __mrDirname = __mrDirnameOf(__mrFilename);",
+  },
+  define: { __dirname: '__mrDirname', __filename: '__mrFilename' },
 });
+
+// The slice worker's codecs: WASM binaries and dicom-image-loader's jpeg.js, which
+// pixel-codecs.ts reads from codecs/ next to the bundle (its codecAssetPath).
+mkdirSync(path.join(outdir, 'codecs'), { recursive: true });
+for (const name of Object.keys(CODEC_ASSETS)) copyFileSync(packagedCodecAsset(name), path.join(outdir, 'codecs', name));
 
 // A sandboxed preload cannot be an ES module.
 await build({ ...common, format: 'cjs', entryPoints: [path.join(root, 'electron/shell/preload.ts')], outfile: path.join(outdir, 'preload.cjs') });

@@ -19,7 +19,7 @@ export const PointSchema = z.tuple([Finite, Finite]);
 export const PromptPointSchema = z.object({ x: Finite, y: Finite, label: z.union([z.literal(0), z.literal(1)]) }).strict();
 
 export const ExecutionProviderInfo = z.object({
-  name: z.enum(['cpu', 'cuda']),
+  name: z.enum(['cpu', 'cuda', 'webgpu']),
   /** Why, in a sentence (shown in the UI and the log). */
   reason: z.string(),
 });

@@ -4,7 +4,9 @@
 // is a scripted loopback OpenAI endpoint of the test's own (it checks the API key, streams
 // a well-formed MedReasoner reply by SSE); the real-server behaviour is in test/host.
 // The key typed in the form never comes back to the page.
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,5 +110,11 @@ describe('Models settings: the CRM on a GPU server', () => {
     const asked = seen.slice(before);
     expect(asked).toEqual([{ path: '/v1/chat/completions', authorized: true, hasImage: true }]);
     expect(await page.getByTestId('ask-answer').textContent()).toContain(`medreasoner-7b on Stub GPU (${new URL(stubUrl).origin})`);
+    // One audit line for the ask (the connection test sends no slice), naming the study and series.
+    const audit = (await readFile(path.join(workstation.dataDir, 'crm-server-audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ server: 'Stub GPU', model: 'medreasoner-7b', seriesKey, outcome: 'ok' });
+    expect(String(audit[0]!.studyInstanceUid)).toMatch(/^[\d.]+$/);
+    expect(String(audit[0]!.seriesInstanceUid)).toMatch(/^[\d.]+$/);
   }, 180_000);
 });

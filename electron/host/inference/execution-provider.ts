@@ -1,13 +1,20 @@
 // Which execution provider inference uses: CUDA when it is usable, else the CPU, decided
 // once at start-up with the reason, because ONNX Runtime has no automatic fallback (a
 // session asked for CUDA without the provider libraries throws "Failed to load shared
-// library"). The probe runs a one-node model on CUDA and catches whatever goes wrong.
+// library"). The probe runs a one-node model on the provider and catches whatever goes wrong.
+//
+// WebGPU is opt-in (MEDREASONER_DEVICE=webgpu): it is the one provider for which
+// transformers.js keeps the KV cache on the device between decode steps (it asks ONNX
+// Runtime for 'gpu-buffer' outputs, which onnxruntime-node 1.30 maps to WebGPU memory only);
+// under CUDA every step copies the whole cache to the host and back. Whether that makes
+// WebGPU faster than CUDA for the 7B is measured by bench/crm-providers.ts on a GPU machine,
+// not assumed here.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 
-export type ProviderName = 'cpu' | 'cuda';
+export type ProviderName = 'cpu' | 'cuda' | 'webgpu';
 
 export interface ProviderDecision {
   provider: ProviderName;
@@ -59,6 +66,15 @@ export async function decideExecutionProvider(env: NodeJS.ProcessEnv = process.e
   const elapsed = () => performance.now() - started;
   const forced = env[DEVICE_ENV]?.trim().toLowerCase();
   if (forced === 'cpu') return { provider: 'cpu', reason: `${DEVICE_ENV}=cpu: CUDA not tried`, probe: { attempted: false, error: null, ms: elapsed() } };
+  if (forced === 'webgpu') {
+    const failure = await probeProvider('webgpu');
+    return failure === null
+      ? { provider: 'webgpu', reason: `${DEVICE_ENV}=webgpu: the WebGPU provider ran a probe model (KV cache kept on the device)`, probe: { attempted: true, error: null, ms: elapsed() } }
+      : { provider: 'cpu', reason: `${DEVICE_ENV}=webgpu, but WebGPU is not usable (${failure.split('\n')[0]}); running on the CPU`, probe: { attempted: true, error: failure, ms: elapsed() } };
+  }
+  if (forced !== undefined && forced !== '' && forced !== 'cuda') {
+    return { provider: 'cpu', reason: `${DEVICE_ENV}=${forced} is not one of cpu, cuda, webgpu; running on the CPU`, probe: { attempted: false, error: null, ms: elapsed() } };
+  }
   if (process.platform !== 'linux' && process.platform !== 'win32') {
     return { provider: 'cpu', reason: `onnxruntime-node has no CUDA build for ${process.platform}`, probe: { attempted: false, error: null, ms: elapsed() } };
   }
@@ -73,19 +89,25 @@ export async function decideExecutionProvider(env: NodeJS.ProcessEnv = process.e
       probe: { attempted: false, error: null, ms: elapsed() },
     };
   }
+  const failure = await probeProvider('cuda');
+  if (failure === null) return { provider: 'cuda', reason: 'CUDA execution provider loaded and ran a probe model', probe: { attempted: true, error: null, ms: elapsed() } };
+  return {
+    provider: 'cpu',
+    reason: `CUDA is not usable (${failure.split('\n')[0]}); running on the CPU`,
+    probe: { attempted: true, error: failure, ms: elapsed() },
+  };
+}
+
+/** Runs the one-node model on `provider`; null when it worked, else what went wrong. */
+export async function probeProvider(provider: Exclude<ProviderName, 'cpu'>): Promise<string | null> {
   try {
-    const session = await ort.InferenceSession.create(identityModel(), { executionProviders: ['cuda'] });
+    const session = await ort.InferenceSession.create(identityModel(), { executionProviders: [provider] });
     const x = new ort.Tensor('float32', Float32Array.of(1), [1]);
     const result = await session.run({ x });
-    if ((result.y?.data as Float32Array | undefined)?.[0] !== 1) throw new Error('the CUDA probe returned a wrong value');
     await session.release();
-    return { provider: 'cuda', reason: 'CUDA execution provider loaded and ran a probe model', probe: { attempted: true, error: null, ms: elapsed() } };
+    if ((result.y?.data as Float32Array | undefined)?.[0] !== 1) return `the ${provider} probe returned a wrong value`;
+    return null;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-      provider: 'cpu',
-      reason: `CUDA is not usable (${message.split('\n')[0]}); running on the CPU`,
-      probe: { attempted: true, error: message, ms: elapsed() },
-    };
+    return error instanceof Error ? error.message : String(error);
   }
 }

@@ -1,9 +1,12 @@
-// Turning a slice's modality values into what each model was trained on.
-//  - CRM: an 8-bit picture through a display window (DICOM's linear VOI function), grey
-//    replicated to three channels, as the U-MRG PNG exports were.
-//  - MedSAM2 (as its inference code does): clip to [lower, upper], min-max scale the
-//    clipped slice to 0–255 and truncate to uint8, then (SAM2ImagePredictor) /255, resize to
-//    the model size (bilinear, antialiased when shrinking), ImageNet mean/std.
+// Turning a slice's modality values into what the models were given in the seed.
+//  - Both models see one 8-bit picture: the slice through the display window (DICOM's linear
+//    VOI function), MONOCHROME1 inverted as it is displayed, grey in three channels. The seed
+//    (PRIS-CV/MedReasoner eval/infer.py) reads one 8-bit PNG (a U-MRG export: CT/MR already
+//    windowed) and hands that same array to the CRM and to SAM2ImagePredictor.set_image; its
+//    MedSAM2 path does no intensity step of its own (no clip or min-max, which only MedSAM2's
+//    3D NIfTI scripts do before their video predictor).
+//  - MedSAM2 then (SAM2ImagePredictor's transforms) /255, resize to the model size
+//    (bilinear, antialiased when shrinking), ImageNet mean/std.
 // And back: the decoder's low-resolution mask logits resized to the slice (bilinear,
 // half-pixel centres, no antialias, as F.interpolate does) and thresholded at 0.
 
@@ -33,6 +36,11 @@ export function windowToUint8(pixels: Float32Array, window: Window, invert = fal
   return out;
 }
 
+/** The 8-bit picture both models see: the slice through `window`, as displayed (MONOCHROME1 inverted). */
+export function slicePicture(slice: { pixels: Float32Array; invert: boolean }, window: Window): Uint8Array {
+  return windowToUint8(slice.pixels, window, slice.invert);
+}
+
 /** A default window when the caller gives none: the file's own, else the 0.5–99.5 percentile range. */
 export function defaultWindow(pixels: Float32Array, fileWindow?: { windowCenter?: number; windowWidth?: number }): Window {
   if (fileWindow?.windowCenter !== undefined && fileWindow.windowWidth !== undefined && fileWindow.windowWidth > 0) {
@@ -42,25 +50,6 @@ export function defaultWindow(pixels: Float32Array, fileWindow?: { windowCenter?
   const lo = sorted[Math.floor(0.005 * (sorted.length - 1))]!;
   const hi = sorted[Math.ceil(0.995 * (sorted.length - 1))]!;
   return { center: (lo + hi) / 2, width: Math.max(hi - lo, 1) };
-}
-
-/** MedSAM2's intensity step: clip to [lower, upper], min-max of the clipped slice to 0–255, truncated. */
-export function medsamUint8(pixels: Float32Array, lower: number, upper: number): Uint8Array {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < pixels.length; i++) {
-    const v = Math.min(upper, Math.max(lower, pixels[i]!));
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const out = new Uint8Array(pixels.length);
-  const range = max - min;
-  if (range <= 0) return out; // a flat slice has no contrast to scale: all zeros
-  for (let i = 0; i < pixels.length; i++) {
-    const v = Math.min(upper, Math.max(lower, pixels[i]!));
-    out[i] = Math.floor(((v - min) / range) * 255);
-  }
-  return out;
 }
 
 /**
@@ -124,7 +113,7 @@ function resampleWeights(inSize: number, outSize: number, antialias: boolean): {
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
-/** The MedSAM2 encoder's input, [1, 3, size, size] float32, from an 8-bit grey slice. */
+/** The MedSAM2 encoder's input, [1, 3, size, size] float32, from the 8-bit grey picture (equal channels). */
 export function medsamPixelValues(
   grey: Uint8Array,
   width: number,

@@ -13,7 +13,7 @@ import { fitAnswer, mapToSlice, parseAnswer } from './crm-answer.ts';
 import { loadCrm, type CrmRunner } from './crm-runner.ts';
 import { createDefaultSegmenter } from './default-segmenter.ts';
 import { decideExecutionProvider, type ProviderDecision } from './execution-provider.ts';
-import { defaultWindow, windowBounds, windowToUint8 } from './image-prep.ts';
+import { defaultWindow, slicePicture, windowBounds } from './image-prep.ts';
 import { maskToPng } from './mask-png.ts';
 import { loadMedsam2 } from './medsam2-segmenter.ts';
 import { CrmServerError } from './remote/crm-server-error.ts';
@@ -200,18 +200,24 @@ export class InferenceEngine {
     });
   }
 
-  #segmentImage(slice: SliceInput, window: InferenceWindow): SegmentImage {
-    const bounds = windowBounds(window);
+  /** `picture`: the slice's 8-bit picture through `window` when the caller already made it (ask). */
+  #segmentImage(slice: SliceInput, window: InferenceWindow, picture?: Uint8Array): SegmentImage {
     return {
-      key: `${slice.seriesKey}#${slice.sliceIndex}@${window.center}/${window.width}`,
+      key: `${slice.seriesKey}#${slice.sliceIndex}@${window.center}/${window.width}${slice.invert ? '/inverted' : ''}`,
       width: slice.width,
       height: slice.height,
       pixels: slice.pixels,
-      window: bounds,
+      window: windowBounds(window),
+      // The picture as displayed: segment, refinement clicks and propagation see what ask's CRM sees.
+      picture: picture ?? slicePicture(slice, window),
     };
   }
 
   async segment(request: SegmentRequest, hooks: JobHooks = {}): Promise<SegmentResult> {
+    return this.#segment(request, hooks);
+  }
+
+  async #segment(request: SegmentRequest, hooks: JobHooks, picture?: Uint8Array): Promise<SegmentResult> {
     const { slice } = request;
     const problems = promptProblems({ box: request.box, points: request.points }, slice.width, slice.height);
     if (problems.length > 0) throw new InferenceError('invalid-prompts', `Invalid prompts for a ${slice.width}×${slice.height} slice: ${problems.join('; ')}`);
@@ -223,7 +229,7 @@ export class InferenceEngine {
     if (hooks.isCancelled?.()) throw new InferenceError('cancelled', 'cancelled');
     const window = this.#window(slice, request.window);
     hooks.onStage?.('asm', 'started');
-    const outcome = await segmenter.segment(this.#segmentImage(slice, window), { box: request.box, points: request.points });
+    const outcome = await segmenter.segment(this.#segmentImage(slice, window, picture), { box: request.box, points: request.points });
     hooks.onStage?.('asm', 'finished', Object.values(outcome.timings).reduce((a, b) => a + b, 0));
     const encodeStart = performance.now();
     const png = Buffer.from(maskToPng(outcome.mask, outcome.width, outcome.height)).toString('base64');
@@ -251,7 +257,7 @@ export class InferenceEngine {
     timings.loadCrm = performance.now() - started;
     hooks.onStage?.('load-crm', 'finished', timings.loadCrm, crm.label);
     const window = this.#window(slice, request.window);
-    const grey = windowToUint8(slice.pixels, window, slice.invert);
+    const grey = slicePicture(slice, window);
     hooks.onStage?.('crm', 'started');
     const server = 'server' in crm ? (crm as RemoteCrmRunner).server : null;
     const crmInfo = { id: crm.id, variant: crm.variant, label: crm.label, server: server ? { name: server.name, origin: server.origin, model: server.model } : null };
@@ -342,9 +348,10 @@ export class InferenceEngine {
     hooks.onStage?.('parse', 'finished', timings.parse, answerFields.warnings.length > 0 ? answerFields.warnings.join('; ') : undefined);
     if (hooks.isCancelled?.()) return failed('cancelled', 'cancelled before segmentation', answerFields);
 
-    // ASM on the same window the CRM saw; the box and both key points as positive prompts.
+    // The ASM gets the very picture the CRM saw (the seed's eval/infer.py passes one image to
+    // both); the box and both key points as positive prompts.
     const points: PromptPoint[] = mapped.points.map(([x, y]) => ({ x, y, label: 1 as const }));
-    const segment = await this.segment({ slice, box: mapped.pixelBox, points, window }, hooks);
+    const segment = await this.#segment({ slice, box: mapped.pixelBox, points, window }, hooks, grey);
     timings.loadAsm = segment.timings.loadModel ?? 0;
     for (const [name, ms] of Object.entries(segment.timings)) if (name !== 'loadModel' && name !== 'total') timings[`asm${name[0]!.toUpperCase()}${name.slice(1)}`] = ms;
     timings.total = performance.now() - started;

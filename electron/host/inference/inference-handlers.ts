@@ -201,7 +201,9 @@ export async function loadIndexedSlice(index: DicomIndex, seriesKey: string, sli
   if (!series) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
   const slice = series.slices[sliceIndex];
   if (!slice) throw new HostError('not-found', `Series "${seriesKey}" has ${series.slices.length} slices; there is no slice ${sliceIndex} (slices count from 0 in slice order).`);
-  return readSliceInput(seriesKey, sliceIndex, slice);
+  const input = await readSliceInput(seriesKey, sliceIndex, slice);
+  // The UIDs go only into a CRM server's local audit log.
+  return { ...input, studyInstanceUid: series.summary.studyInstanceUid, seriesInstanceUid: series.summary.seriesInstanceUid };
 }
 
 export function indexedSliceCount(index: DicomIndex, seriesKey: string): number {

@@ -1,6 +1,6 @@
 // MedSAM2 (the ASM) on ONNX Runtime, directly rather than through transformers.js's
-// Sam2Model/Sam2Processor: MedSAM2's intensity preprocessing (clip, min-max, uint8) must
-// happen on modality values before anything else, the image embedding is cached per slice
+// Sam2Model/Sam2Processor: it takes the slice's 8-bit picture (the CRM's image, as the seed
+// gives SAM2ImagePredictor), the image embedding is cached per slice
 // so a refinement click runs only the prompt/mask decoder, and prompts are scaled and masks
 // resized exactly as SAM2ImagePredictor does. The model folder is the same one
 // transformers.js reads (config.json, preprocessor_config.json, onnx/…).
@@ -11,7 +11,7 @@ import { DTYPE_SUFFIX, findVariant, type ModelManifest } from '../models/manifes
 import { signatureProblems } from '../models/signatures.ts';
 import { checkFiles } from '../models/file-check.ts';
 import { variantFiles } from '../models/manifest.ts';
-import { IMAGENET_MEAN, IMAGENET_STD, logitsToMask, medsamPixelValues, medsamUint8 } from './image-prep.ts';
+import { IMAGENET_MEAN, IMAGENET_STD, logitsToMask, medsamPixelValues } from './image-prep.ts';
 import type { ProviderName } from './execution-provider.ts';
 import type { SegmentImage, SegmentOutcome, Segmenter, SegmentPrompts } from './segmenter-types.ts';
 import { promptProblems } from './segmenter-types.ts';
@@ -101,8 +101,8 @@ export async function loadMedsam2(options: Medsam2Options): Promise<Segmenter & 
       return { embeddings: hit.embeddings, cached: true, ms: {} };
     }
     const t0 = performance.now();
-    const grey = medsamUint8(image.pixels, image.window.lower, image.window.upper);
-    const pixelValues = medsamPixelValues(grey, image.width, image.height, size, preprocessor.mean, preprocessor.std);
+    if (image.picture.length !== image.width * image.height) throw new RangeError(`the picture holds ${image.picture.length} pixels, the slice ${image.width}×${image.height}`);
+    const pixelValues = medsamPixelValues(image.picture, image.width, image.height, size, preprocessor.mean, preprocessor.std);
     const t1 = performance.now();
     const output = await encoder.run({ pixel_values: new ort.Tensor('float32', pixelValues, [1, 3, size, size]) });
     const t2 = performance.now();
@@ -167,7 +167,7 @@ export async function loadMedsam2(options: Medsam2Options): Promise<Segmenter & 
     segment,
     /** Runs both sessions once on a blank slice, so the first real click is not the slow one. */
     async warm() {
-      const blank: SegmentImage = { key: '__warm__', width: size, height: size, pixels: new Float32Array(size * size), window: { lower: 0, upper: 1 } };
+      const blank: SegmentImage = { key: '__warm__', width: size, height: size, pixels: new Float32Array(size * size), window: { lower: 0, upper: 1 }, picture: new Uint8Array(size * size) };
       await segment(blank, { box: [0, 0, size / 2, size / 2], points: [] });
       const index = cache.findIndex((c) => c.key === '__warm__');
       if (index >= 0) cache.splice(index, 1);

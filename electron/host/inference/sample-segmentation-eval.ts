@@ -9,6 +9,7 @@ import { importDicom } from '../dicom/importer.ts';
 import { readGroundTruth } from '../sample/ground-truth.ts';
 import { growBox, interiorPoints, maskBox } from './ground-truth-prompts.ts';
 import { inscribedEllipseMask } from './default-segmenter.ts';
+import { slicePicture } from './image-prep.ts';
 import { maskDice } from './metrics.ts';
 import { loadSlice, type SlicePixels } from './slice-pixels.ts';
 import type { PixelBox, Segmenter } from './segmenter-types.ts';
@@ -102,6 +103,7 @@ export async function evaluateOnSample(sampleDir: string, segmenter: Segmenter, 
       height: pixels.height,
       pixels: pixels.pixels,
       window: { lower: -160, upper: 240 },
+      picture: slicePicture(pixels, { center: 40, width: 400 }),
     };
     const score = async (box: PixelBox): Promise<ConditionScore> => {
       const started = performance.now();

@@ -24,8 +24,14 @@ export interface SegmentImage {
   height: number;
   /** Modality values (HU for CT), row by row. */
   pixels: Float32Array;
-  /** Intensity window [lower, upper] the models see the slice through. */
+  /** Intensity window [lower, upper] the slice is displayed through. */
   window: { lower: number; upper: number };
+  /**
+   * The 8-bit picture of the slice through that window, as displayed (image-prep.ts
+   * slicePicture): what MedSAM2 sees, the CRM's image in `ask`. The default segmenter works
+   * on the modality values instead.
+   */
+  picture: Uint8Array;
 }
 
 export type SegmenterKind = 'medsam2' | 'default';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { importDicom } from '../dicom/importer.ts';
 import type { HostSeries, HostSlice } from '../dicom/import-types.ts';
 import type { SliceInput } from './inference-engine.ts';
-import { loadSlice } from './slice-pixels.ts';
+import { loadSliceInWorker } from './slice-worker-client.ts';
 
 export class SeriesChoiceError extends Error {
   constructor(message: string) {
@@ -39,9 +39,9 @@ export async function seriesSlice(series: HostSeries, sliceIndex: number): Promi
   return { ...input, studyInstanceUid: series.summary.studyInstanceUid, seriesInstanceUid: series.summary.seriesInstanceUid };
 }
 
-/** Decodes one slice (the right frame of a multi-frame file) into what the models take. */
+/** Decodes one slice (the right frame of a multi-frame file) into what the models take, in the slice worker. */
 export async function readSliceInput(seriesKey: string, sliceIndex: number, slice: HostSlice): Promise<SliceInput> {
-  const pixels = await loadSlice(slice.path, slice.frame ? slice.frame - 1 : 0);
+  const pixels = await loadSliceInWorker(slice.path, slice.frame ? slice.frame - 1 : 0);
   return {
     seriesKey,
     sliceIndex,

@@ -109,7 +109,7 @@ export async function listInstalled(modelsDir: string): Promise<InstalledModel[]
   return installed;
 }
 
-export type ExecutionProvider = 'cpu' | 'cuda';
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
 
 export interface SelectedModel {
   id: string;
@@ -131,7 +131,8 @@ export function selectModel(installed: readonly InstalledModel[], role: ModelRol
     .sort((a, b) => Number(a.manifest.testFixture) - Number(b.manifest.testFixture) || a.id.localeCompare(b.id));
   const chosen = candidates[0];
   if (!chosen) return null;
-  const preferred = chosen.manifest.defaultVariant[provider];
+  // A manifest names a default per device class: WebGPU takes the GPU (CUDA) default.
+  const preferred = chosen.manifest.defaultVariant[provider === 'webgpu' ? 'cuda' : provider];
   const complete = chosen.variants.filter((v) => v.complete).map((v) => v.name);
   if (complete.includes(preferred)) return { id: chosen.id, dir: chosen.dir, manifest: chosen.manifest, variant: preferred, note: null };
   const fallback = complete[0]!;

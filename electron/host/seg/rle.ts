@@ -24,6 +24,25 @@ export function decodeRleFrame(fragment: Uint8Array, planeLength: number, bytesP
   return out;
 }
 
+/**
+ * The byte planes of one RLE fragment, segment by segment (for each sample, most significant
+ * byte first), each `planeLength` bytes: any number of samples and bytes per sample.
+ */
+export function decodeRleSegments(fragment: Uint8Array, planeLength: number, expectedSegments: number): Uint8Array[] {
+  if (fragment.length < 64) throw new Error(`RLE frame of ${fragment.length} bytes is shorter than its 64-byte header`);
+  const view = new DataView(fragment.buffer, fragment.byteOffset, fragment.byteLength);
+  const segments = view.getUint32(0, true);
+  if (segments !== expectedSegments) throw new Error(`RLE frame has ${segments} segments; ${expectedSegments} expected`);
+  const planes: Uint8Array[] = [];
+  for (let s = 0; s < segments; s++) {
+    const start = view.getUint32(4 + s * 4, true);
+    const end = s + 1 < segments ? view.getUint32(8 + s * 4, true) : fragment.length;
+    if (start < 64 || end > fragment.length || start > end) throw new Error(`RLE segment ${s + 1} has offsets ${start}..${end} outside the ${fragment.length}-byte frame`);
+    planes.push(unpackBits(fragment.subarray(start, end), planeLength));
+  }
+  return planes;
+}
+
 /** PackBits: a control byte n ≥ 0 copies n + 1 literal bytes, -127..-1 repeats the next byte 1 - n times. */
 function unpackBits(input: Uint8Array, length: number): Uint8Array {
   const out = new Uint8Array(length);
