@@ -27,6 +27,12 @@ def png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def jpeg(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
@@ -52,7 +58,8 @@ def main() -> None:
         supercategory, category = SUPER[i % len(SUPER)]
         rgb = np.stack([image] * 3, axis=-1)
         rows.append({
-            "images": [{"bytes": png(rgb), "path": f"img_{i}.png"}],
+            # Every third image is a JPEG (the seed's images are PNG or JPG exports).
+            "images": [{"bytes": jpeg(rgb), "path": f"img_{i}.jpg"} if i % 3 == 1 else {"bytes": png(rgb), "path": f"img_{i}.png"}],
             "masks": [{"bytes": png(mask), "path": f"mask_{i}.png"}],
             "prompt": [{"content": f"Sample {i}: where is the {category.lower()}?", "role": "user"}],
             "reward_model": {"ground_truth": json.dumps({"bbox_2d": bbox, "point_2d": points}), "style": "rule"},

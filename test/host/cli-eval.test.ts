@@ -147,6 +147,33 @@ async function evalCli(args: string[]) {
 type Group = { count: number; failed: number; iou: number; pdice: number; dice: number };
 
 describe('medreasoner eval', () => {
+  test('JPEG images decode to what Pillow decodes (the seed read them with libjpeg too)', async () => {
+    const script = String.raw`
+import io, json, sys
+import numpy as np
+import pyarrow.parquet as pq
+from PIL import Image
+rows = pq.read_table(sys.argv[1]).to_pylist()
+out = {}
+for row in rows:
+    image = row["images"][0]
+    if image["path"].endswith(".jpg"):
+        out[row["extra_info"]["id"]] = np.asarray(Image.open(io.BytesIO(image["bytes"])).convert("RGB"))[:, :, 0].astype(int).ravel().tolist()
+print(json.dumps(out))
+`;
+    const { stdout } = await exec(projectPython(), ['-c', script, path.join(dataset, 'data', 'test-00000-of-00001.parquet')], { maxBuffer: 256 * 1024 * 1024 });
+    const pil = JSON.parse(stdout) as Record<string, number[]>;
+    expect(Object.keys(pil).sort()).toEqual(['umrg-test-0001', 'umrg-test-0004', 'umrg-test-0007']);
+    for (const [id, values] of Object.entries(pil)) {
+      const sample = samples.find((s) => s.id === id)!;
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i]! - sample.grey[i]!));
+      console.log(`${id}: largest difference from Pillow ${worst}`);
+      // libjpeg-turbo on both sides, same IDCT: the same bytes.
+      expect(worst, id).toBe(0);
+    }
+  });
+
   test('the dataset reader takes the seed\u2019s fields', () => {
     expect(samples).toHaveLength(8);
     expect(samples[0]).toMatchObject({ id: 'umrg-test-0000', supercategory: 'Abdomen', category: 'Liver lesion', question: 'Sample 0: where is the liver lesion?', colour: false });

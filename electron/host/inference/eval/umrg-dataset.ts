@@ -1,7 +1,7 @@
 // U-MRG-14K as the seed's evaluation reads it (eval/eval.py, eval/vllm_eval.py:
 // datasets.load_dataset(path)['test']): a Hugging Face dataset folder whose split is parquet
 // (data/test-00000-of-00001.parquet, test/*.parquet or test.parquet). A row holds
-//   images, masks    lists of Image structs {bytes, path}; the first of each is used
+//   images, masks    lists of Image structs {bytes, path} (PNG or JPEG); the first of each is used
 //   prompt           a chat list; prompt[0].content is the question
 //   reward_model     .ground_truth: JSON {"bbox_2d": [x0, y0, x1, y1], "point_2d": [[x, y], [x, y]]}
 //   extra_info       .id, .supercategory, .category (the table's grouping)
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { decode } from 'fast-png';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import type { Box, Point } from '../metrics.ts';
+import { decodeCompressedFrame } from '../pixel-codecs.ts';
 
 export interface UmrgSample {
   id: string;
@@ -56,16 +57,53 @@ interface ImageStruct {
   path?: string | null;
 }
 
-function decodeImage(struct: ImageStruct | undefined, what: string): { data: Uint8Array; width: number; height: number; channels: number } {
+/** Size and components from a JPEG's start-of-frame marker (baseline, extended or progressive). */
+export function jpegFrameHeader(bytes: Uint8Array): { width: number; height: number; components: number; precision: number } | null {
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) return null;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    if (marker >= 0xc0 && marker <= 0xc2) {
+      return { precision: bytes[i + 4]!, height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]!, components: bytes[i + 9]! };
+    }
+    i += 2 + length;
+  }
+  return null;
+}
+
+/** 8-bit JPEG through libjpeg-turbo (the decoder the viewer uses; the seed's cv2.imread is libjpeg too). */
+async function decodeJpeg(bytes: Uint8Array, what: string): Promise<{ data: Uint8Array; width: number; height: number; channels: number }> {
+  const header = jpegFrameHeader(bytes);
+  if (!header || header.precision !== 8 || (header.components !== 1 && header.components !== 3)) throw new DatasetError(`${what}: not an 8-bit grey or colour JPEG this reader can decode`);
+  const frame = await decodeCompressedFrame('1.2.840.10008.1.2.4.50', bytes, {
+    rows: header.height,
+    columns: header.width,
+    samplesPerPixel: header.components,
+    bitsAllocated: 8,
+    photometric: header.components === 3 ? 'YBR_FULL_422' : 'MONOCHROME2',
+  }).catch((error: Error) => {
+    throw new DatasetError(`${what}: the JPEG does not decode (${error.message})`);
+  });
+  if (frame.planar) throw new DatasetError(`${what}: planar JPEG output is not expected`);
+  return { data: Uint8Array.from(frame.samples), width: frame.width, height: frame.height, channels: frame.components };
+}
+
+async function decodeImage(struct: ImageStruct | undefined, what: string): Promise<{ data: Uint8Array; width: number; height: number; channels: number }> {
   const bytes = struct?.bytes;
   if (!bytes || bytes.length === 0) throw new DatasetError(`${what}: no image bytes (an image given only by path "${struct?.path ?? ''}" is not supported)`);
-  if (!(bytes[0] === 0x89 && bytes[1] === 0x50)) throw new DatasetError(`${what}: only PNG images are read (this one starts with ${Buffer.from(bytes.subarray(0, 4)).toString('hex')}; JPEG is not supported yet)`);
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return decodeJpeg(bytes, what);
+  if (!(bytes[0] === 0x89 && bytes[1] === 0x50)) throw new DatasetError(`${what}: only PNG and JPEG images are read (this one starts with ${Buffer.from(bytes.subarray(0, 4)).toString('hex')})`);
   const image = decode(bytes);
   if (image.depth !== 8) throw new DatasetError(`${what}: ${image.depth}-bit PNG; 8-bit expected`);
   return { data: image.data as Uint8Array, width: image.width, height: image.height, channels: image.channels };
 }
 
-function toGrey(image: ReturnType<typeof decodeImage>): { grey: Uint8Array; colour: boolean } {
+function toGrey(image: Awaited<ReturnType<typeof decodeImage>>): { grey: Uint8Array; colour: boolean } {
   const { data, channels } = image;
   const n = image.width * image.height;
   const grey = new Uint8Array(n);
@@ -86,7 +124,7 @@ function numbers(value: unknown, count: number): number[] | null {
   return Array.isArray(value) && value.length === count && value.every((v) => typeof v === 'number' && Number.isFinite(v)) ? (value as number[]) : null;
 }
 
-export function parseRow(row: Record<string, unknown>, where: string): UmrgSample {
+export async function parseRow(row: Record<string, unknown>, where: string): Promise<UmrgSample> {
   const extra = (row.extra_info ?? {}) as Record<string, unknown>;
   const id = String(extra.id ?? where);
   const prompt = row.prompt as { content?: unknown }[] | undefined;
@@ -102,12 +140,12 @@ export function parseRow(row: Record<string, unknown>, where: string): UmrgSampl
   const bbox = numbers(truth.bbox_2d, 4);
   const points = Array.isArray(truth.point_2d) && truth.point_2d.length === 2 ? truth.point_2d.map((p) => numbers(p, 2)) : null;
   if (!bbox || !points || points.some((p) => p === null)) throw new DatasetError(`${id}: ground_truth needs bbox_2d [x0, y0, x1, y1] and point_2d [[x, y], [x, y]]`);
-  const image = decodeImage((row.images as ImageStruct[] | undefined)?.[0], `${id} images[0]`);
+  const image = await decodeImage((row.images as ImageStruct[] | undefined)?.[0], `${id} images[0]`);
   const { grey, colour } = toGrey(image);
   let mask: Uint8Array | null = null;
   const maskStruct = (row.masks as ImageStruct[] | undefined)?.[0];
   if (maskStruct?.bytes) {
-    const m = decodeImage(maskStruct, `${id} masks[0]`);
+    const m = await decodeImage(maskStruct, `${id} masks[0]`);
     if (m.width !== image.width || m.height !== image.height) throw new DatasetError(`${id}: the mask is ${m.width}×${m.height}, the image ${image.width}×${image.height}`);
     mask = new Uint8Array(m.width * m.height);
     for (let i = 0; i < mask.length; i++) mask[i] = m.data[i * m.channels]! !== 0 ? 1 : 0;
@@ -141,7 +179,7 @@ export async function* readUmrg(dir: string, split = 'test', limit = Infinity): 
     for (let i = 0; i < rows.length; i++) {
       if (n >= limit) return;
       n++;
-      yield parseRow(rows[i]!, `${path.basename(file)}#${i}`);
+      yield await parseRow(rows[i]!, `${path.basename(file)}#${i}`);
     }
   }
 }
