@@ -11,6 +11,7 @@ import { runSegmentCommand } from './commands/segment-command.ts';
 import { runModelsCommand } from './commands/models-command.ts';
 import { runSegCommand } from './commands/seg-command.ts';
 import { runEvalCommand } from './commands/eval-command.ts';
+import { runCrmCommand } from './commands/crm-command.ts';
 
 const USAGE = `Usage: medreasoner <command> [options]
 
@@ -28,6 +29,8 @@ Commands:
   eval <dataset> [--json] [--server <url> --server-model <id>]
                                 The seed's evaluation of a U-MRG-14K-layout folder: box IoU, pDice, Dice,
                                 overall and per super-category
+  crm show|set|test|local       Which CRM answers: the local model or a GPU server (--url, --model; key in
+                                MEDREASONER_CRM_API_KEY), and the connection test
   segment --series <dir> --slice <n> --box x0,y0,x1,y1 [--point x,y[,label]]… [--out mask.png] [--json]
                                 A mask from prompts (MedSAM2 when installed, else the default segmenter)
   models list|status|install <id> [--from <folder> | --from-hub]|verify|remove
@@ -54,6 +57,7 @@ const commands: Record<string, Command> = {
   models: runModelsCommand,
   seg: runSegCommand,
   eval: runEvalCommand,
+  crm: runCrmCommand,
   pacs: (args, io) => runPacsCommand(args, io),
   outbox: (args, io) => runOutboxCommand(args, io),
 };
