@@ -11,6 +11,8 @@ import { runSegmentCommand } from './commands/segment-command.ts';
 import { runModelsCommand } from './commands/models-command.ts';
 import { runSegCommand } from './commands/seg-command.ts';
 import { runDbCommand } from './commands/db-command.ts';
+import { runEvalCommand } from './commands/eval-command.ts';
+import { runCrmCommand } from './commands/crm-command.ts';
 
 const USAGE = `Usage: medreasoner <command> [options]
 
@@ -26,6 +28,14 @@ Commands:
   serve [--port N] [--no-open]  Start browser mode: the app on http://127.0.0.1 with a per-launch secret
   ask --series <dir> --slice <n> --question "…" [--out mask.png] [--json] [--models <dir>]
                                 The CRM answers with reasoning, a box and two key points; the ASM makes the mask
+                                Many slices in one process: --slices 10-40, several --series, or --batch
+                                items.jsonl, with --results out.jsonl (resumable); --server <url>
+                                --server-model <id> asks a GPU server (OpenAI API) instead of the local CRM
+  eval <dataset> [--json] [--server <url> --server-model <id>]
+                                The seed's evaluation of a U-MRG-14K-layout folder: box IoU, pDice, Dice,
+                                overall and per super-category
+  crm show|set|test|local       Which CRM answers: the local model or a GPU server (--url, --model; key in
+                                MEDREASONER_CRM_API_KEY), and the connection test
   segment --series <dir> --slice <n> --box x0,y0,x1,y1 [--point x,y[,label]]… [--out mask.png] [--json]
                                 A mask from prompts (MedSAM2 when installed, else the default segmenter)
   models list|status|install <id> [--from <folder> | --from-hub]|verify|remove
@@ -52,6 +62,8 @@ const commands: Record<string, Command> = {
   segment: runSegmentCommand,
   models: runModelsCommand,
   seg: runSegCommand,
+  eval: runEvalCommand,
+  crm: runCrmCommand,
   pacs: (args, io) => runPacsCommand(args, io),
   outbox: (args, io) => runOutboxCommand(args, io),
 };

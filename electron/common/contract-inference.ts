@@ -69,6 +69,8 @@ export const InferenceStatus = z.object({
   modelsDirSource: z.enum(['option', 'environment', 'default']),
   crm: RoleStatus,
   asm: RoleStatus,
+  /** Set when the CRM answers from a server (Models settings) rather than the local model. */
+  crmServer: z.lazy(() => CrmServerInfo).nullable().optional(),
 });
 export type InferenceStatus = z.infer<typeof InferenceStatus>;
 
@@ -103,7 +105,24 @@ export const SegmentResult = z.object({
 });
 export type SegmentResult = z.infer<typeof SegmentResult>;
 
-export const AskFailureKind = z.enum(['no-answer', 'malformed-answer', 'cancelled', 'truncated']);
+export const AskFailureKind = z.enum(['no-answer', 'malformed-answer', 'cancelled', 'truncated', 'server']);
+
+/** How a CRM server failed (kind 'server'): refused, tls, timeout, auth, unknown-model, busy, server, stream-cut, malformed, config. */
+export const ServerFailureKind = z.enum(['refused', 'tls', 'timeout', 'auth', 'unknown-model', 'busy', 'server', 'stream-cut', 'malformed', 'cancelled', 'config']);
+
+/** The server a CRM answer came from (provenance in the UI, SEG and SR); null for the local model. */
+export const CrmServerInfo = z.object({ name: z.string(), origin: z.string(), model: z.string() });
+
+/**
+ * How a server's answer is recorded among a segment's models (SEG algorithm, SR): the served
+ * model id, and the origin that served it as the version. DICOM LO values hold 64 characters.
+ */
+export function servedModelId(server: z.infer<typeof CrmServerInfo>): { name: string; version: string; server: string } {
+  const version = `served by ${server.origin}`;
+  const origin = server.origin.length <= 64 ? server.origin : new URL(server.origin).host.slice(0, 64);
+  // `server` is what the SR writes as the model's TID 4019 algorithm parameter and reads back.
+  return { name: server.model.slice(0, 64), version: (version.length <= 64 ? version : `served by ${new URL(server.origin).host}`).slice(0, 64), server: origin };
+}
 
 export const AskResult = z.object({
   jobId: z.string(),
@@ -112,7 +131,7 @@ export const AskResult = z.object({
   question: z.string(),
   status: z.enum(['ok', 'failed', 'cancelled']),
   /** Why no mask: the kind to branch on and a sentence; the raw text is always kept. */
-  failure: z.object({ kind: AskFailureKind, message: z.string() }).nullable(),
+  failure: z.object({ kind: AskFailureKind, message: z.string(), serverFailure: ServerFailureKind.optional() }).nullable(),
   rawText: z.string(),
   reasoning: z.string().nullable(),
   answerText: z.string().nullable(),
@@ -125,7 +144,7 @@ export const AskResult = z.object({
   /** On the slice grid: inclusive pixel box, and the key points (continuous). */
   box: PixelBoxSchema.nullable(),
   points: z.tuple([PointSchema, PointSchema]).nullable(),
-  crm: z.object({ id: z.string(), variant: z.string(), label: z.string() }),
+  crm: z.object({ id: z.string(), variant: z.string(), label: z.string(), server: CrmServerInfo.nullable().optional() }),
   segmenter: SegmenterInfo.nullable(),
   provider: ExecutionProviderInfo,
   mask: MaskResult.nullable(),
@@ -165,7 +184,62 @@ export const PropagateResult = z.object({
 });
 export type PropagateResult = z.infer<typeof PropagateResult>;
 
+/** A CRM server as the renderer sees it: the API key only as whether it is set. */
+export const CrmServerView = z.object({
+  name: z.string(),
+  baseUrl: z.string(),
+  model: z.string(),
+  timeoutS: z.number(),
+  maxInFlight: z.number().int(),
+  insecureConfirmed: z.boolean(),
+  apiKeySet: z.boolean(),
+  origin: z.string(),
+});
+export type CrmServerView = z.infer<typeof CrmServerView>;
+
+export const CrmSettingsView = z.object({
+  mode: z.enum(['local', 'server']),
+  server: CrmServerView.nullable(),
+  /** Where each request to a server is recorded (one line per request, no pixels). */
+  auditLog: z.string(),
+});
+export type CrmSettingsView = z.infer<typeof CrmSettingsView>;
+
+/** What Models settings sends: an omitted apiKey keeps the stored one while the origin stays the same. */
+export const CrmServerInput = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    baseUrl: z.string().trim().min(1).max(2000),
+    model: z.string().trim().min(1).max(500),
+    apiKey: z.string().min(1).max(4096).optional(),
+    clearApiKey: z.boolean().optional(),
+    timeoutS: z.number().positive().max(3600).optional(),
+    maxInFlight: z.number().int().min(1).max(256).optional(),
+    insecureConfirmed: z.boolean().optional(),
+  })
+  .strict();
+export type CrmServerInput = z.infer<typeof CrmServerInput>;
+
+export const ServerProbeResult = z.object({
+  ok: z.boolean(),
+  origin: z.string(),
+  /** What GET /models lists; null when the server does not list (transformers serve lists only its hub cache). */
+  models: z.array(z.string()).nullable(),
+  modelsNote: z.string().nullable(),
+  modelAnswers: z.boolean(),
+  answeredAs: z.string().nullable(),
+  failure: z.object({ kind: ServerFailureKind, message: z.string() }).nullable(),
+  ms: z.number(),
+});
+export type ServerProbeResult = z.infer<typeof ServerProbeResult>;
+
 export const inferenceCalls = {
+  /** Which CRM answers (local model or a GPU server) and the server's settings (never its key). */
+  'crm.settings': { params: z.object({}).strict(), result: CrmSettingsView },
+  /** Saves the server (if given) and the mode; the next ask uses them. */
+  'crm.saveSettings': { params: z.object({ mode: z.enum(['local', 'server']), server: CrmServerInput.optional() }).strict(), result: CrmSettingsView },
+  /** Connection test: what the server lists and whether the model answers a one-token text request (no image). */
+  'crm.testServer': { params: z.object({ server: CrmServerInput }).strict(), result: ServerProbeResult },
   /** Known models (native-models/) and what the models folder holds. */
   'models.list': { params: z.object({}).strict(), result: ModelsList },
   /** Execution provider and why; per role, what will run or how to install what is missing. */

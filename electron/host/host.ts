@@ -175,6 +175,7 @@ export function createHost(options: HostOptions): Host {
     emit,
     models: resolveModelsDir(options.modelsDir, process.env, options.dataDir),
     ...(options.knownManifestsDir ? { knownManifestsDir: options.knownManifestsDir } : {}),
+    dataDir: options.dataDir,
     log,
   });
 

@@ -82,7 +82,7 @@ describe('CRM export parity (random-weight Qwen2.5-VL, CPU)', () => {
     try {
       const result = await crm.run(testSlice(), { question: QUESTION, maxNewTokens: NEW_TOKENS });
       expect(result.seen).toEqual({ width: 224, height: 168 });
-      expect(result.generatedIds.length).toBeGreaterThanOrEqual(32);
+      expect(result.generatedIds!.length).toBeGreaterThanOrEqual(32);
       expect(result.generatedIds).toEqual(torchTokens);
     } finally {
       await crm.dispose();
@@ -95,8 +95,8 @@ describe('CRM export parity (random-weight Qwen2.5-VL, CPU)', () => {
     try {
       const result = await crm.run(testSlice(), { question: QUESTION, maxNewTokens: NEW_TOKENS });
       const note = variant.startsWith('q4') ? ' (random weights: 4-bit rounding flips near-tied logits, so low agreement says nothing about real weights)' : '';
-      console.log(`${variant}: ${agreement(result.generatedIds, torchTokens)}/${torchTokens.length} leading tokens agree with PyTorch fp32${note}`);
-      expect(result.generatedIds.length).toBeGreaterThan(0);
+      console.log(`${variant}: ${agreement(result.generatedIds!, torchTokens)}/${torchTokens.length} leading tokens agree with PyTorch fp32${note}`);
+      expect(result.generatedIds!.length).toBeGreaterThan(0);
       expect(result.imageTokens).toBe((168 / 28) * (224 / 28));
     } finally {
       await crm.dispose();

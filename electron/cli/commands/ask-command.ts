@@ -10,13 +10,16 @@
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { AskResult, InferenceWindow, MaskResult } from '../../common/contract-inference.ts';
+import { servedModelId, type AskResult, type InferenceWindow, type MaskResult } from '../../common/contract-inference.ts';
 import { DEFAULT_SEG_FORMAT, SegFormatSchema, segFormatParts, type SegFormat } from '../../common/contract-seg.ts';
 import type { HostSeries } from '../../host/dicom/import-types.ts';
 import { DUMP_FILES } from '../../host/inference/crm-dump.ts';
 import { InferenceError } from '../../host/inference/inference-engine.ts';
 import { InferenceService } from '../../host/inference/inference-service.ts';
 import { pngToMask } from '../../host/inference/mask-png.ts';
+import { BATCH_USAGE, isBatch, runAskBatch } from './ask-batch-command.ts';
+import { crmServerChoice, SERVER_FLAGS, SERVER_USAGE, SERVER_VALUES } from './crm-server-options.ts';
+import type { CrmServerChoice } from '../../host/inference/remote/remote-crm-loader.ts';
 import { SeriesChoiceError, seriesSlice, singleImageSeries } from '../../host/inference/series-slice.ts';
 import { SlicePixelError } from '../../host/inference/slice-pixels.ts';
 import { resolveModelsDir } from '../../host/models/registry.ts';
@@ -31,6 +34,8 @@ import { SegValidationError } from '../../host/seg/validation.ts';
 export interface CommandIO {
   out(s: string): void;
   err(s: string): void;
+  /** A progress line redrawn in place (only on a terminal; see cli-io.ts). */
+  progress?: (s: string) => void;
 }
 
 const EXIT_OK = 0;
@@ -234,7 +239,7 @@ const USAGE = `usage: medreasoner ask --series <dir> --slice <n> --question "…
                       [--seg out.dcm [--seg-type binary|labelmap|labelmap-rle] [--sr out-sr.dcm]
                        [--label <text>] [--term <id>]]
                       [--models <dir>] [--window center,width] [--prompt-variant think|no_think]
-                      [--dump-input <dir>]
+                      [--dump-input <dir>] [--server <url> --server-model <id> …]
 
   --series <dir>     a folder holding one image series (DICOM)
   --slice <n>        slice index in slice order (as \`medreasoner index\` numbers them), from 0
@@ -260,7 +265,7 @@ const USAGE = `usage: medreasoner ask --series <dir> --slice <n> --question "…
 
 function summary(result: AskResult, outFile: string | null, dumpDir: string | null): string {
   const lines: string[] = [];
-  lines.push(`CRM: ${result.crm.label}; execution provider: ${result.provider.name.toUpperCase()} (${result.provider.reason})`);
+  lines.push(result.crm.server ? `CRM: ${result.crm.label}; ASM execution provider: ${result.provider.name.toUpperCase()}` : `CRM: ${result.crm.label}; execution provider: ${result.provider.name.toUpperCase()} (${result.provider.reason})`);
   lines.push(`Image: ${result.image.width}×${result.image.height}, seen by the model as ${result.image.seen.width}×${result.image.seen.height}; window ${result.window.center}/${result.window.width}`);
   if (result.failure) {
     lines.push(`FAILED (${result.failure.kind}): ${result.failure.message}`);
@@ -282,21 +287,26 @@ function summary(result: AskResult, outFile: string | null, dumpDir: string | nu
 export async function runAskCommand(args: string[], io: CommandIO): Promise<number> {
   let options: ParsedOptions;
   let segOutput: SegOutputOptions;
+  let server: CrmServerChoice | null;
   try {
     options = parseOptions(args, {
-      values: ['series', 'slice', 'question', 'out', 'seg', 'seg-type', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens', 'dump-input'],
-      flags: ['json', 'help'],
+      values: ['series', 'slice', 'question', 'out', 'seg', 'seg-type', 'sr', 'label', 'term', 'models', 'window', 'prompt-variant', 'max-new-tokens', 'dump-input', 'slices', 'batch', 'results', 'masks', ...SERVER_VALUES],
+      flags: ['json', 'help', ...SERVER_FLAGS],
+      repeatable: ['series'],
     });
     if (options.flags.has('help')) {
       io.out(USAGE);
       return EXIT_OK;
     }
     if (options.positional.length > 0) throw new UsageError(`unexpected argument ${options.positional[0]}`);
+    if (isBatch(options)) return await runAskBatch(options, await crmServerChoice(options), io);
     requireValue(options, 'series');
     parseSliceIndex(requireValue(options, 'slice'));
     if (requireValue(options, 'question').trim() === '') throw new UsageError('--question is empty');
     parseWindow(single(options, 'window'));
     segOutput = parseSegOutput(options, true);
+    server = await crmServerChoice(options);
+    if (server && single(options, 'dump-input') !== undefined) throw new UsageError('--dump-input records the local model\'s tokens: it cannot be used with a CRM server');
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`medreasoner ask: ${error.message}\n${USAGE}`);
@@ -328,13 +338,17 @@ export async function runAskCommand(args: string[], io: CommandIO): Promise<numb
       break;
     }
   };
-  const service = new InferenceService({ models: resolveModelsDir(single(options, 'models')), onToken: json ? undefined : (_job, text) => streamText(text) });
+  const service = new InferenceService({
+    models: resolveModelsDir(single(options, 'models')),
+    ...(server ? { crmServer: server } : {}),
+    onToken: json ? undefined : (_job, text) => streamText(text),
+  });
   try {
     const series = await singleImageSeries(requireValue(options, 'series'));
     const slice = await seriesSlice(series, parseSliceIndex(requireValue(options, 'slice')));
     const window = parseWindow(single(options, 'window'));
     const status = await service.status();
-    if (status.crm.state !== 'ready') {
+    if (!server && status.crm.state !== 'ready') {
       io.err(`medreasoner ask: ${status.crm.message}`);
       return EXIT_FAILED;
     }
@@ -377,7 +391,8 @@ async function writeAskSeg(service: InferenceService, series: HostSeries, result
   const k = result.sliceIndex;
   const segmenter = result.segmenter;
   const models = [
-    await modelId(service, result.crm.id, result.crm.variant),
+    // A server's answer names the server and the model id it served (provenance of the SEG and SR).
+    result.crm.server ? servedModelId(result.crm.server) : await modelId(service, result.crm.id, result.crm.variant),
     segmenter.kind === 'default' ? { name: segmenter.id, version: APP_VERSION } : await modelId(service, segmenter.id, (await service.status()).asm.variant),
   ];
   // The ASM was prompted with the CRM's box and its two key points, both positive.

@@ -32,7 +32,11 @@ export class PromptError extends Error {
 }
 
 export async function readPromptFile(modelDir: string): Promise<PromptFile> {
-  const file = path.join(modelDir, PROMPT_FILE);
+  return readPromptAt(path.join(modelDir, PROMPT_FILE));
+}
+
+/** A prompt file by its own path (a server CRM may be given one outside any model folder). */
+export async function readPromptAt(file: string): Promise<PromptFile> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));

@@ -24,6 +24,7 @@ import { crmPicture, PreprocessorConfigError, qwenResizeLimits, type QwenPreproc
 import { buildPrompt, readPromptFile, type PromptFile } from './crm-prompt.ts';
 import type { ProviderName } from './execution-provider.ts';
 import { ModelLoadError } from './medsam2-segmenter.ts';
+import type { AuditSubject } from './remote/crm-audit.ts';
 import type { QwenResizeLimits } from './qwen-image-resize.ts';
 
 export const MAX_NEW_TOKENS = 1024;
@@ -44,6 +45,8 @@ export interface CrmRunOptions {
   isCancelled?: () => boolean;
   /** Write the picture, the templated text and the token ids here (crm-dump.ts). */
   dumpDir?: string;
+  /** Which study/series/slice this is, for a server's audit log (never pixels). */
+  subject?: AuditSubject;
 }
 
 export interface CrmRunResult {
@@ -55,8 +58,8 @@ export interface CrmRunResult {
   imageTokens: number;
   promptTokens: number;
   generatedTokens: number;
-  /** The generated token ids (what parity tests compare with PyTorch's generate()). */
-  generatedIds: number[];
+  /** The generated token ids (what parity tests compare with PyTorch's generate()); null from a server, whose stream carries text. */
+  generatedIds: number[] | null;
   cancelled: boolean;
   /** Ended because max_new_tokens ran out rather than at <|im_end|>. */
   truncated: boolean;
@@ -66,7 +69,8 @@ export interface CrmRunResult {
 export interface CrmRunner {
   readonly id: string;
   readonly variant: string;
-  readonly provider: ProviderName;
+  /** 'server' when the CRM runs on a GPU server (remote/crm-remote.ts). */
+  readonly provider: ProviderName | 'server';
   readonly label: string;
   run(image: CrmImage, options: CrmRunOptions): Promise<CrmRunResult>;
   warm(): Promise<void>;

@@ -16,6 +16,9 @@ import { decideExecutionProvider, type ProviderDecision } from './execution-prov
 import { defaultWindow, slicePicture, windowBounds } from './image-prep.ts';
 import { maskToPng } from './mask-png.ts';
 import { loadMedsam2 } from './medsam2-segmenter.ts';
+import { CrmServerError } from './remote/crm-server-error.ts';
+import { openRemoteCrm, type CrmServerChoice } from './remote/remote-crm-loader.ts';
+import type { RemoteCrmRunner } from './remote/crm-remote.ts';
 import { promptProblems, type PixelBox, type PromptPoint, type SegmentImage, type Segmenter } from './segmenter-types.ts';
 
 export type InferenceErrorCode = 'model-missing' | 'model-broken' | 'invalid-prompts' | 'cancelled' | 'internal';
@@ -39,6 +42,9 @@ export interface SliceInput {
   invert: boolean;
   windowCenter?: number;
   windowWidth?: number;
+  /** For a CRM server's audit log. */
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
 }
 
 export type StageName = 'load-crm' | 'crm' | 'parse' | 'load-asm' | 'asm' | 'done';
@@ -74,6 +80,8 @@ export interface EngineOptions {
   /** Decided by the caller (tests); default: probe once. */
   provider?: ProviderDecision;
   log?: (message: string) => void;
+  /** Ask this OpenAI-compatible server instead of the local CRM (the ASM stays local). */
+  crmServer?: CrmServerChoice;
 }
 
 export class InferenceEngine {
@@ -81,6 +89,8 @@ export class InferenceEngine {
   readonly models: ModelsDirChoice;
   readonly #knownDir: string | undefined;
   readonly #log: (message: string) => void;
+  #crmServer: CrmServerChoice | undefined;
+  #remote: RemoteCrmRunner | null = null;
   #crm: { key: string; runner: CrmRunner } | null = null;
   #asm: { key: string; segmenter: Segmenter } | null = null;
   readonly #defaultSegmenter = createDefaultSegmenter();
@@ -90,6 +100,18 @@ export class InferenceEngine {
     this.provider = provider;
     this.#knownDir = options.knownManifestsDir;
     this.#log = options.log ?? (() => {});
+    this.#crmServer = options.crmServer;
+  }
+
+  /** Switches the CRM between a server and the local model (Models settings); the next ask uses it. */
+  setCrmServer(choice: CrmServerChoice | null): void {
+    this.#crmServer = choice ?? undefined;
+    this.#remote = null;
+  }
+
+  /** The server the CRM answers from, or null for the local model. */
+  get crmServer(): CrmServerChoice | null {
+    return this.#crmServer ?? null;
   }
 
   static async create(options: EngineOptions): Promise<InferenceEngine> {
@@ -107,6 +129,7 @@ export class InferenceEngine {
   }
 
   async #loadCrm(): Promise<CrmRunner> {
+    if (this.#crmServer) return this.#loadRemoteCrm(this.#crmServer);
     const installed = await listInstalled(this.models.dir);
     const { status, selected } = roleStatus('crm', installed, await knownManifests(this.#knownDir), this.models, this.provider);
     if (!selected) throw new InferenceError(status.state === 'broken' ? 'model-broken' : 'model-missing', status.message ?? 'no CRM model');
@@ -122,6 +145,20 @@ export class InferenceEngine {
     } catch (error) {
       throw new InferenceError('model-broken', (error as Error).message);
     }
+  }
+
+  async #loadRemoteCrm(choice: CrmServerChoice): Promise<CrmRunner> {
+    if (this.#remote) return this.#remote;
+    // The installed package (if any) supplies the prompt and the picture limits; the weights stay unused.
+    const installed = await listInstalled(this.models.dir);
+    const { selected } = roleStatus('crm', installed, await knownManifests(this.#knownDir), this.models, this.provider);
+    try {
+      this.#remote = await openRemoteCrm(choice, selected?.dir ?? null);
+    } catch (error) {
+      throw new InferenceError('model-missing', (error as Error).message);
+    }
+    this.#log(`inference: CRM on ${this.#remote.label}`);
+    return this.#remote;
   }
 
   async #loadAsm(): Promise<Segmenter> {
@@ -222,17 +259,35 @@ export class InferenceEngine {
     const window = this.#window(slice, request.window);
     const grey = slicePicture(slice, window);
     hooks.onStage?.('crm', 'started');
-    const run = await crm.run(
-      { grey, width: slice.width, height: slice.height },
-      {
-        question: request.question,
-        ...(request.promptVariant ? { promptVariant: request.promptVariant } : {}),
-        ...(request.maxNewTokens ? { maxNewTokens: request.maxNewTokens } : {}),
-        ...(hooks.onToken ? { onText: hooks.onToken } : {}),
-        ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}),
-        ...(request.dumpInput ? { dumpDir: request.dumpInput } : {}),
-      },
-    );
+    const server = 'server' in crm ? (crm as RemoteCrmRunner).server : null;
+    const crmInfo = { id: crm.id, variant: crm.variant, label: crm.label, server: server ? { name: server.name, origin: server.origin, model: server.model } : null };
+    let run: Awaited<ReturnType<CrmRunner['run']>>;
+    try {
+      run = await crm.run(
+        { grey, width: slice.width, height: slice.height },
+        {
+          subject: {
+            seriesKey: slice.seriesKey,
+            sliceIndex: slice.sliceIndex,
+            ...(slice.studyInstanceUid ? { studyInstanceUid: slice.studyInstanceUid } : {}),
+            ...(slice.seriesInstanceUid ? { seriesInstanceUid: slice.seriesInstanceUid } : {}),
+          },
+          question: request.question,
+          ...(request.promptVariant ? { promptVariant: request.promptVariant } : {}),
+          ...(request.maxNewTokens ? { maxNewTokens: request.maxNewTokens } : {}),
+          ...(hooks.onToken ? { onText: hooks.onToken } : {}),
+          ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}),
+          ...(request.dumpInput ? { dumpDir: request.dumpInput } : {}),
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof CrmServerError)) throw error;
+      // A server that failed mid-answer still shows what it had sent.
+      timings.total = performance.now() - started;
+      hooks.onStage?.('crm', 'failed', timings.total, error.message);
+      hooks.onStage?.('done', 'failed', timings.total, error.message);
+      return serverFailure(request, slice, window, crmInfo, { name: this.provider.provider, reason: this.provider.reason }, error, timings);
+    }
     timings.crmPreprocess = run.timings.preprocess;
     timings.crmPrefill = run.timings.prefill;
     timings.crmDecode = run.timings.decode;
@@ -246,7 +301,7 @@ export class InferenceEngine {
       promptVariant: run.promptVariant,
       window,
       image: { width: slice.width, height: slice.height, seen: run.seen },
-      crm: { id: crm.id, variant: crm.variant, label: crm.label },
+      crm: crmInfo,
       provider: { name: this.provider.provider, reason: this.provider.reason },
       tokens: { prompt: run.promptTokens, image: run.imageTokens, generated: run.generatedTokens, perSecond: run.timings.tokensPerSecond },
     };
@@ -321,6 +376,42 @@ export class InferenceEngine {
     this.#crm = null;
     this.#asm = null;
   }
+}
+
+function serverFailure(
+  request: AskRequest,
+  slice: SliceInput,
+  window: InferenceWindow,
+  crm: AskResult['crm'],
+  provider: AskResult['provider'],
+  error: CrmServerError,
+  timings: Record<string, number>,
+): AskResult {
+  return {
+    jobId: request.jobId,
+    seriesKey: slice.seriesKey,
+    sliceIndex: slice.sliceIndex,
+    question: request.question,
+    status: 'failed',
+    failure: { kind: 'server', message: error.message, serverFailure: error.kind },
+    rawText: error.partialText,
+    reasoning: null,
+    answerText: null,
+    warnings: [],
+    promptVariant: request.promptVariant ?? 'default',
+    window,
+    image: { width: slice.width, height: slice.height, seen: { width: 0, height: 0 } },
+    modelAnswer: null,
+    box: null,
+    points: null,
+    crm,
+    segmenter: null,
+    provider,
+    mask: null,
+    score: null,
+    tokens: { prompt: 0, image: 0, generated: 0, perSecond: null },
+    timings,
+  };
 }
 
 export function modelsChoiceFromDir(dir: string): ModelsDirChoice {

@@ -14,6 +14,7 @@ import { pngToMask } from './mask-png.ts';
 import { propagateMask } from './propagation.ts';
 import { readSliceInput } from './series-slice.ts';
 import { SlicePixelError } from './slice-pixels.ts';
+import { createCrmSettingsHandlers } from './remote/crm-settings-handlers.ts';
 
 export type InferenceHandlers = {
   [M in InferenceCallName]: (params: z.output<(typeof inferenceCalls)[M]['params']>) => Promise<z.infer<(typeof inferenceCalls)[M]['result']>>;
@@ -30,6 +31,8 @@ export interface InferenceHandlerDeps {
   knownManifestsDir?: string;
   provider?: ProviderDecision;
   log?: (message: string) => void;
+  /** Where Models settings keep the CRM server (crm-server.json) and its audit log. */
+  dataDir?: string;
 }
 
 export interface InferenceHost {
@@ -68,6 +71,11 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
   });
   // Decide the execution provider at start-up, not at the first question (the engine logs the decision).
   service.start().catch((error: Error) => deps.log?.(`inference: the worker did not start: ${error.message}`));
+  const crmSettings = deps.dataDir ? createCrmSettingsHandlers(deps.dataDir, service, deps.log) : null;
+  crmSettings?.apply().catch((error: Error) => deps.log?.(`inference: the CRM server settings could not be read: ${error.message}`));
+  const noSettings = (): never => {
+    throw new HostError('unsupported', 'CRM server settings need a data folder');
+  };
   let segmentJobs = 0;
   /** Running propagations: their current per-slice job, so a cancel stops both. */
   const propagations = new Map<string, { cancelled: boolean; sliceJob: string | null }>();
@@ -82,6 +90,9 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
   const EARLY_CANCELS_KEPT = 32;
   const cancelledBeforeStart = (jobId: string) => new HostError('cancelled', `job ${jobId} was cancelled before it started`);
   const handlers: InferenceHandlers = {
+    'crm.settings': async () => (crmSettings ?? noSettings()).settings(),
+    'crm.saveSettings': async (params) => (crmSettings ?? noSettings()).save(params),
+    'crm.testServer': async (params) => (crmSettings ?? noSettings()).test(params),
     'models.list': async () => service.list().catch(toHostError),
     'models.status': async () => service.status().catch(toHostError),
     'inference.ask': async ({ jobId, seriesKey, sliceIndex, question, window, promptVariant }) => {
@@ -190,7 +201,9 @@ export async function loadIndexedSlice(index: StudyIndex, seriesKey: string, sli
   if (!series) throw new HostError('not-found', `No series "${seriesKey}" in the index.`);
   const slice = series.slices[sliceIndex];
   if (!slice) throw new HostError('not-found', `Series "${seriesKey}" has ${series.slices.length} slices; there is no slice ${sliceIndex} (slices count from 0 in slice order).`);
-  return readSliceInput(seriesKey, sliceIndex, slice);
+  const input = await readSliceInput(seriesKey, sliceIndex, slice);
+  // The UIDs go only into a CRM server's local audit log.
+  return { ...input, studyInstanceUid: series.summary.studyInstanceUid, seriesInstanceUid: series.summary.seriesInstanceUid };
 }
 
 export function indexedSliceCount(index: StudyIndex, seriesKey: string): number {

@@ -4,6 +4,7 @@ import type { AskResult, InferenceStatus, InferenceWindow, ModelsList, SegmentRe
 import type { ModelsDirChoice } from '../models/registry.ts';
 import type { ProviderDecision } from './execution-provider.ts';
 import type { InferenceErrorCode, SliceInput, StageName } from './inference-engine.ts';
+import type { CrmServerChoice } from './remote/remote-crm-loader.ts';
 import type { PixelBox, PromptPoint } from './segmenter-types.ts';
 
 export interface WorkerData {
@@ -12,12 +13,14 @@ export interface WorkerData {
   /** Int32 slot 0: the sequence number of the job to cancel (checked between tokens). */
   cancelFlag: SharedArrayBuffer;
   provider?: ProviderDecision;
+  crmServer?: CrmServerChoice;
 }
 
 export type WorkerRequest =
   | { seq: number; type: 'status' }
   | { seq: number; type: 'list' }
   | { seq: number; type: 'warm' }
+  | { seq: number; type: 'configure'; crmServer: CrmServerChoice | null }
   | { seq: number; type: 'ask'; jobId: string; slice: SliceInput; question: string; window?: InferenceWindow; promptVariant?: string; maxNewTokens?: number; dumpInput?: string }
   | { seq: number; type: 'segment'; jobId: string; slice: SliceInput; box: PixelBox | null; points: PromptPoint[]; window?: InferenceWindow };
 

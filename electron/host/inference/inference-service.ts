@@ -12,6 +12,7 @@ import type { ProviderDecision } from './execution-provider.ts';
 import { InferenceError, type SliceInput, type StageName } from './inference-engine.ts';
 import type { WorkerData, WorkerReply, WorkerRequest } from './inference-protocol.ts';
 import { inferenceStatus, modelsList } from './model-status.ts';
+import type { CrmServerChoice } from './remote/remote-crm-loader.ts';
 import type { PixelBox, PromptPoint } from './segmenter-types.ts';
 
 export interface InferenceServiceOptions {
@@ -19,6 +20,8 @@ export interface InferenceServiceOptions {
   knownManifestsDir?: string;
   /** Skip the CUDA probe (tests, MEDREASONER_DEVICE). */
   provider?: ProviderDecision;
+  /** The CRM answers from this server (remote/); the ASM stays in the worker. */
+  crmServer?: CrmServerChoice;
   log?: (message: string) => void;
   onToken?: (jobId: string, text: string) => void;
   onStage?: (jobId: string, stage: StageName | 'queued', state: 'started' | 'finished' | 'failed', ms?: number, detail?: string) => void;
@@ -66,6 +69,7 @@ export class InferenceService {
       cancelFlag: this.#cancelBuffer,
       ...(this.#options.knownManifestsDir ? { knownManifestsDir: this.#options.knownManifestsDir } : {}),
       ...(this.#options.provider ? { provider: this.#options.provider } : {}),
+      ...(this.#options.crmServer ? { crmServer: this.#options.crmServer } : {}),
     };
     const worker = new Worker(siblingWorkerUrl('inference-worker', import.meta.url), { workerData: data });
     this.#worker = worker;
@@ -143,7 +147,28 @@ export class InferenceService {
 
   async status(): Promise<InferenceStatus> {
     const provider = await this.#ensureWorker();
-    return inferenceStatus(this.#options.models, provider, this.#options.knownManifestsDir);
+    const status = await inferenceStatus(this.#options.models, provider, this.#options.knownManifestsDir);
+    const server = this.#options.crmServer?.config;
+    if (!server) return { ...status, crmServer: null };
+    const origin = new URL(server.baseUrl).origin;
+    // The server answers for the CRM: the ask panel and the CLI treat it as ready.
+    return {
+      ...status,
+      crm: { role: 'crm', state: 'ready', modelId: server.model, variant: 'server', label: `${server.model} on ${server.name} (${origin})`, message: null },
+      crmServer: { name: server.name, origin, model: server.model },
+    };
+  }
+
+  /** Which CRM answers from now on: a server, or null for the local model. Takes effect after the running job. */
+  setCrmServer(choice: CrmServerChoice | null): Promise<void> {
+    if (choice) this.#options.crmServer = choice;
+    else delete this.#options.crmServer;
+    if (!this.#worker) return Promise.resolve();
+    return this.#enqueue<void>('configure', { type: 'configure', crmServer: choice });
+  }
+
+  get crmServer(): CrmServerChoice | null {
+    return this.#options.crmServer ?? null;
   }
 
   async list(): Promise<ModelsList> {

@@ -15,6 +15,7 @@ const engine = await InferenceEngine.create({
   models: data.models,
   ...(data.knownManifestsDir ? { knownManifestsDir: data.knownManifestsDir } : {}),
   ...(data.provider ? { provider: data.provider } : {}),
+  ...(data.crmServer ? { crmServer: data.crmServer } : {}),
   log: (message) => send({ type: 'log', message }),
 });
 send({ type: 'ready', provider: engine.provider });
@@ -34,6 +35,10 @@ port.on('message', async (request: WorkerRequest) => {
         break;
       case 'list':
         send({ type: 'result', seq, result: await engine.list() });
+        break;
+      case 'configure':
+        engine.setCrmServer(request.crmServer);
+        send({ type: 'result', seq, result: null });
         break;
       case 'warm':
         await engine.warm();

@@ -35,7 +35,8 @@ export async function singleImageSeries(dir: string): Promise<HostSeries> {
 export async function seriesSlice(series: HostSeries, sliceIndex: number): Promise<SliceInput> {
   const slice = series.slices[sliceIndex];
   if (!slice) throw new SeriesChoiceError(`--slice ${sliceIndex}: the series has ${series.slices.length} slices (0 to ${series.slices.length - 1}, in slice order)`);
-  return readSliceInput(series.summary.seriesKey, sliceIndex, slice);
+  const input = await readSliceInput(series.summary.seriesKey, sliceIndex, slice);
+  return { ...input, studyInstanceUid: series.summary.studyInstanceUid, seriesInstanceUid: series.summary.seriesInstanceUid };
 }
 
 /** Decodes one slice (the right frame of a multi-frame file) into what the models take, in the slice worker. */

@@ -6,7 +6,7 @@
 // Without models the panel says what is missing; box and point prompts still work
 // through the host's default segmenter.
 import type { HostApi } from '../../../electron/common/contract.ts';
-import type { AskResult, InferenceStatus, InferenceWindow, SegmentResult } from '../../../electron/common/contract-inference.ts';
+import { servedModelId, type AskResult, type InferenceStatus, type InferenceWindow, type SegmentResult } from '../../../electron/common/contract-inference.ts';
 import type { ProvenanceSchema } from '../../../electron/common/contract-seg.ts';
 import type { StackViewer } from '../cornerstone/stack-viewer.ts';
 import type { EditorSegment, SegmentationModel } from '../segmentation/segmentation-model.ts';
@@ -530,7 +530,8 @@ export function createAskPanel(options: AskPanelOptions): AskPanel {
     const result = target.result;
     const refined = target.editor.refined || !result;
     const models: ModelId[] = [];
-    if (result) models.push(modelId(result.crm.id));
+    // A server's answer is recorded as the served model and the server that produced it (SEG and SR).
+    if (result) models.push(result.crm.server ? servedModelId(result.crm.server) : modelId(result.crm.id));
     if (target.segmenter) models.push(target.segmenter);
     const provenance: ProvenanceSchema = {
       source: refined ? 'interactive' : 'ai',

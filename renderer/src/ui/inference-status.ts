@@ -4,6 +4,7 @@
 // summary says so in words; the details open on click.
 import type { HostApi } from '../../../electron/common/contract.ts';
 import type { InferenceStatus, RoleStatus } from '../../../electron/common/contract-inference.ts';
+import { createCrmSettingsForm } from './crm-server-settings.ts';
 import { el } from './dom.ts';
 import './inference-status.css';
 
@@ -21,23 +22,31 @@ export function createInferenceStatus(host: HostApi): InferenceStatusItem {
   const summary = el('summary', { class: 'inference-summary', 'data-testid': 'inference-summary' }, 'AI: checking…');
   const body = el('div', { class: 'inference-body', 'data-testid': 'inference-details' });
   const element = el('details', { class: 'inference-status', 'data-testid': 'inference-status' }, summary, body);
+  const settings = createCrmSettingsForm(host, () => void refresh());
 
   function render(status: InferenceStatus): void {
     const provider = status.provider.name.toUpperCase();
     const installed = [status.crm, status.asm].filter((role) => role.state === 'ready').length;
     const modelsWord = installed === 2 ? 'models installed' : installed === 0 ? 'no models installed' : '1 of 2 models installed';
-    summary.textContent = `AI: ${provider} · ${modelsWord}`;
+    // Which CRM will answer the next question: the server's model, or the local one.
+    const server = status.crmServer;
+    summary.textContent = server ? `AI: CRM ${server.model} on ${server.name} · ASM ${provider}` : `AI: ${provider} · ${modelsWord}`;
+    element.dataset['crmSource'] = server ? 'server' : 'local';
     element.dataset['provider'] = status.provider.name;
     element.dataset['crm'] = status.crm.state;
     element.dataset['asm'] = status.asm.state;
-    const problem = [status.crm, status.asm].some((role) => role.state === 'missing' || role.state === 'broken');
+    const problem = [server ? null : status.crm, status.asm].some((role) => role !== null && (role.state === 'missing' || role.state === 'broken'));
     element.dataset['state'] = problem ? 'incomplete' : 'ready';
     body.replaceChildren(
       el('div', { class: 'inference-row' }, el('strong', {}, `Execution provider: ${provider}`), el('div', { class: 'inference-note', 'data-testid': 'inference-provider-reason' }, status.provider.reason)),
-      renderRole(status.crm),
+      server
+        ? el('div', { class: 'inference-row', 'data-role': 'crm', 'data-state': 'server', 'data-testid': 'inference-crm-server' }, el('strong', {}, `${roleNames.crm}: `, 'on a GPU server'), el('div', { class: 'inference-note' }, `${server.model} on ${server.name} (${server.origin})`))
+        : renderRole(status.crm),
       renderRole(status.asm),
       el('div', { class: 'inference-note' }, `Models folder (${status.modelsDirSource}): `, el('code', {}, status.modelsDir)),
+      settings.element,
     );
+    void settings.load();
   }
 
   function renderRole(role: RoleStatus): HTMLElement {
