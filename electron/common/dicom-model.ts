@@ -63,6 +63,21 @@ export type SeriesGeometry = z.infer<typeof SeriesGeometry>;
 export const ObjectKind = z.enum(['image', 'SEG', 'SR', 'RTSTRUCT', 'RTPLAN', 'RTDOSE', 'PR', 'KO', 'ECG', 'DICOMDIR', 'OTHER']);
 export type ObjectKind = z.infer<typeof ObjectKind>;
 
+const InstanceRef = z.object({ sopInstanceUid: z.string(), seriesInstanceUid: z.string() });
+
+/** What a SEG/SR/KO/PR/RTSTRUCT series refers to (the union over its instances), from the headers. */
+export const SeriesLinks = z.object({
+  /** Series Instance UIDs the objects were derived from or measure. */
+  sourceSeries: z.array(z.string()),
+  /** SR: the SEGs it reports on. */
+  documents: z.array(InstanceRef),
+  /** SEG: the version(s) it replaces. */
+  supersedes: z.array(InstanceRef),
+  /** SR: the report(s) it replaces. */
+  predecessors: z.array(InstanceRef),
+});
+export type SeriesLinks = z.infer<typeof SeriesLinks>;
+
 export const SeriesSummary = z.object({
   /** Stable within an index: the Series Instance UID, with "#n" added when the series was split. */
   seriesKey: z.string(),
@@ -79,6 +94,8 @@ export const SeriesSummary = z.object({
   geometry: SeriesGeometry.nullable(),
   /** Set on the parts of a series that was split for mixed orientation or size. */
   splitFrom: z.string().nullable(),
+  /** Non-image objects only; absent on images and on rows indexed before links were read. */
+  links: SeriesLinks.optional(),
 });
 export type SeriesSummary = z.infer<typeof SeriesSummary>;
 

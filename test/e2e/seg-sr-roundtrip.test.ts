@@ -23,6 +23,7 @@ let second: Workstation | undefined;
 let app: AppPage | undefined;
 let page: Page;
 let exported: SegExportResult;
+let version2: SegExportResult;
 let detail: SeriesDetail;
 let dataDir: string;
 
@@ -39,7 +40,7 @@ beforeAll(async () => {
   const labelmap = new Uint8Array(perSlice * detail.slices.length);
   const k = Math.floor(detail.slices.length / 2);
   for (let y = 100; y < 130; y++) labelmap.fill(1, k * perSlice + y * geometry.columns + 90, k * perSlice + y * geometry.columns + 120);
-  exported = (await first.call('seg.export', {
+  const exportParams = {
     seriesKey: series.seriesKey,
     segmentation: {
       segments: [
@@ -67,6 +68,12 @@ beforeAll(async () => {
     type: 'LABELMAP',
     compression: 'rle',
     withSr: true,
+  };
+  exported = (await first.call('seg.export', exportParams)) as SegExportResult;
+  // A second version of the same segmentation: the study browser shows the chain.
+  version2 = (await first.call('seg.export', {
+    ...exportParams,
+    supersedes: { sopInstanceUid: exported.seg.sopInstanceUid, seriesInstanceUid: exported.seg.seriesInstanceUid },
   })) as SegExportResult;
   // Restart: a new host on the same data folder.
   await first.close();
@@ -74,11 +81,13 @@ beforeAll(async () => {
   second = await startWorkstation({ dataDir });
   app = await openApp(browser, second.server);
   page = app.page;
-  await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open after the restart', 120_000);
+  // The study database lists the sample after the restart, so nothing opens by itself: open it from the browser.
+  await page.locator(`button.series-item[data-series-key="${detail.series.seriesKey}"]`).click();
+  await waitForRenderedSlice(page, (state) => state.seriesKey === detail.series.seriesKey, 'the sample to open after the restart', 120_000);
   await second.call('dicom.import', { jobId: 'e2e-segs', paths: [path.dirname(exported.seg.path)] });
   // A Label Map SEG (…66.7) is listed as a SEG of the study, not as an image series.
   const { patients: after } = (await second.call('dicom.studies', {})) as { patients: PatientSummary[] };
-  expect(after[0]!.studies[0]!.series.map((s) => s.kind).sort()).toEqual(['SEG', 'SR', 'image']);
+  expect(after[0]!.studies[0]!.series.map((s) => s.kind).sort()).toEqual(['SEG', 'SEG', 'SR', 'SR', 'image']);
 }, 300_000);
 
 afterAll(async () => {
@@ -90,6 +99,18 @@ afterAll(async () => {
 });
 
 describe('SEG + SR round trip', () => {
+  it('the study browser shows the SEG version chain, the source series, and the SEG each SR documents', async () => {
+    const item = (uid: string, link: string) => page.locator(`.series-item[data-series-key="${uid}"] [data-link="${link}"]`);
+    await expect.poll(() => item(version2.seg.seriesInstanceUid, 'chain').textContent(), { timeout: 30_000 }).toMatch(/^v2, replaces v1 \(#\d+ /);
+    const source = await item(version2.seg.seriesInstanceUid, 'source').textContent();
+    expect(source).toMatch(/^on /);
+    expect(source).toContain(detail.series.description || detail.series.modality);
+    expect(await item(exported.seg.seriesInstanceUid, 'chain').textContent()).toBe('v1');
+    expect(await item(exported.seg.seriesInstanceUid, 'replaced-by').textContent()).toMatch(/^replaced by v2 \(#\d+ /);
+    expect(await item(exported.sr!.seriesInstanceUid, 'chain').textContent()).toMatch(/^documents SEG v1 \(#\d+ /);
+    expect(await item(version2.sr!.seriesInstanceUid, 'chain').textContent()).toMatch(/^documents SEG v2 \(#\d+ /);
+  });
+
   it('after a restart, importing the SEG brings back the question and the reasoning in the segment\'s provenance', async () => {
     expect(exported.sr).not.toBeNull();
     await waitForSeg(page, (s) => s.seriesKey === detail.series.seriesKey, 'the editor to open the sample');

@@ -7,6 +7,7 @@ import type { PatientSummary } from '../../electron/common/dicom-model.ts';
 import { main } from '../../electron/cli/medreasoner.ts';
 import { createHost } from '../../electron/host/host.ts';
 import { studyDbPath } from '../../electron/host/db/study-db.ts';
+import { SCHEMA_VERSION } from '../../electron/host/db/schema.ts';
 import { makeTempDir } from './fixtures-dicom.ts';
 import { UID_ROOT, writeStudyFolder } from './db-fixtures.ts';
 
@@ -42,7 +43,7 @@ describe('medreasoner index --data-dir and medreasoner db', () => {
   test('db stats and db check report the database', async () => {
     const stats = await cli('db', 'stats', '--data-dir', dataDir, '--json');
     expect(stats.code).toBe(0);
-    expect(JSON.parse(stats.out)).toMatchObject({ studies: 1, series: 2, indexed: 8, missing: 0, problems: 0, roots: 1, schemaVersion: 1 });
+    expect(JSON.parse(stats.out)).toMatchObject({ studies: 1, series: 2, indexed: 8, missing: 0, problems: 0, roots: 1, schemaVersion: SCHEMA_VERSION });
     const check = await cli('db', 'check', '--data-dir', dataDir);
     expect([check.code, check.out]).toEqual([0, `${studyDbPath(dataDir)}: ok\n`]);
   });

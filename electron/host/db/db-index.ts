@@ -19,6 +19,15 @@ export interface DbStats {
   schemaVersion: number;
 }
 
+export type ObjectLinkKind = 'source-series' | 'source-instance' | 'documents' | 'supersedes' | 'predecessor';
+
+export interface ObjectLinkRow {
+  objectSopUid: string;
+  kind: ObjectLinkKind;
+  targetUid: string;
+  targetSeriesUid: string | null;
+}
+
 const HOST_SERIES_CACHE = 16;
 
 export class DbIndex {
@@ -132,6 +141,21 @@ export class DbIndex {
   /** Studies whose files a crashed import wrote but did not group. */
   hasDirtyStudies(): boolean {
     return this.#db.prepare('SELECT 1 AS x FROM dirty_studies LIMIT 1').get() !== undefined;
+  }
+
+  /** What an object (by SOP Instance UID) refers to. */
+  linksOf(objectSopUid: string): ObjectLinkRow[] {
+    return this.#db
+      .prepare('SELECT object_sop_uid AS objectSopUid, kind, target_uid AS targetUid, target_series_uid AS targetSeriesUid FROM object_links WHERE object_sop_uid = ? ORDER BY rowid')
+      .all(objectSopUid) as unknown as ObjectLinkRow[];
+  }
+
+  /** The objects that refer to a UID (a series, a SEG, a report), optionally of one kind of link. */
+  linksTo(targetUid: string, kind?: ObjectLinkKind): ObjectLinkRow[] {
+    const rows = this.#db
+      .prepare('SELECT object_sop_uid AS objectSopUid, kind, target_uid AS targetUid, target_series_uid AS targetSeriesUid FROM object_links WHERE target_uid = ? ORDER BY rowid')
+      .all(targetUid) as unknown as ObjectLinkRow[];
+    return kind ? rows.filter((r) => r.kind === kind) : rows;
   }
 
   roots(): string[] {

@@ -1,7 +1,7 @@
 // Re-groups one study from its indexed files: the same series builder as an in-memory
 // import, so a study read from the database is the study an import would have built.
 // One transaction per study: readers see the old grouping or the new, never half.
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { InstanceRecord } from '../dicom/instance-record.ts';
 import { buildIndex } from '../dicom/series-builder.ts';
 
@@ -15,6 +15,7 @@ export function regroupStudy(db: DatabaseSync, studyInstanceUid: string): void {
     db.prepare('DELETE FROM geometry_warnings WHERE series_key IN (SELECT series_key FROM series WHERE study_instance_uid = ?)').run(studyInstanceUid);
     db.prepare('DELETE FROM series WHERE study_instance_uid = ?').run(studyInstanceUid);
     db.prepare('DELETE FROM object_references WHERE study_instance_uid = ?').run(studyInstanceUid);
+    db.prepare('DELETE FROM object_links WHERE study_instance_uid = ?').run(studyInstanceUid);
     db.prepare('DELETE FROM studies WHERE study_instance_uid = ?').run(studyInstanceUid);
     if (records.length > 0) writeStudy(db, records);
     db.prepare('DELETE FROM dirty_studies WHERE study_instance_uid = ?').run(studyInstanceUid);
@@ -25,12 +26,23 @@ export function regroupStudy(db: DatabaseSync, studyInstanceUid: string): void {
   }
 }
 
+function writeLinks(insert: StatementSync, record: InstanceRecord): void {
+  const links = record.links!;
+  const add = (kind: string, target: string, series: string | null) => insert.run(record.sopInstanceUid, record.studyInstanceUid, kind, target, series);
+  for (const uid of links.sourceSeries) add('source-series', uid, uid);
+  for (const uid of links.sourceInstances) add('source-instance', uid, null);
+  for (const ref of links.documents) add('documents', ref.sopInstanceUid, ref.seriesInstanceUid || null);
+  for (const ref of links.supersedes) add('supersedes', ref.sopInstanceUid, ref.seriesInstanceUid || null);
+  for (const ref of links.predecessors) add('predecessor', ref.sopInstanceUid, ref.seriesInstanceUid || null);
+}
+
 function writeStudy(db: DatabaseSync, records: InstanceRecord[]): void {
   const built = buildIndex(records);
   const insertSeries = db.prepare(`INSERT OR REPLACE INTO series (series_key, study_instance_uid, series_instance_uid, position, modality, kind,
     instance_count, summary, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertWarning = db.prepare('INSERT INTO geometry_warnings (series_key, code, message) VALUES (?, ?, ?)');
   const insertReference = db.prepare('INSERT INTO object_references (path, kind, study_instance_uid, series_instance_uid, frame_of_reference_uid) VALUES (?, ?, ?, ?, ?)');
+  const insertLink = db.prepare('INSERT INTO object_links (object_sop_uid, study_instance_uid, kind, target_uid, target_series_uid) VALUES (?, ?, ?, ?, ?)');
   const upsertPatient = db.prepare(`INSERT INTO patients (patient_key, patient_id, patient_name, birth_date, sex) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (patient_key) DO UPDATE SET patient_id = excluded.patient_id, patient_name = excluded.patient_name,
     birth_date = excluded.birth_date, sex = excluded.sex`);
@@ -56,5 +68,6 @@ function writeStudy(db: DatabaseSync, records: InstanceRecord[]): void {
     if (REFERENCING_KINDS.has(record.kind)) {
       insertReference.run(record.path, record.kind, record.studyInstanceUid, record.seriesInstanceUid, record.frameOfReferenceUid);
     }
+    if (record.links) writeLinks(insertLink, record);
   }
 }

@@ -77,7 +77,29 @@ CREATE TABLE roots (path TEXT PRIMARY KEY, added_ms INTEGER NOT NULL, scanned_ms
 CREATE TABLE directories (path TEXT PRIMARY KEY, mtime_ms REAL NOT NULL) STRICT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1];
+/**
+ * What SEG/SR (KO, PR, RTSTRUCT) objects refer to, one row per reference, so "the SEG's
+ * source series", "the SR that documents this SEG" and "what replaces this SEG" are
+ * indexed look-ups. Files indexed before this version have no links in their records:
+ * they are marked changed (mtime -1) and their roots unscanned, so the next start-up
+ * scan reads just those headers again.
+ */
+const V2 = `
+CREATE TABLE object_links (
+  object_sop_uid TEXT NOT NULL,
+  study_instance_uid TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('source-series', 'source-instance', 'documents', 'supersedes', 'predecessor')),
+  target_uid TEXT NOT NULL,
+  target_series_uid TEXT
+) STRICT;
+CREATE INDEX object_links_object ON object_links (object_sop_uid);
+CREATE INDEX object_links_target ON object_links (target_uid);
+CREATE INDEX object_links_study ON object_links (study_instance_uid);
+UPDATE files SET mtime_ms = -1 WHERE state = 'indexed' AND kind IN ('SEG', 'SR', 'KO', 'PR', 'RTSTRUCT');
+UPDATE roots SET scanned_ms = NULL WHERE EXISTS (SELECT 1 FROM files WHERE mtime_ms = -1);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SchemaTooNewError extends Error {}

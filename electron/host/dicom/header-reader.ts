@@ -18,6 +18,7 @@ import { openFileSource, type ByteSource, type OpenedFile } from './file-source.
 import { doseGridFrames, functionalGroupFrames } from './frame-geometry.ts';
 import { HeaderProblem, NeedMoreBytes } from './header-problem.ts';
 import { fileKeyForPath, type FrameGeometry, type InstanceRecord, type Orientation, type PixelSpacing } from './instance-record.ts';
+import { objectLinks } from './object-links.ts';
 import { isImageStorageClass, MEDIA_STORAGE_DIRECTORY, objectKindFor } from './object-kinds.ts';
 import { checkPixelData, type PixelLayout } from './pixel-data-checks.ts';
 import { decoderLabelFor } from './text-decoding.ts';
@@ -159,6 +160,7 @@ function buildRecord(parsed: ParsedHeader, source: ByteSource): InstanceRecord {
   }
 
   const kind = objectKindFor(sopClassUid, hasPixelData, rows, columns);
+  const links = objectLinks(ds, kind);
   const imagePositionPatient = readDecimals(ds, 'x00200032', 3) as Vec3 | null;
   const imageOrientationPatient = readDecimals(ds, 'x00200037', 6) as Orientation | null;
   const pixelSpacing = readDecimals(ds, 'x00280030', 2) as PixelSpacing | null;
@@ -182,6 +184,7 @@ function buildRecord(parsed: ParsedHeader, source: ByteSource): InstanceRecord {
     frames,
     referencedFiles: null,
     referenceNotes: null,
+    ...(links ? { links } : {}),
   };
 }
 

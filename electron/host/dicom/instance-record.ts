@@ -2,6 +2,7 @@
 // it crosses the worker boundary as is, and so later imports can be merged with it.
 import { createHash } from 'node:crypto';
 import type { ObjectKind, Vec3 } from '../../common/dicom-model.ts';
+import type { ObjectLinks } from './object-links.ts';
 
 export type Orientation = [number, number, number, number, number, number];
 export type PixelSpacing = [number, number];
@@ -61,6 +62,8 @@ export interface InstanceRecord {
   referencedFiles: string[] | null;
   /** DICOMDIR only: references that could not be followed, in words (unsafe or missing file IDs). */
   referenceNotes: string[] | null;
+  /** SEG, SR, KO, PR, RTSTRUCT: what the object refers to. Absent on images, and on records stored before schema 2. */
+  links?: ObjectLinks;
 }
 
 /** The opaque handle the renderer uses to ask for a file: it reveals nothing about the path. */

@@ -1,7 +1,7 @@
 // Pure: InstanceRecord[] → patients › studies › series › slices. Duplicated SOP
 // Instance UIDs keep the first file; a series whose slices differ in size or
 // orientation is split into parts "uid", "uid#2", … (largest part first).
-import type { FileProblem, GeometryWarning, PatientSummary, SeriesSummary, StudySummary } from '../../common/dicom-model.ts';
+import type { FileProblem, GeometryWarning, PatientSummary, SeriesLinks, SeriesSummary, StudySummary } from '../../common/dicom-model.ts';
 import type { FileOutcome, HostSeries, HostSlice, SeriesInstance } from './import-types.ts';
 import { isStackable, type InstanceRecord, type Orientation } from './instance-record.ts';
 import { orderSlices, type SliceInput } from './slice-geometry.ts';
@@ -218,10 +218,25 @@ function toHostSeries(part: Part, seriesKey: string, splitFrom: string | null, s
       sliceCount: slices.length,
       geometry,
       splitFrom,
+      ...seriesLinks(records),
     },
     patient: { patientId: first.patientId, patientName: first.patientName },
     slices,
     instances,
+  };
+}
+
+function seriesLinks(records: readonly InstanceRecord[]): { links?: SeriesLinks } {
+  const linked = records.flatMap((r) => (r.links ? [r.links] : []));
+  if (linked.length === 0) return {};
+  const uniqueRefs = (refs: Array<{ sopInstanceUid: string; seriesInstanceUid: string }>) => [...new Map(refs.map((r) => [r.sopInstanceUid, r])).values()];
+  return {
+    links: {
+      sourceSeries: [...new Set(linked.flatMap((l) => l.sourceSeries))],
+      documents: uniqueRefs(linked.flatMap((l) => l.documents)),
+      supersedes: uniqueRefs(linked.flatMap((l) => l.supersedes)),
+      predecessors: uniqueRefs(linked.flatMap((l) => l.predecessors)),
+    },
   };
 }
 

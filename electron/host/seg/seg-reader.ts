@@ -9,6 +9,7 @@ import type { Vec3 } from '../../common/dicom-model.ts';
 import { parseHeader, parserMessage } from '../dicom/dataset-parser.ts';
 import { firstItem, readDecimals, readString, readText, readUint16 } from '../dicom/dataset-values.ts';
 import { HeaderProblem } from '../dicom/header-problem.ts';
+import { segReferencedSeries } from '../dicom/object-links.ts';
 import { decoderLabelFor } from '../dicom/text-decoding.ts';
 import { dicomLabToRgb, type Rgb } from './cielab.ts';
 import type { Code } from './codes.ts';
@@ -168,7 +169,7 @@ export function parseSeg(input: Uint8Array, name = 'the file'): ParsedSeg {
   const segments = readSegments(dataSet, charset, warnings);
   if (segments.length === 0) throw new SegReadError(`${name} has an empty SegmentSequence`);
 
-  const { referencedSeries, supersedes } = readReferencedSeries(dataSet);
+  const { referencedSeries, supersedes } = segReferencedSeries(dataSet);
   const pixelMeasures = firstItem(shared, 'x00289110') ?? firstItem(perFrameItems[0]?.dataSet, 'x00289110');
   const spacing = readDecimals(pixelMeasures, 'x00280030', 2) as [number, number] | null;
   const byteArray = dataSet.byteArray;
@@ -307,24 +308,6 @@ function readSegments(dataSet: DataSet, charset: string, warnings: string[]): Pa
   const numbers = segments.map((s) => s.number);
   if (new Set(numbers).size !== numbers.length) throw new SegReadError(`SegmentSequence repeats segment numbers (${numbers.join(', ')})`);
   return segments.sort((a, b) => a.number - b.number);
-}
-
-function readReferencedSeries(dataSet: DataSet): Pick<ParsedSeg, 'referencedSeries' | 'supersedes'> {
-  const referencedSeries: ParsedSeg['referencedSeries'] = [];
-  const supersedes: ParsedSeg['supersedes'] = [];
-  for (const entry of dataSet.elements['x00081115']?.items ?? []) {
-    const item = entry.dataSet!;
-    const seriesInstanceUid = readString(item, 'x0020000e');
-    const instanceUids: string[] = [];
-    for (const i of item.elements['x0008114a']?.items ?? []) {
-      const uid = readString(i.dataSet!, 'x00081155');
-      if (!uid) continue;
-      if (SEG_SOP_CLASSES.has(readString(i.dataSet!, 'x00081150'))) supersedes.push({ sopInstanceUid: uid, seriesInstanceUid });
-      else instanceUids.push(uid);
-    }
-    if (instanceUids.length > 0 || !supersedes.some((s) => s.seriesInstanceUid === seriesInstanceUid)) referencedSeries.push({ seriesInstanceUid, instanceUids });
-  }
-  return { referencedSeries, supersedes };
 }
 
 function mergeFrameReferences(series: Array<{ seriesInstanceUid: string; instanceUids: string[] }>, frames: ParsedFrame[]) {

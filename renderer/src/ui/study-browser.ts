@@ -4,6 +4,7 @@
 import type { GeometryWarningCode, PatientSummary, SeriesSummary, StudySummary } from '../../../electron/common/dicom-model.ts';
 import type { SeriesThumbnails } from '../cornerstone/series-thumbnails.ts';
 import { el, formatDicomDate, formatPersonName } from './dom.ts';
+import { seriesLinkTexts, type SeriesLinkText } from './series-links.ts';
 import { allModalities, dicomDateOf, filterStudies, studyRows, type StudyQuery, type StudyRow, type StudySort } from './study-filter.ts';
 
 const warningLabels: Record<GeometryWarningCode, string> = {
@@ -125,6 +126,7 @@ export function createStudyBrowser(options: {
     const details = [patient.patientId && `ID ${patient.patientId}`, patient.sex, patient.birthDate && formatDicomDate(patient.birthDate)].filter(Boolean);
     const when = [formatDicomDate(study.studyDate), study.accessionNumber && `Acc ${study.accessionNumber}`, row.modalities.join('/')].filter(Boolean).join(' · ');
     const actions = el('div', { class: 'study-actions' });
+    const links = seriesLinkTexts(study.series);
     if (options.onForget) {
       const forget = el('button', { type: 'button', class: 'study-action', 'data-action': 'forget', title: 'Remove from the list; the files stay where they are' }, 'Forget');
       forget.addEventListener('click', () => {
@@ -155,11 +157,11 @@ export function createStudyBrowser(options: {
         el('span', { class: 'study-date' }, when),
         actions,
       ),
-      el('ul', { class: 'series-list' }, ...study.series.map((series) => el('li', {}, renderSeries(series)))),
+      el('ul', { class: 'series-list' }, ...study.series.map((series) => el('li', {}, renderSeries(series, links.get(series.seriesKey))))),
     );
   }
 
-  function renderSeries(series: SeriesSummary): HTMLElement {
+  function renderSeries(series: SeriesSummary, links: SeriesLinkText | undefined): HTMLElement {
     const openable = series.kind === 'image' && series.sliceCount > 0;
     const warnings = series.geometry?.warnings ?? [];
     const text = el(
@@ -179,6 +181,15 @@ export function createStudyBrowser(options: {
         series.kind === 'image' ? `${series.sliceCount} slice${series.sliceCount === 1 ? '' : 's'}` : `${series.instanceCount} object${series.instanceCount === 1 ? '' : 's'}`,
         series.geometry && series.geometry.rows > 0 && ` · ${series.geometry.columns}×${series.geometry.rows}`,
       ),
+      links &&
+        (links.chain || links.source || links.replacedBy) &&
+        el(
+          'div',
+          { class: 'series-links', 'data-testid': 'series-links' },
+          links.chain && el('span', { 'data-link': 'chain' }, links.chain),
+          links.source && el('span', { 'data-link': 'source' }, links.source),
+          links.replacedBy && el('span', { 'data-link': 'replaced-by' }, links.replacedBy),
+        ),
       warnings.length > 0 &&
         el(
           'div',
