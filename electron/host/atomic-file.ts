@@ -3,7 +3,8 @@
 // flush it to disk, rename it over the target, then flush the folder so the rename
 // itself survives.
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { chmod, mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -15,6 +16,8 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array 
   const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temporary, 'w', mode);
   try {
+    // open's mode passes through the umask; the file's mode must not depend on it.
+    await handle.chmod(mode);
     if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
     else await writeParts(handle, data);
     await handle.sync();
@@ -86,4 +89,36 @@ export async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle?.close().catch(() => {});
   }
+}
+
+/** Folders the app makes under its data folder: patient data, readable by their owner only. */
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+/** The folders `mkdir -p` made, from the first one it created down to `dir`. */
+function createdChain(first: string | undefined, dir: string): string[] {
+  if (first === undefined) return [];
+  const chain = [dir];
+  let at = dir;
+  while (at !== first && path.dirname(at) !== at) {
+    at = path.dirname(at);
+    chain.push(at);
+  }
+  return chain;
+}
+
+/**
+ * mkdir -p with owner-only folders, whatever the umask. Only folders created here are
+ * changed: a folder the user chose (an export folder) keeps its mode.
+ */
+export async function mkdirPrivate(dir: string): Promise<void> {
+  const target = path.resolve(dir);
+  const first = await mkdir(target, { recursive: true, mode: PRIVATE_DIR_MODE });
+  for (const created of createdChain(first, target)) await chmod(created, PRIVATE_DIR_MODE);
+}
+
+export function mkdirPrivateSync(dir: string): void {
+  const target = path.resolve(dir);
+  const first = mkdirSync(target, { recursive: true, mode: PRIVATE_DIR_MODE });
+  for (const created of createdChain(first, target)) chmodSync(created, PRIVATE_DIR_MODE);
 }

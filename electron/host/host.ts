@@ -3,12 +3,13 @@
 // create it the same way; only the shell-specific parts (a native dialog) are injected.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { mkdirPrivateSync } from './atomic-file.ts';
 import { createRequire } from 'node:module';
 import type { AppInfo, EventName, EventPayload, HostEvent } from '../common/contract.ts';
 import type { ImportResult } from '../common/dicom-model.ts';
 import { dispatch, HostError, type CallHandlers, type DispatchResponse } from './dispatch.ts';
 import { PathGrants } from './path-grants.ts';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { DbIndex } from './db/db-index.ts';
 import { DatabaseCorruptError, isCorruption, moveAside, openStudyDb, studyDbPath } from './db/study-db.ts';
 import { dbHandlers, rescanPaths } from './db/db-handlers.ts';
@@ -48,7 +49,7 @@ const packageJson = createRequire(import.meta.url)('../../package.json') as { na
 export function createHost(options: HostOptions): Host {
   const log = options.log ?? (() => {});
   // Start-up reads the database, not the files; a corrupt one is moved aside here and rebuilt below.
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  mkdirPrivateSync(options.dataDir);
   const dbPath = studyDbPath(options.dataDir);
   const existed = existsSync(dbPath);
   // Only a cheap readability check here: the quick check runs in the start-up job's worker.

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { APP_SCHEME, IPC_CALL, IPC_EVENT } from '../common/bridge.ts';
 import { createHost } from '../host/host.ts';
 import { registerAppScheme, serveAppScheme } from './app-protocol.ts';
+import { isAllowedExternalUrl, rendererGoneAction } from './shell-policy.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererDir = path.resolve(here, '..', 'renderer');
@@ -42,6 +43,9 @@ async function start(): Promise<void> {
 
   // No remote content, ever: deny every permission request and every navigation away.
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  // The spellchecker downloads dictionaries from the internet (Linux, Windows): nothing
+  // leaves the machine unless the user configured it.
+  session.defaultSession.setSpellCheckerEnabled(false);
 
   ipcMain.handle(IPC_CALL, async (event, method: unknown, params: unknown) => {
     if (!isOurRenderer(event.sender, event.senderFrame?.url)) {
@@ -65,11 +69,40 @@ async function start(): Promise<void> {
       nodeIntegration: false,
       webSecurity: true,
       allowRunningInsecureContent: false,
+      spellcheck: false,
     },
   });
   window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    if (isAllowedExternalUrl(url)) void shell.openExternal(url);
     return { action: 'deny' };
+  });
+  const crashes: number[] = [];
+  window.webContents.on('render-process-gone', (_event, details) => {
+    const now = Date.now();
+    const action = rendererGoneAction(details.reason, crashes, now);
+    if (action === 'none') return;
+    crashes.push(now);
+    console.error(`The renderer process is gone (${details.reason}, exit code ${details.exitCode}).`);
+    const reload = () => {
+      if (window && !window.isDestroyed()) void window.loadURL(`${APP_ORIGIN}/index.html`);
+    };
+    if (action === 'reload') {
+      reload();
+      return;
+    }
+    const options: Electron.MessageBoxOptions = {
+      type: 'error',
+      title: 'MedReasoner Workstation',
+      message: 'The viewer stopped unexpectedly, several times in a row.',
+      detail: `Reason: ${details.reason}. Studies, queued sends and autosaved segmentations are kept. Reload the viewer, or quit and start the app again.`,
+      buttons: ['Reload', 'Quit'],
+      defaultId: 0,
+      cancelId: 1,
+    };
+    void dialog.showMessageBox(options).then(({ response }) => {
+      if (response === 0) reload();
+      else void host.dispose().finally(() => app.quit());
+    });
   });
   window.webContents.on('will-navigate', (event, url) => {
     if (!url.startsWith(`${APP_ORIGIN}/`)) event.preventDefault();

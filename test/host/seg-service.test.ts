@@ -2,7 +2,7 @@
 // the contract: export (worker) → the SEG and SR pass dciodvfy and join the study as a new
 // series → import (worker) gives back exactly the labelmap → a second export is a new
 // series beside the first; autosave, restore and errors with their contract codes.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeLabelmap, encodeLabelmap, segCalls, SegExportResult, SegImportResult } from '../../electron/common/contract-seg.ts';
@@ -57,6 +57,9 @@ describe('seg service on the sample', () => {
     expect(dciodvfy(first.seg.path).errors).toEqual([]);
     expect(dciodvfy(first.sr!.path).errors).toEqual([]);
     expect(written[0]).toEqual([first.seg.path, first.sr!.path]);
+    // Patient data in the data folder: the segmentations folder and its files are owner-only.
+    expect((statSync(path.dirname(first.seg.path)).mode & 0o777).toString(8)).toBe('700');
+    for (const file of [first.seg.path, first.sr!.path]) expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
     expect(events[0]).toEqual({ event: 'seg.exported', payload: { seriesKey: sample.host.summary.seriesKey, segPath: first.seg.path, srPath: first.sr!.path } });
     const study = index.patients()[0]!.studies.find((s) => s.studyInstanceUid === sample.truth.info.uids.studyInstanceUid)!;
     const kinds = study.series.map((s) => [s.kind, s.seriesInstanceUid]);

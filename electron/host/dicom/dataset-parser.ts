@@ -2,11 +2,11 @@
 // top-level Pixel Data element. Handles Part 10 files (with or without a transfer
 // syntax in the meta header), raw data sets without preamble, deflate and big endian.
 // Throws HeaderProblem for broken files and NeedMoreBytes when the prefix is too short.
-import { inflateRawSync, inflateSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import type { ByteArrayParser, ByteStream, DataSet, Element } from 'dicom-parser';
 import { HeaderProblem, NeedMoreBytes, hexPreview, tagName } from './header-problem.ts';
 import { salvageSequence } from './sequence-salvage.ts';
+import { InflateBudgetError, inflateWithinBudget } from './inflate-budget.ts';
 import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './transfer-syntaxes.ts';
 import {
   chooseEncoding,
@@ -138,12 +138,14 @@ function inflateDataSet(bytes: Buffer, position: number): Buffer {
   const deflated = bytes.subarray(position);
   let inflated: Buffer;
   try {
-    inflated = inflateRawSync(deflated);
+    inflated = inflateWithinBudget(deflated);
   } catch (rawError) {
+    if (rawError instanceof InflateBudgetError) throw new HeaderProblem('invalid-value', `${capitalised(rawError.message)}.`);
     try {
       // Some writers wrap the stream in a zlib header although the standard says raw deflate.
-      inflated = inflateSync(deflated);
-    } catch {
+      inflated = inflateWithinBudget(deflated, true);
+    } catch (wrappedError) {
+      if (wrappedError instanceof InflateBudgetError) throw new HeaderProblem('invalid-value', `${capitalised(wrappedError.message)}.`);
       const message = parserMessage(rawError);
       const cut = /unexpected end/i.test(message);
       throw new HeaderProblem(
@@ -155,6 +157,10 @@ function inflateDataSet(bytes: Buffer, position: number): Buffer {
     }
   }
   return Buffer.concat([bytes.subarray(0, position), inflated]);
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function parseDataSet(

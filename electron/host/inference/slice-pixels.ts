@@ -11,9 +11,9 @@
 // Decoding is CPU work (a 512×512 JPEG 2000 frame takes tens of milliseconds): the host
 // calls it through slice-worker-client.ts, off its main thread.
 import { readFile } from 'node:fs/promises';
-import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
+import { budgetedInflater as inflater, InflateBudgetError } from '../dicom/inflate-budget.ts';
 import { encapsulatedFrame, FrameLayoutError } from './encapsulated-frames.ts';
 import { CodecError, COMPRESSED_SYNTAXES, decodeCompressedFrame, type DecodedFrame } from './pixel-codecs.ts';
 
@@ -50,18 +50,12 @@ const DEFLATED = '1.2.840.10008.1.2.1.99';
 const EXPLICIT_BIG = '1.2.840.10008.1.2.2';
 const NATIVE_SYNTAXES = new Set([IMPLICIT_LITTLE, EXPLICIT_LITTLE, DEFLATED, EXPLICIT_BIG]);
 
-function inflater(bytes: Uint8Array, position: number): Uint8Array {
-  const inflated = inflateRawSync(bytes.subarray(position));
-  const whole = new Uint8Array(position + inflated.length);
-  whole.set(bytes.subarray(0, position), 0);
-  whole.set(inflated, position);
-  return whole;
-}
-
 function parse(bytes: Uint8Array, file: string): DataSet {
   try {
     return dicomParser.parseDicom(bytes, { inflater });
   } catch (first) {
+    // A bomb is refused, not retried as a raw data set (that would inflate it again).
+    if (first instanceof InflateBudgetError) throw new SlicePixelError('unsupported', file, first.message);
     // dicom-parser throws { exception, dataSet } with what it read so far. Bytes after the
     // Pixel Data that do not parse (SC_rgb_jpeg.dcm ends that way) leave the image intact;
     // pixel data that is itself cut short is caught by the frame checks.

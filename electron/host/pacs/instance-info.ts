@@ -4,6 +4,7 @@
 import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
 import { open, readFile } from 'node:fs/promises';
+import { budgetedInflater, InflateBudgetError } from '../dicom/inflate-budget.ts';
 import { NotPart10Error, readPart10Header } from './part10.ts';
 
 export interface InstanceInfo {
@@ -53,8 +54,10 @@ export function instanceInfoFromBytes(bytes: Uint8Array, fileSize = bytes.length
   const header = readPart10Header(bytes);
   let dataSet: DataSet | undefined;
   try {
-    dataSet = dicomParser.parseDicom(bytes, { untilTag: 'x0020000e' });
+    // dicom-parser's own inflate has no output limit; this file may have come from any peer.
+    dataSet = dicomParser.parseDicom(bytes, { untilTag: 'x0020000e', inflater: budgetedInflater });
   } catch (error) {
+    if (error instanceof InflateBudgetError) throw new NotPart10Error(error.message);
     // dicom-parser hands over what it parsed before the end of the bytes.
     dataSet = (error as { dataSet?: DataSet }).dataSet;
     if (!dataSet) throw new NotPart10Error(`unreadable data set: ${error instanceof Error ? error.message : String(error)}`);

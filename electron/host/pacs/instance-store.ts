@@ -3,8 +3,9 @@
 // complete, so a half-received instance is never mistaken for a whole one and an
 // instance received twice replaces the first copy instead of doubling it.
 import { randomBytes, createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { chmod, rename, rm } from 'node:fs/promises';
+import { mkdirPrivate, mkdirPrivateSync, PRIVATE_FILE_MODE } from '../atomic-file.ts';
 import path from 'node:path';
 import { readInstanceInfo, type InstanceInfo } from './instance-info.ts';
 import { encodeFileMeta, isPathSafeUid, type FileMetaFields } from './part10.ts';
@@ -30,7 +31,7 @@ export class InstanceStore {
     this.root = path.resolve(root);
     this.incomingDir = path.join(this.root, '.incoming');
     // Synchronous on purpose: DIMSE asks for a writable stream synchronously, mid-association.
-    mkdirSync(this.incomingDir, { recursive: true });
+    mkdirPrivateSync(this.incomingDir);
   }
 
   /** A data set as DIMSE delivers it: we write the Part 10 envelope in front of it. */
@@ -52,7 +53,8 @@ export class InstanceStore {
 
   private begin(): IncomingFile {
     const temporary = path.join(this.incomingDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}.part`);
-    const stream = createWriteStream(temporary, { mode: 0o644 });
+    // Received instances are patient data: owner-only (the umask is applied at create, chmod makes it exact).
+    const stream = createWriteStream(temporary, { mode: PRIVATE_FILE_MODE });
     let streamError: Error | undefined;
     stream.on('error', (error) => {
       streamError = error;
@@ -69,7 +71,8 @@ export class InstanceStore {
           await closed;
           const info = await readInstanceInfo(temporary);
           const target = this.pathFor(info);
-          await mkdir(path.dirname(target), { recursive: true });
+          await chmod(temporary, PRIVATE_FILE_MODE);
+          await mkdirPrivate(path.dirname(target));
           await rename(temporary, target);
           return { ...info, path: target };
         } catch (error) {

@@ -5,11 +5,11 @@
 // database: one item's damage stays with that item, any tool can read them, and
 // Electron's Node and ours need no native module or experimental API (node:sqlite).
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { OutboxState, PacsFailure, PacsNode, type OutboxItemView } from '../../common/contract-pacs.ts';
-import { readJsonIfExists, syncDirectory, writeJsonAtomic } from '../atomic-file.ts';
+import { mkdirPrivate, PRIVATE_FILE_MODE, readJsonIfExists, syncDirectory, writeJsonAtomic } from '../atomic-file.ts';
 
 export const OutboxTarget = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('saved'), name: z.string() }),
@@ -97,8 +97,8 @@ export class OutboxStore {
   }
 
   async ensure(): Promise<void> {
-    await mkdir(this.itemsDir, { recursive: true });
-    await mkdir(this.stagingDir, { recursive: true });
+    await mkdirPrivate(this.itemsDir);
+    await mkdirPrivate(this.stagingDir);
   }
 
   payloadPath(id: string): string {
@@ -109,10 +109,12 @@ export class OutboxStore {
   async add(source: string, record: OutboxRecord): Promise<void> {
     // Named by process: a worker clears only the leftovers of processes that are gone.
     const staging = path.join(this.stagingDir, `${process.pid}.${record.id}`);
-    await mkdir(staging, { recursive: true });
+    await mkdirPrivate(staging);
     try {
       const payload = path.join(staging, PAYLOAD_FILE);
       await copyFile(source, payload);
+      // copyFile keeps the source's mode (often 0644); the queued copy is ours, owner-only.
+      await chmod(payload, PRIVATE_FILE_MODE);
       await syncFile(payload);
       await writeJsonAtomic(path.join(staging, STATE_FILE), record);
       await rename(staging, path.join(this.itemsDir, record.id));

@@ -77,6 +77,7 @@ export class Outbox {
   private holderPid: number | null = null;
   /** Passes, retries and removals run one at a time. */
   private chain: Promise<unknown> = Promise.resolve();
+  private enqueueChain: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
@@ -101,7 +102,15 @@ export class Outbox {
   }
 
   /** Files and folders (searched recursively) to send to the target. */
-  async enqueue(target: OutboxTarget, label: string, paths: string[]): Promise<EnqueueResult> {
+  enqueue(target: OutboxTarget, label: string, paths: string[]): Promise<EnqueueResult> {
+    this.assertOpen();
+    // One at a time: two concurrent calls would both find an instance not yet queued and queue it twice.
+    const run = this.enqueueChain.then(() => this.enqueueNow(target, label, paths));
+    this.enqueueChain = run.catch(() => {});
+    return run;
+  }
+
+  private async enqueueNow(target: OutboxTarget, label: string, paths: string[]): Promise<EnqueueResult> {
     this.assertOpen();
     const batchId = newId();
     const skipped: { path: string; reason: string }[] = [];
@@ -272,17 +281,21 @@ export class Outbox {
         continue;
       }
       if (record.state !== 'sending') continue;
-      const next: OutboxRecord = {
-        ...record,
-        state: 'queued',
-        uncertain: true,
-        nextAttemptAt: new Date().toISOString(),
-        lastFailure: pacsFailure('connection-lost', 'The app stopped while this item was being sent; the PACS is asked whether it has it before sending again.'),
-      };
-      await this.store.write(next);
-      changed.push(next);
+      changed.push(await this.requeueInterrupted(record, 'The app stopped while this item was being sent; the PACS is asked whether it has it before sending again.'));
     }
     this.notify(changed);
+  }
+
+  private async requeueInterrupted(record: OutboxRecord, message: string): Promise<OutboxRecord> {
+    const next: OutboxRecord = {
+      ...record,
+      state: 'queued',
+      uncertain: true,
+      nextAttemptAt: new Date().toISOString(),
+      lastFailure: pacsFailure('connection-lost', message),
+    };
+    await this.store.write(next);
+    return next;
   }
 
   private schedule(delayMs: number): void {
@@ -319,6 +332,14 @@ export class Outbox {
   /** One delivery pass over due items (all queued items when forced), node by node. */
   private async pass(force: boolean): Promise<void> {
     if (!this.delivering) return;
+    // Passes run one at a time under the worker lock, so an item still 'sending' now is not on
+    // the wire: its outcome could not be written (disk full). Without this it would wait for
+    // the next start-up; asked about first, it is neither lost nor sent twice.
+    const interrupted: OutboxRecord[] = [];
+    for (const record of await this.store.readAll()) {
+      if (record.state === 'sending') interrupted.push(await this.requeueInterrupted(record, 'The outcome of the last attempt could not be saved; the PACS is asked whether it has this item before sending again.'));
+    }
+    this.notify(interrupted);
     const now = Date.now();
     const due = (await this.store.readAll()).filter(
       (record) => record.state === 'queued' && (force || !record.nextAttemptAt || Date.parse(record.nextAttemptAt) <= now),

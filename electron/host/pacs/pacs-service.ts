@@ -1,8 +1,9 @@
 // Everything PACS behind one object: nodes, test, query, retrieve (with progress and
 // cancel, then import), send through the outbox, and the storage listener. The host's
 // call handlers and the CLI both drive this.
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { mkdirPrivate, PRIVATE_FILE_MODE } from '../atomic-file.ts';
 import type { ImportResult } from '../../common/dicom-model.ts';
 import {
   ListenerSettings,
@@ -438,12 +439,13 @@ export class PacsService {
 async function relocate(instances: StoredInstance[], to: InstanceStore): Promise<void> {
   for (const instance of instances) {
     const target = to.pathFor(instance);
-    await mkdir(path.dirname(target), { recursive: true });
+    await mkdirPrivate(path.dirname(target));
     try {
       await rename(instance.path, target);
     } catch {
       // Another file system: copy, then remove.
       await copyFile(instance.path, target);
+      await chmod(target, PRIVATE_FILE_MODE);
       await rm(instance.path, { force: true });
     }
     instance.path = target;

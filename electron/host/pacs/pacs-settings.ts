@@ -100,20 +100,38 @@ export function sameName(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
-/** A full node from what the renderer sent, taking omitted secrets from the stored node of that name. */
+/** Scheme, host and port: the server a secret was given for. */
+export function urlOrigin(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A full node from what the renderer sent, taking omitted secrets from the stored node of
+ * that name — only when the stored node's base URL has the same origin. A name is not a
+ * server: without this, testing "Main PACS" at http://elsewhere/ would hand the stored
+ * token to elsewhere.
+ */
 export function completeNode(input: PacsNodeInput, previous?: PacsNode): PacsNode {
   const parsed = PacsNodeInput.parse(input);
   if (parsed.type === 'dimse') return parsed;
   const auth = parsed.auth;
-  const previousAuth = previous?.type === 'dicomweb' ? previous.auth : undefined;
+  const origin = urlOrigin(parsed.baseUrl);
+  const sameServer = previous?.type === 'dicomweb' && origin !== null && urlOrigin(previous.baseUrl) === origin;
+  const previousAuth = sameServer && previous.type === 'dicomweb' ? previous.auth : undefined;
+  const elsewhere =
+    previous?.type === 'dicomweb' && !sameServer ? ` (the stored one was saved for ${urlOrigin(previous.baseUrl) ?? previous.baseUrl} and is not sent to ${origin ?? parsed.baseUrl})` : '';
   if (auth.type === 'basic') {
     const password = auth.password ?? (previousAuth?.type === 'basic' ? previousAuth.password : undefined);
-    if (!password) throw new SettingsError(`Node "${parsed.name}": basic authentication needs a password.`);
+    if (!password) throw new SettingsError(`Node "${parsed.name}": basic authentication needs a password${elsewhere}.`);
     return { ...parsed, auth: { type: 'basic', username: auth.username, password } };
   }
   if (auth.type === 'bearer') {
     const token = auth.token ?? (previousAuth?.type === 'bearer' ? previousAuth.token : undefined);
-    if (!token) throw new SettingsError(`Node "${parsed.name}": bearer authentication needs a token.`);
+    if (!token) throw new SettingsError(`Node "${parsed.name}": bearer authentication needs a token${elsewhere}.`);
     return { ...parsed, auth: { type: 'bearer', token } };
   }
   return { ...parsed, auth: { type: 'none' } };

@@ -4,11 +4,10 @@
 // never a torn file. Saves of one session are serialised, so the last one wins.
 // The Autosaver (autosave-scheduler.ts) decides when; this store decides how.
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { decodeLabelmap, SegmentationPayload } from '../../common/contract-seg.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
+import { mkdirPrivate, writeFileAtomic } from '../atomic-file.ts';
 import { isProcessAlive } from '../process-alive.ts';
 export { Autosaver, type AutosaverOptions } from './autosave-scheduler.ts';
 
@@ -70,7 +69,7 @@ export class AutosaveStore {
     const next = previous
       .catch(() => {})
       .then(async () => {
-        await mkdir(this.dir, { recursive: true });
+        await mkdirPrivate(this.dir);
         await writeFileAtomic(file, [bytes]);
         return { savedAt: record.savedAt, bytes: bytes.length, file };
       });

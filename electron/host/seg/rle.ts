@@ -10,11 +10,10 @@ export function decodeRleFrame(fragment: Uint8Array, planeLength: number, bytesP
   const view = new DataView(fragment.buffer, fragment.byteOffset, fragment.byteLength);
   const segments = view.getUint32(0, true);
   if (segments !== bytesPerSample) throw new Error(`RLE frame has ${segments} segments; ${bytesPerSample} expected for ${bytesPerSample * 8}-bit samples`);
+  for (let s = 0; s < segments; s++) segmentBounds(view, fragment.length, segments, s, planeLength);
   const out = new Uint8Array(planeLength * bytesPerSample);
   for (let s = 0; s < segments; s++) {
-    const start = view.getUint32(4 + s * 4, true);
-    const end = s + 1 < segments ? view.getUint32(8 + s * 4, true) : fragment.length;
-    if (start < 64 || end > fragment.length || start > end) throw new Error(`RLE segment ${s + 1} has offsets ${start}..${end} outside the ${fragment.length}-byte frame`);
+    const { start, end } = segmentBounds(view, fragment.length, segments, s, planeLength);
     const plane = unpackBits(fragment.subarray(start, end), planeLength);
     // Byte plane s holds byte (segments - 1 - s) of each little-endian sample.
     const byteIndex = segments - 1 - s;
@@ -33,14 +32,30 @@ export function decodeRleSegments(fragment: Uint8Array, planeLength: number, exp
   const view = new DataView(fragment.buffer, fragment.byteOffset, fragment.byteLength);
   const segments = view.getUint32(0, true);
   if (segments !== expectedSegments) throw new Error(`RLE frame has ${segments} segments; ${expectedSegments} expected`);
+  for (let s = 0; s < segments; s++) segmentBounds(view, fragment.length, segments, s, planeLength);
   const planes: Uint8Array[] = [];
   for (let s = 0; s < segments; s++) {
-    const start = view.getUint32(4 + s * 4, true);
-    const end = s + 1 < segments ? view.getUint32(8 + s * 4, true) : fragment.length;
-    if (start < 64 || end > fragment.length || start > end) throw new Error(`RLE segment ${s + 1} has offsets ${start}..${end} outside the ${fragment.length}-byte frame`);
+    const { start, end } = segmentBounds(view, fragment.length, segments, s, planeLength);
     planes.push(unpackBits(fragment.subarray(start, end), planeLength));
   }
   return planes;
+}
+
+/** PackBits turns at most 2 bytes (a repeat run) into 128. */
+const MAX_PACKBITS_EXPANSION = 64;
+
+/**
+ * A segment's offsets, checked against the frame, and its length against what it must
+ * decode to: the header's Rows × Columns (up to 65535² for a SEG) are believed only as far
+ * as the bytes can deliver, so a tiny fragment never makes us allocate gigabytes.
+ */
+function segmentBounds(view: DataView, fragmentLength: number, segments: number, s: number, planeLength: number): { start: number; end: number } {
+  const start = view.getUint32(4 + s * 4, true);
+  const end = s + 1 < segments ? view.getUint32(8 + s * 4, true) : fragmentLength;
+  if (start < 64 || end > fragmentLength || start > end) throw new Error(`RLE segment ${s + 1} has offsets ${start}..${end} outside the ${fragmentLength}-byte frame`);
+  const most = Math.ceil((end - start) / 2) * 2 * MAX_PACKBITS_EXPANSION;
+  if (planeLength > most) throw new Error(`RLE segment ${s + 1} of ${end - start} bytes cannot decode to the ${planeLength} bytes the image size needs (at most ${most})`);
+  return { start, end };
 }
 
 /** PackBits: a control byte n ≥ 0 copies n + 1 literal bytes, -127..-1 repeats the next byte 1 - n times. */

@@ -1,7 +1,6 @@
 // The host's segmentation service behind segCalls (electron/common/contract-seg.ts):
 // SEG export and import in a worker thread, the SEG summary, and autosave. The lead
 // wires `segHandlers(service)` into the host's handler table.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
@@ -11,6 +10,7 @@ import {
   type SegImportResult,
   type SegInfo,
 } from '../../common/contract-seg.ts';
+import { mkdirPrivate } from '../atomic-file.ts';
 import { HostError } from '../dispatch.ts';
 import type { DicomIndex } from '../dicom/dicom-index.ts';
 import { AutosaveError, AutosaveStore } from './autosave.ts';
@@ -61,7 +61,7 @@ export class SegService {
     const source = await mapErrors(() => sourceSeriesFromHost(host));
     const outDir = path.resolve(params.outDir ?? this.#options.exportDir ?? path.join(this.#options.dataDir, 'segmentations'));
     this.#check(outDir, 'write');
-    await mkdir(outDir, { recursive: true });
+    await mkdirPrivate(outDir);
     const sopInstanceUid = newUid();
     const seriesNumber = this.#nextSeriesNumber(source.patientStudy.studyInstanceUid);
     const input: ExportJobInput = {
