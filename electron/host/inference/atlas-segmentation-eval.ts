@@ -126,14 +126,8 @@ export async function loadAtlasSet(set: AtlasSet, directory = MRICRON_TEMPLATES)
   });
 }
 
-export interface ClickGain {
-  /** Mean tight-box Dice before and after one corrective click per structure. */
-  before: number;
-  after: number;
-}
-
-export async function scoreStructures(structures: readonly PosedStructure[], segmenter: Segmenter): Promise<SampleEvaluation & { click: ClickGain }> {
-  const results: (StructureScore & { clickDice: number })[] = [];
+export async function scoreStructures(structures: readonly PosedStructure[], segmenter: Segmenter): Promise<SampleEvaluation> {
+  const results: StructureScore[] = [];
   for (const s of structures) {
     const { width, height } = s.image;
     const box = maskBox(s.truth, width, height)!;
@@ -144,10 +138,11 @@ export async function scoreStructures(structures: readonly PosedStructure[], seg
       const ms = performance.now() - started;
       return { box: b, dice: maskDice(result.mask, s.truth), ellipseDice: maskDice(inscribedEllipseMask(width, height, b), s.truth), ms, mask: result.mask };
     };
+    // The click right after the tight answer, so that it refines that answer (as in the viewer).
     const tight = await score(box);
-    const loose = await score(growBox(box, LOOSE_BOX_GROWTH, width, height));
     const click = correctiveClick(tight.mask, s.truth, width, height);
     const clicked = click ? await segmenter.segment(s.image, { box, points: [...points, click] }) : null;
+    const loose = await score(growBox(box, LOOSE_BOX_GROWTH, width, height));
     let area = 0;
     for (let i = 0; i < s.truth.length; i++) area += s.truth[i]!;
     const points2 = points.map((p) => [p.x, p.y]) as [[number, number], [number, number]];
@@ -166,7 +161,12 @@ export async function scoreStructures(structures: readonly PosedStructure[], seg
   return {
     segmenter: segmenter.label,
     structures: results,
-    mean: { tight: mean((s) => s.tight.dice), tightEllipse: mean((s) => s.tight.ellipseDice), loose: mean((s) => s.loose.dice), looseEllipse: mean((s) => s.loose.ellipseDice) },
-    click: { before: mean((s) => s.tight.dice), after: mean((s) => s.clickDice) },
+    mean: {
+      tight: mean((s) => s.tight.dice),
+      tightEllipse: mean((s) => s.tight.ellipseDice),
+      loose: mean((s) => s.loose.dice),
+      looseEllipse: mean((s) => s.loose.ellipseDice),
+      click: mean((s) => s.clickDice ?? s.tight.dice),
+    },
   };
 }
