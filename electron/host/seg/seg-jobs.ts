@@ -70,7 +70,7 @@ export async function runExportJob(input: ExportJobInput): Promise<ExportJobOutp
   };
 }
 
-/** Slice pixels for the statistics; a slice this reader cannot decode (compressed) leaves mean HU out. */
+/** Slice pixels for the statistics (any transfer syntax slice-pixels decodes); an unreadable slice leaves mean HU out. */
 function pixelSource(files: Array<{ path: string; frame: number | null }>): SlicePixelSource {
   return async (k) => {
     const file = files[k];

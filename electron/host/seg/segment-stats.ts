@@ -1,7 +1,7 @@
 // What the measurement report states of each segment: its volume, and its mean
-// modality value (HU for CT) when the source pixels can be read here. The source
-// pixels are optional: a compressed source (decoded only by the renderer's codecs)
-// leaves mean HU out of the report rather than failing the export.
+// modality value (HU for CT) when the source pixels can be read here (slice-pixels.ts, every
+// transfer syntax the viewer shows). The source pixels are optional: a source that cannot be
+// read (missing, corrupt) leaves mean HU out of the report rather than failing the export.
 import { forEachNonZero } from './labelmap-scan.ts';
 import type { Segmentation } from './segmentation.ts';
 
