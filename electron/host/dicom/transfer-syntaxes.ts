@@ -14,8 +14,11 @@ const NATIVE = new Set([
   EXPLICIT_VR_BIG_ENDIAN,
 ]);
 
-/** Encapsulated syntaxes the renderer's decoders handle. */
-const DECODABLE_ENCAPSULATED = new Map<string, string>([
+/**
+ * Encapsulated syntaxes the renderer's decoders handle, by name. The host's own decoder
+ * (inference/pixel-codecs.ts) serves exactly this list, so ask and segment read what the viewer shows.
+ */
+export const DECODABLE_ENCAPSULATED: ReadonlyMap<string, string> = new Map<string, string>([
   ['1.2.840.10008.1.2.5', 'RLE Lossless'],
   ['1.2.840.10008.1.2.4.50', 'JPEG Baseline'],
   ['1.2.840.10008.1.2.4.51', 'JPEG Extended'],

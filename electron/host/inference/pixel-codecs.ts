@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { patchJpeg12LevelShift } from '../../common/jpeg12-level-shift.ts';
+import { DECODABLE_ENCAPSULATED } from '../dicom/transfer-syntaxes.ts';
 import { decodeRleSegments } from '../seg/rle.ts';
 
 const require = createRequire(import.meta.url);
@@ -55,24 +56,8 @@ export class CodecError extends Error {
   }
 }
 
-/** Syntaxes decoded here, by name (the names transfer-syntaxes.ts uses for the viewer). */
-export const COMPRESSED_SYNTAXES: ReadonlyMap<string, string> = new Map([
-  ['1.2.840.10008.1.2.5', 'RLE Lossless'],
-  ['1.2.840.10008.1.2.4.50', 'JPEG Baseline'],
-  ['1.2.840.10008.1.2.4.51', 'JPEG Extended'],
-  ['1.2.840.10008.1.2.4.57', 'JPEG Lossless'],
-  ['1.2.840.10008.1.2.4.70', 'JPEG Lossless SV1'],
-  ['1.2.840.10008.1.2.4.80', 'JPEG-LS Lossless'],
-  ['1.2.840.10008.1.2.4.81', 'JPEG-LS Near-Lossless'],
-  ['1.2.840.10008.1.2.4.90', 'JPEG 2000 Lossless'],
-  ['1.2.840.10008.1.2.4.91', 'JPEG 2000'],
-  ['1.2.840.10008.1.2.4.201', 'HTJ2K Lossless'],
-  ['1.2.840.10008.1.2.4.202', 'HTJ2K Lossless RPCL'],
-  ['1.2.840.10008.1.2.4.203', 'HTJ2K'],
-  ['1.2.840.10008.1.2.4.110', 'JPEG XL Lossless'],
-  ['1.2.840.10008.1.2.4.111', 'JPEG XL JPEG Recompression'],
-  ['1.2.840.10008.1.2.4.112', 'JPEG XL'],
-]);
+/** Syntaxes decoded here, by name: the viewer's list (transfer-syntaxes.ts), one table for both. */
+export const COMPRESSED_SYNTAXES: ReadonlyMap<string, string> = DECODABLE_ENCAPSULATED;
 
 /**
  * The files scripts/build-electron.ts copies next to the bundle, by the name they have
