@@ -173,10 +173,11 @@ export class StorageListener {
         const response = CStoreResponse.fromRequest(request);
         const dataset = request.getDataset() as ReceivedDataset | undefined;
         const sop = request.getAffectedSopInstanceUid();
-        const refuseStore = (why: string) => {
+        const refuseStore = (why: string, comment = why) => {
           listener.refuse(`instance ${sop} from ${this.callingAet} (${this.peer})`, why);
           response.setStatus(STATUS_OUT_OF_RESOURCES);
-          response.setErrorComment(why.slice(0, 64));
+          // Error Comment is 64 characters at most (PS3.7 C.4.2.1.4): the log has the whole reason.
+          response.setErrorComment(comment.slice(0, 64));
           callback(response);
         };
         if (dataset?.refusal) return refuseStore(dataset.refusal);
@@ -192,7 +193,10 @@ export class StorageListener {
             listener.lastReceivedAt = new Date();
             listener.options.onReceived?.(instance);
           },
-          (error: unknown) => refuseStore(`could not store it: ${error instanceof Error ? error.message : String(error)}`),
+          (error: unknown) => {
+            const message = error instanceof Error ? error.message : String(error);
+            refuseStore(`could not store it: ${message}`, message);
+          },
         );
       }
 
