@@ -19,6 +19,7 @@ import { InstanceStore } from '../../electron/host/pacs/instance-store.ts';
 import { readPart10Header } from '../../electron/host/pacs/part10.ts';
 import { PacsService } from '../../electron/host/pacs/pacs-service.ts';
 import { PacsSettingsStore } from '../../electron/host/pacs/pacs-settings.ts';
+import { conflictNotice } from '../../renderer/src/pacs/pacs-text.ts';
 import { DEFLATED, deflatedCt } from './deflate-bomb.ts';
 import { ctSlice, listFilesRecursively, makeTempDir, writeDicom } from './fixtures-dicom.ts';
 import { freePort } from './orthanc-fixture.ts';
@@ -379,6 +380,9 @@ describe('an instance that conflicts with a stored one', () => {
     expect(events.filter((e) => e.event === 'listener.conflict').map((e) => e.payload)).toEqual([conflict]);
     expect(logs.some((line) => line.includes(`instance ${original.sopUid} from ${MODALITY_AET} differs from the stored one; kept at ${conflict!.conflictPath}`))).toBe(true);
     expect((await service.listenerStatus()).conflicts).toBe(1);
+    // What the study browser's notice says on listener.conflict.
+    expect(conflictNotice(conflict!)).toContain(`from ${MODALITY_AET} has the SOP Instance UID ${original.sopUid} of a stored instance but different content`);
+    expect(conflictNotice(conflict!)).toContain(conflict!.conflictPath);
 
     // The changed copy again: recorded once.
     await storescu(MODALITY_AET, [changed.file]);

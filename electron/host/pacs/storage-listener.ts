@@ -31,10 +31,11 @@ export interface ReceivedInstance extends StoredInstance {
 }
 
 /**
- * Bounds on what a PDU header may announce. The A-ASSOCIATE-RQ bound is 128 KiB: dcmtk's
- * storescu proposing every storage SOP class with all its transfer syntaxes needs about
- * 20 KiB. P-DATA-TF is bounded by the maximum PDU length our A-ASSOCIATE-AC announces
- * (dcmjs-dimse answers min(the caller's, Implementation's 256 KiB)).
+ * Bounds on what a PDU header may announce. The A-ASSOCIATE-RQ bound is 128 KiB: the most
+ * a request can propose, 128 presentation contexts, each with a 64-character abstract
+ * syntax and a dozen transfer syntaxes, stays under 120 KiB. P-DATA-TF is bounded by the
+ * maximum PDU length our A-ASSOCIATE-AC announces (dcmjs-dimse answers min(the caller's,
+ * Implementation's 256 KiB)).
  */
 export function listenerPduLimits(): PduLimits {
   return { maxAssociateRqBytes: 128 * 1024, maxPDataBytes: Implementation.getMaxPduLength() };
