@@ -11,11 +11,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runPacsCommand } from '../../electron/cli/commands/pacs-command.ts';
-import { DimseNode, ListenerSettings, type ListenerLimitsChange, type PacsEventName } from '../../electron/common/contract-pacs.ts';
+import { DimseNode, ListenerSettings, pacsCalls, pacsEvents, type ListenerLimitsChange, type PacsEventName } from '../../electron/common/contract-pacs.ts';
 import { importDicom } from '../../electron/host/dicom/importer.ts';
 import { dicomwebRetrieve } from '../../electron/host/pacs/dicomweb.ts';
 import { dimseStore } from '../../electron/host/pacs/dimse-scu.ts';
 import { InstanceStore } from '../../electron/host/pacs/instance-store.ts';
+import { createPacsHandlers } from '../../electron/host/pacs/pacs-handlers.ts';
 import { readPart10Header } from '../../electron/host/pacs/part10.ts';
 import { PacsService } from '../../electron/host/pacs/pacs-service.ts';
 import { PacsSettingsStore } from '../../electron/host/pacs/pacs-settings.ts';
@@ -47,7 +48,15 @@ const previousBudget = process.env.MEDREASONER_MAX_INFLATE_MB;
 
 beforeAll(async () => {
   port = await freePort();
-  service = await PacsService.open({ dataDir, log: (message) => logs.push(message), emit: (event, payload) => events.push({ event, payload }) });
+  service = await PacsService.open({
+    dataDir,
+    log: (message) => logs.push(message),
+    emit: (event, payload) => {
+      // Every event as the renderer would receive it: valid against the contract.
+      pacsEvents[event].parse(payload);
+      events.push({ event, payload });
+    },
+  });
   await service.saveNode({ type: 'dimse', name: 'Modality', calledAet: MODALITY_AET, host: '127.0.0.1', port: 104 });
   process.env.MEDREASONER_MAX_INFLATE_MB = String(BUDGET_MB);
 });
@@ -393,6 +402,17 @@ describe('an instance that conflicts with a stored one', () => {
     const entry = indexed.files.find((file) => file.path === stored);
     expect(entry).toMatchObject({ outcome: 'instance' });
     expect(indexed.files.filter((file) => file.outcome === 'problem' && /duplicate/.test(JSON.stringify(file)))).toEqual([]);
+
+    // Through the contract: the renderer's listener.conflicts and listener.status.
+    const handlers = createPacsHandlers({ dataDir, emit: () => {}, importFiles: () => Promise.reject(new Error('not in this test')) });
+    try {
+      const listed = pacsCalls['listener.conflicts'].result.parse(await handlers.handlers['listener.conflicts'](pacsCalls['listener.conflicts'].params.parse({})));
+      expect(listed.conflicts).toEqual([conflict]);
+      const status = pacsCalls['listener.status'].result.parse(await handlers.handlers['listener.status']({}));
+      expect(status.conflicts).toBe(1);
+    } finally {
+      await handlers.dispose();
+    }
 
     const out: string[] = [];
     const code = await runPacsCommand(['conflicts'], { out: (s) => out.push(s), err: () => {} }, { dataDir });

@@ -325,12 +325,13 @@ export function streamStoresToDisk(
       return incoming.stream;
     }
     let stopped: string | null = null;
+    let discarded: Promise<void> = Promise.resolve();
     const counted = new Writable({
       write: (chunk: Buffer, _encoding, callback) => {
         if (stopped) return callback();
         stopped = gate.bytes(chunk.length);
         if (stopped) {
-          void incoming.discard();
+          discarded = incoming.discard();
           return callback();
         }
         if (incoming.stream.write(chunk)) callback();
@@ -345,7 +346,11 @@ export function streamStoresToDisk(
       stream: incoming.stream,
       finish: async (options) => {
         await finished(counted);
-        if (stopped) throw new StoreRefusedError(stopped);
+        if (stopped) {
+          // Answered only once the partial file is gone.
+          await discarded;
+          throw new StoreRefusedError(stopped);
+        }
         return incoming.finish(options);
       },
       discard: () => incoming.discard(),
