@@ -487,6 +487,13 @@ async function relocate(instances: StoredInstance[], to: InstanceStore): Promise
   for (const instance of instances) {
     const target = to.pathFor(instance);
     await mkdirPrivate(path.dirname(target));
+    if (instance.duplicate || instance.conflict) {
+      // The app's store had this instance before the move: it stays there; DIR gets a copy of what arrived.
+      await copyFile(instance.conflict?.conflictPath ?? instance.path, target);
+      await chmod(target, PRIVATE_FILE_MODE);
+      instance.path = target;
+      continue;
+    }
     try {
       await rename(instance.path, target);
     } catch {
