@@ -189,7 +189,12 @@ describe('where the listener binds', () => {
   it('takes another address only as an IP literal, from the settings, the contract and the CLI', async () => {
     expect(ListenerSettings.safeParse({ bindAddress: '0.0.0.0' }).success).toBe(true);
     expect(ListenerSettings.safeParse({ bindAddress: '::1' }).success).toBe(true);
-    for (const bad of ['localhost', '0.0.0.0.1', '', 'eth0']) expect(ListenerSettings.safeParse({ bindAddress: bad }).success, bad).toBe(false);
+    for (const bad of ['localhost', '0.0.0.0.1', '', 'eth0']) {
+      expect(ListenerSettings.safeParse({ bindAddress: bad }).success, bad).toBe(false);
+      expect(pacsCalls['listener.start'].params.safeParse({ bindAddress: bad }).success, `listener.start ${bad}`).toBe(false);
+    }
+    expect(pacsCalls['listener.start'].params.safeParse({ bindAddress: '192.168.10.4', limits: { maxConnections: 4 } }).success).toBe(true);
+    expect(pacsCalls['listener.start'].params.safeParse({ limits: { maxConnections: 0 } }).success).toBe(false);
     const out: string[] = [];
     const err: string[] = [];
     const code = await runPacsCommand(['listen', '--bind', 'my-host', '--port', String(port)], { out: (s) => out.push(s), err: (s) => err.push(s) }, { dataDir });
