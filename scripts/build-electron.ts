@@ -16,6 +16,7 @@ const external = ['electron', 'onnxruntime-node', '@huggingface/transformers', '
 export const WORKER_ENTRIES: Record<string, string> = {
   'import-worker': 'electron/host/dicom/import-worker.ts',
   'inference-worker': 'electron/host/inference/inference-worker.ts',
+  'instance-info-worker': 'electron/host/pacs/instance-info-worker.ts',
   'seg-worker': 'electron/host/seg/seg-worker.ts',
   'slice-worker': 'electron/host/inference/slice-worker.ts',
 };

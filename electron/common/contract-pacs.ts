@@ -128,16 +128,75 @@ export const NodeRef = z.union([
 ]);
 export type NodeRef = z.input<typeof NodeRef>;
 
+/** Where the listener binds when the user has not chosen: this machine only. */
+export const DEFAULT_LISTENER_BIND_ADDRESS = '127.0.0.1';
+
+/** An IP literal of this machine (not a host name: what the socket binds must be unambiguous). */
+export const BindAddress = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .pipe(z.union([z.ipv4(), z.ipv6()], { error: 'a bind address is an IPv4 or IPv6 address (127.0.0.1: this machine only; 0.0.0.0: every interface)' }));
+
+const GIB = 1024 * 1024 * 1024;
+
+/** What one peer, and everyone together, may cost the listener; past a limit it refuses and logs why. */
+export const LISTENER_LIMIT_DEFAULTS = {
+  /** Open connections at once; the next caller gets A-ASSOCIATE-RJ (transient, local limit exceeded). */
+  maxConnections: 8,
+  /** Instances and bytes one association may store; further C-STOREs are refused (0xA700). */
+  maxAssociationInstances: 20_000,
+  maxAssociationBytes: 16 * GIB,
+  /** Instances and bytes the listener stores from the time it starts until it stops. */
+  maxTotalInstances: 200_000,
+  maxTotalBytes: 128 * GIB,
+} as const;
+
+const Count = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const limitFields = {
+  maxConnections: z.number().int().min(1).max(1024),
+  maxAssociationInstances: Count,
+  maxAssociationBytes: Count,
+  maxTotalInstances: Count,
+  maxTotalBytes: Count,
+};
+export const ListenerLimits = z
+  .object({
+    maxConnections: limitFields.maxConnections.default(LISTENER_LIMIT_DEFAULTS.maxConnections),
+    maxAssociationInstances: limitFields.maxAssociationInstances.default(LISTENER_LIMIT_DEFAULTS.maxAssociationInstances),
+    maxAssociationBytes: limitFields.maxAssociationBytes.default(LISTENER_LIMIT_DEFAULTS.maxAssociationBytes),
+    maxTotalInstances: limitFields.maxTotalInstances.default(LISTENER_LIMIT_DEFAULTS.maxTotalInstances),
+    maxTotalBytes: limitFields.maxTotalBytes.default(LISTENER_LIMIT_DEFAULTS.maxTotalBytes),
+  })
+  .strict();
+export type ListenerLimits = z.infer<typeof ListenerLimits>;
+/** A change to some limits (listener.start, the CLI). */
+export const ListenerLimitsChange = z
+  .object({
+    maxConnections: limitFields.maxConnections.optional(),
+    maxAssociationInstances: limitFields.maxAssociationInstances.optional(),
+    maxAssociationBytes: limitFields.maxAssociationBytes.optional(),
+    maxTotalInstances: limitFields.maxTotalInstances.optional(),
+    maxTotalBytes: limitFields.maxTotalBytes.optional(),
+  })
+  .strict();
+export type ListenerLimitsChange = z.infer<typeof ListenerLimitsChange>;
+
 export const ListenerSettings = z
   .object({
     aeTitle: AeTitle.default(DEFAULT_CALLING_AET),
     port: Port.default(11112),
-    /** 0.0.0.0 so that a PACS on the network can reach us; 127.0.0.1 keeps it on this machine. */
-    bindAddress: z.string().min(1).max(64).default('0.0.0.0'),
+    /** 127.0.0.1 unless the user sets another address (0.0.0.0 so that a PACS on the network can reach us). */
+    bindAddress: BindAddress.default(DEFAULT_LISTENER_BIND_ADDRESS),
     /** Start with the app. Off by default: a workstation does not listen unless asked. */
     enabled: z.boolean().default(false),
-    /** Off: only the AE titles of configured DIMSE nodes may store to us. */
+    /**
+     * Off: a caller is accepted only when its calling AE title and its source address both
+     * match one configured DIMSE node (the node's host resolved to addresses).
+     */
     acceptUnknownCallers: z.boolean().default(false),
+    limits: ListenerLimits.prefault({}),
   })
   .strict();
 export type ListenerSettings = z.infer<typeof ListenerSettings>;
@@ -303,8 +362,32 @@ export const ListenerStatus = z.object({
   lastReceivedAt: z.string().nullable(),
   /** Why it is not running, when starting failed (port in use…). */
   error: z.string().nullable(),
+  /** Associations and instances refused since the listener started (unknown caller, limits, bad PDUs). */
+  refused: z.number().int().nonnegative(),
+  /** Received instances kept beside a stored one with the same SOP Instance UID but other bytes (all time). */
+  conflicts: z.number().int().nonnegative(),
 });
 export type ListenerStatus = z.infer<typeof ListenerStatus>;
+
+/**
+ * An instance whose SOP Instance UID is stored already with other bytes: kept beside the
+ * original (never over it), recorded, and reported.
+ */
+export const StoreConflict = z.object({
+  at: z.string(),
+  sopInstanceUid: z.string(),
+  studyInstanceUid: z.string(),
+  seriesInstanceUid: z.string(),
+  /** The stored instance, untouched (the one the index keeps). */
+  originalPath: z.string(),
+  /** Where the differing copy was kept. */
+  conflictPath: z.string(),
+  /** The caller's AE title (listener), or the node retrieved from. */
+  source: z.string(),
+  /** What differs: the data set bytes, and whether the transfer syntax differs too. */
+  reason: z.string(),
+});
+export type StoreConflict = z.infer<typeof StoreConflict>;
 
 const NodesListing = z.object({ nodes: z.array(PacsNodeView), listener: ListenerSettings });
 
@@ -363,11 +446,13 @@ export const pacsCalls = {
   /** Starts the C-STORE SCP; the given settings are saved (enabled: true). */
   'listener.start': {
     params: z
-      .object({ aeTitle: AeTitle.optional(), port: Port.optional(), bindAddress: z.string().min(1).max(64).optional() })
+      .object({ aeTitle: AeTitle.optional(), port: Port.optional(), bindAddress: BindAddress.optional(), limits: ListenerLimitsChange.optional() })
       .strict(),
     result: ListenerStatus,
   },
   'listener.stop': { params: z.object({}).strict(), result: ListenerStatus },
+  /** Received instances that differ from the stored one with the same SOP Instance UID, newest last. */
+  'listener.conflicts': { params: z.object({}).strict(), result: z.object({ conflicts: z.array(StoreConflict) }) },
 } as const;
 
 export type PacsCallName = keyof typeof pacsCalls;
@@ -399,6 +484,8 @@ export const pacsEvents = {
     studyInstanceUid: z.string(),
     seriesInstanceUid: z.string(),
   }),
+  /** A received instance was kept as a conflict beside a stored one (see listener.conflicts). */
+  'listener.conflict': StoreConflict,
 } as const;
 
 export type PacsEventName = keyof typeof pacsEvents;

@@ -18,6 +18,7 @@ import { createViewportOverlay } from './ui/viewport-overlay.ts';
 import { VolumeViewer } from './viewer/volume-viewer.ts';
 import { createViewerWorkspace } from './viewer/workspace.ts';
 import { createPacsPanel } from './pacs/pacs-panel.ts';
+import { conflictNotice } from './pacs/pacs-text.ts';
 import { createInferenceStatus } from './ui/inference-status.ts';
 
 export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInfo): Promise<void> {
@@ -139,6 +140,7 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
   }
 
   host.on('dicom.databaseNotice', ({ message }) => browser.showNotice(message));
+  host.on('listener.conflict', (conflict) => browser.showNotice(conflictNotice(conflict)));
   host.on('dicom.studiesChanged', ({ seriesKeys }) => {
     thumbnails.forget(seriesKeys);
     refreshStudies().catch((error: unknown) => status.error(`Could not refresh the study list: ${messageOf(error)}`));

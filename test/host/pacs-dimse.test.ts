@@ -163,6 +163,24 @@ describe('DIMSE retrieve', () => {
     expect((await service.listenerStatus()).running).toBe(false);
   });
 
+  it('a series retrieved again (C-MOVE into another folder) is the same instances: no conflict, and the store keeps its copies', async () => {
+    const inStore = listFilesRecursively(path.join(work.path, 'app', 'store')).filter((file) => file.includes(series.seriesInstanceUid));
+    expect(inStore).toHaveLength(5);
+    const before = inStore.map((file) => readFileSync(file));
+    const to = path.join(work.path, 'moved-again');
+    const result = await service.retrieve({
+      jobId: 'move-2',
+      node: { ...node, retrieveMethod: 'c-move' },
+      studyInstanceUid: series.studyInstanceUid,
+      seriesInstanceUid: series.seriesInstanceUid,
+      storeRoot: to,
+    });
+    expect(result).toMatchObject({ received: 5, failure: null });
+    await expectSameAsSent(listFilesRecursively(to), originals());
+    expect(inStore.map((file) => readFileSync(file)), 'the app store is untouched').toEqual(before);
+    expect(await service.conflicts()).toEqual([]);
+  });
+
   it('cancels a retrieve promptly, before or during the transfer, and imports nothing', async () => {
     const importsBefore = importer.outcomes.length;
     for (const cancelAt of ['connecting', 'receiving'] as const) {

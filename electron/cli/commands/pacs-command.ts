@@ -9,7 +9,7 @@ import { formatFailure, formatOutbox, formatSeries, formatStudies, summarizeOutb
 import { withPacsService as withService, type PacsService } from '../../host/pacs/pacs-service.ts';
 import { describePacsNode, SettingsError, viewOfNode } from '../../host/pacs/pacs-settings.ts';
 import { normalizeDateRange } from '../../host/pacs/query.ts';
-import { FindQuery, type DicomwebAuth, type PacsNode, type PacsNodeInput } from '../../common/contract-pacs.ts';
+import { BindAddress, FindQuery, type DicomwebAuth, type PacsNode, type PacsNodeInput } from '../../common/contract-pacs.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIO } from '../cli-io.ts';
 
 const USAGE = `Usage: medreasoner pacs <command> …
@@ -30,8 +30,14 @@ const USAGE = `Usage: medreasoner pacs <command> …
   node list [--json]
   node add <name> <address> [--aet AET] [--move] [--user NAME --password-env VAR | --token-env VAR]
   node remove <name>
-  listen [--port N] [--aet AET] [--bind ADDRESS]
-                                           Run the storage listener (C-STORE SCP) until interrupted
+  listen [--port N] [--aet AET] [--bind ADDRESS] [--max-connections N]
+                                           Run the storage listener (C-STORE SCP) until interrupted.
+                                           ADDRESS: an IP address of this machine (default
+                                           127.0.0.1, this machine only; 0.0.0.0 for every
+                                           interface). Callers must match a saved DIMSE node by
+                                           AE title and address
+  conflicts [--json]                       Received instances that differ from a stored one with
+                                           the same SOP Instance UID (kept beside it, never over it)
 
 <node>: a saved node's name, dimse://CALLED_AET@host:port (dimse+tls:// for DICOM TLS;
 our calling AE title from --aet, default MEDREASONER), or a DICOMweb base URL.`;
@@ -65,6 +71,8 @@ export async function runPacsCommand(args: string[], io: CliIO, options: PacsCom
         return await node(rest, io, dataDir);
       case 'listen':
         return await listen(rest, io, dataDir, options.stopSignal);
+      case 'conflicts':
+        return await conflicts(rest, io, dataDir);
       default:
         throw new UsageError(`unknown command "${sub}"`);
     }
@@ -297,17 +305,25 @@ function authFromEnv(parsed: ParsedArgs): DicomwebAuth {
 }
 
 async function listen(args: string[], io: CliIO, dataDir: string, stopSignal?: Promise<void>): Promise<number> {
-  const parsed = parseArgs(args, { values: ['port', 'aet', 'bind'], flags: [] });
+  const parsed = parseArgs(args, { values: ['port', 'aet', 'bind', 'max-connections'], flags: [] });
   if (parsed.flags.has('help')) return help(io);
   if (parsed.positionals.length > 0) throw new UsageError('listen takes options only');
   const port = parsed.values.get('port');
   if (port !== undefined && !/^\d+$/.test(port)) throw new UsageError('--port takes a number');
+  const maxConnections = parsed.values.get('max-connections');
+  if (maxConnections !== undefined && !(/^\d+$/.test(maxConnections) && Number(maxConnections) >= 1)) throw new UsageError('--max-connections takes a number (1 or more)');
+  const bind = parsed.values.get('bind');
+  if (bind !== undefined) {
+    const checked = BindAddress.safeParse(bind);
+    if (!checked.success) throw new UsageError(`--bind ${bind}: ${checked.error.issues[0]?.message ?? 'not an IP address'}`);
+  }
   return withService(dataDir, async (service) => {
     const status = await service.startListener(
       {
         ...(port ? { port: Number(port) } : {}),
         ...(parsed.values.get('aet') ? { aeTitle: parsed.values.get('aet')! } : {}),
-        ...(parsed.values.get('bind') ? { bindAddress: parsed.values.get('bind')! } : {}),
+        ...(bind ? { bindAddress: bind } : {}),
+        ...(maxConnections ? { limits: { maxConnections: Number(maxConnections) } } : {}),
       },
       { persist: false },
     );
@@ -318,7 +334,25 @@ async function listen(args: string[], io: CliIO, dataDir: string, stopSignal?: P
         process.once('SIGTERM', () => resolve());
       }));
     const final = await service.listenerStatus();
-    io.out(`Stopped after receiving ${final.received} instance${final.received === 1 ? '' : 's'}.`);
+    io.out(`Stopped after receiving ${final.received} instance${final.received === 1 ? '' : 's'}${final.refused > 0 ? ` (${final.refused} refused: see the log)` : ''}.`);
+    return EXIT_OK;
+  });
+}
+
+async function conflicts(args: string[], io: CliIO, dataDir: string): Promise<number> {
+  const parsed = parseArgs(args, { values: [], flags: ['json'] });
+  if (parsed.flags.has('help')) return help(io);
+  if (parsed.positionals.length > 0) throw new UsageError('conflicts takes options only');
+  return withService(dataDir, async (service) => {
+    const list = await service.conflicts();
+    if (parsed.flags.has('json')) io.out(`${JSON.stringify({ conflicts: list }, null, 2)}\n`);
+    else if (list.length === 0) io.out('No conflicting instance was received.');
+    else {
+      io.out(`${list.length} received instance${list.length === 1 ? '' : 's'} differ${list.length === 1 ? 's' : ''} from the stored one with the same SOP Instance UID (the stored file is unchanged):`);
+      for (const conflict of list) {
+        io.out(`${conflict.at}  ${conflict.sopInstanceUid}  from ${conflict.source || '(unknown)'}\n  stored:   ${conflict.originalPath}\n  received: ${conflict.conflictPath}\n  ${conflict.reason}`);
+      }
+    }
     return EXIT_OK;
   });
 }

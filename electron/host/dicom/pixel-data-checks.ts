@@ -8,6 +8,23 @@ import { isNativePixelSyntax } from './transfer-syntaxes.ts';
 const UNDEFINED_LENGTH = 0xffffffff;
 const ABSURD_LENGTH = 0x80000000;
 
+/**
+ * Encapsulated fragments may hold at most this many times what the pixels need
+ * uncompressed, plus ENCAPSULATED_FRAME_SLACK per frame: lossless codecs expand random
+ * data by a few percent at worst (RLE's PackBits by 1/128), and per-frame headers, JPEG
+ * tables and ICC profiles are kilobytes. Past that (or past the hard cap whatever the
+ * layout) the fragments are not this image's pixels, and a reader that allocates by them
+ * would be told to allocate what the file says.
+ */
+export const ENCAPSULATED_FACTOR = 2;
+export const ENCAPSULATED_FRAME_SLACK = 64 * 1024;
+export const ENCAPSULATED_HARD_CAP = 4 * 1024 * 1024 * 1024;
+
+/** The most encapsulated pixel data (fragment bytes, offset table included) a layout may have. */
+export function maxEncapsulatedLength(layout: PixelLayout): number {
+  return Math.min(ENCAPSULATED_HARD_CAP, ENCAPSULATED_FACTOR * expectedNativeLength(layout) + ENCAPSULATED_FRAME_SLACK * layout.frames);
+}
+
 export interface PixelLayout {
   rows: number;
   columns: number;
@@ -32,7 +49,15 @@ export function expectedNativeLength(layout: PixelLayout): number {
  */
 export function checkPixelData(pixelData: Element, transferSyntaxUid: string, layout: PixelLayout | null, end: number, source: ByteSource | null): void {
   if (pixelData.length === UNDEFINED_LENGTH) {
-    if (source) checkEncapsulated(source, pixelData.dataOffset, end);
+    if (source) {
+      const fragmentBytes = checkEncapsulated(source, pixelData.dataOffset, end, layout ? maxEncapsulatedLength(layout) : null);
+      if (layout && fragmentBytes > maxEncapsulatedLength(layout)) {
+        throw new HeaderProblem(
+          'invalid-value',
+          `Encapsulated Pixel Data (7FE0,0010) holds ${fragmentBytes} bytes of fragments, more than the ${maxEncapsulatedLength(layout)} that ${describeLayout(layout)} could need (${ENCAPSULATED_FACTOR} × ${expectedNativeLength(layout)} uncompressed + ${ENCAPSULATED_FRAME_SLACK} per frame, at most ${ENCAPSULATED_HARD_CAP}); the file is skipped.`,
+        );
+      }
+    }
     return;
   }
   if (pixelData.length >= ABSURD_LENGTH) {
@@ -59,15 +84,24 @@ export function checkPixelData(pixelData: Element, transferSyntaxUid: string, la
 const ITEM = 0xe000;
 const SEQUENCE_DELIMITER = 0xe0dd;
 
-/** Encapsulated fragments are items (FFFE,E000) closed by a sequence delimiter (FFFE,E0DD). */
-function checkEncapsulated(source: ByteSource, start: number, end: number): void {
-  if (end - start >= 8) {
+function describeLayout(layout: PixelLayout): string {
+  return `${layout.rows} rows × ${layout.columns} columns × ${layout.frames} frame(s) × ${layout.samplesPerPixel} sample(s) × ${layout.bitsAllocated} bits`;
+}
+
+/**
+ * Encapsulated fragments are items (FFFE,E000) closed by a sequence delimiter (FFFE,E0DD).
+ * Returns the fragments' total length, or an upper bound of it when that is within `bound`
+ * (a file whose remaining bytes fit needs no walk).
+ */
+function checkEncapsulated(source: ByteSource, start: number, end: number, bound: number | null): number {
+  if (end - start >= 8 && (bound === null || end - start <= bound)) {
     const tail = source.read(end - 8, 8);
-    if (tail.length === 8 && tail.readUInt16LE(0) === 0xfffe && tail.readUInt16LE(2) === SEQUENCE_DELIMITER && tail.readUInt32LE(4) === 0) return;
+    if (tail.length === 8 && tail.readUInt16LE(0) === 0xfffe && tail.readUInt16LE(2) === SEQUENCE_DELIMITER && tail.readUInt32LE(4) === 0) return end - start;
   }
   // Something follows the delimiter (trailing padding, signatures) or the file was cut: walk the items.
   let at = start;
   let items = 0;
+  let total = 0;
   for (;;) {
     if (at + 8 > end) {
       throw new HeaderProblem(
@@ -79,7 +113,7 @@ function checkEncapsulated(source: ByteSource, start: number, end: number): void
     const group = header.readUInt16LE(0);
     const element = header.readUInt16LE(2);
     const length = header.readUInt32LE(4);
-    if (group === 0xfffe && element === SEQUENCE_DELIMITER) return;
+    if (group === 0xfffe && element === SEQUENCE_DELIMITER) return total;
     if (group !== 0xfffe || element !== ITEM) {
       throw new HeaderProblem(
         'invalid-value',
@@ -96,6 +130,7 @@ function checkEncapsulated(source: ByteSource, start: number, end: number): void
       );
     }
     at += 8 + length;
+    total += length;
     items++;
   }
 }

@@ -10,7 +10,8 @@
 // through a parse and re-encode.
 import dcmjsDimse from 'dcmjs-dimse';
 import type { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { DimseNode, PacsFailure } from '../../common/contract-pacs.ts';
 import { pacsFailure, rejectionFailure, socketFailure } from './pacs-failure.ts';
 import type { IncomingFile, InstanceStore, StoredInstance } from './instance-store.ts';
@@ -97,9 +98,27 @@ interface NetworkInternals {
   on(event: 'abort', listener: (abort: { source: number; reason: number }) => void): void;
 }
 
-/** A data set received to disk: the Dataset dcmjs-dimse hands on carries only its file. */
-interface ReceivedDataset extends DimseDataset {
+/** A data set received to disk: the Dataset dcmjs-dimse hands on carries only its file, or why it was not kept. */
+export interface ReceivedDataset extends DimseDataset {
   receivedFile?: IncomingFile;
+  /** The instance was refused before its first byte (a quota): nothing was written. */
+  refusal?: string;
+}
+
+/** The listener's limits, consulted as each C-STORE arrives. */
+export interface StoreGate {
+  /** Before an instance's bytes: a reason to refuse it, or null. */
+  admit(): string | null;
+  /** As its bytes arrive: a reason to stop storing it (its remaining bytes are dropped), or null. */
+  bytes(count: number): string | null;
+}
+
+/** An instance refused by the StoreGate part-way: its partial file is gone. */
+export class StoreRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreRefusedError';
+  }
 }
 
 export function describeNode(node: Pick<DimseNode, 'host' | 'port' | 'calledAet'>): string {
@@ -245,7 +264,7 @@ export function runAssociation(requests: DimseRequest[], options: AssociationOpt
       return;
     }
     try {
-      const stored = await received.finish();
+      const stored = await received.finish({ source: node.calledAet });
       response.setStatus(Status.Success);
       callback(response);
       options.onStored?.(stored);
@@ -279,21 +298,70 @@ function addStorageContexts(association: Association): void {
 }
 
 /** Received data sets go to disk as they arrive, in the accepted transfer syntax, untouched. */
-export function streamStoresToDisk(network: Pick<NetworkInternals, 'createStoreWritableStream' | 'createDatasetFromStoreWritableStream'>, store: InstanceStore, sourceAet: string): void {
+export function streamStoresToDisk(
+  network: Pick<NetworkInternals, 'createStoreWritableStream' | 'createDatasetFromStoreWritableStream'>,
+  store: InstanceStore,
+  sourceAet: string,
+  gate?: StoreGate,
+): void {
   const files = new WeakMap<Writable, IncomingFile>();
+  const refusals = new WeakMap<Writable, string>();
   network.createStoreWritableStream = (context, request) => {
+    const refusal = gate?.admit() ?? null;
+    if (refusal) {
+      // dcmjs-dimse writes the data set somewhere regardless: into nothing.
+      const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+      refusals.set(sink, refusal);
+      return sink;
+    }
     const incoming = store.beginDataset({
       sopClassUid: request.getAffectedSopClassUid(),
       sopInstanceUid: request.getAffectedSopInstanceUid(),
       transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? TransferSyntax.ImplicitVRLittleEndian,
       sourceAet,
     });
-    files.set(incoming.stream, incoming);
-    return incoming.stream;
+    if (!gate) {
+      files.set(incoming.stream, incoming);
+      return incoming.stream;
+    }
+    let stopped: string | null = null;
+    let discarded: Promise<void> = Promise.resolve();
+    const counted = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        if (stopped) return callback();
+        stopped = gate.bytes(chunk.length);
+        if (stopped) {
+          discarded = incoming.discard();
+          return callback();
+        }
+        if (incoming.stream.write(chunk)) callback();
+        else incoming.stream.once('drain', () => callback());
+      },
+      final: (callback) => {
+        if (!stopped) incoming.stream.end();
+        callback();
+      },
+    });
+    files.set(counted, {
+      stream: incoming.stream,
+      finish: async (options) => {
+        await finished(counted);
+        if (stopped) {
+          // Answered only once the partial file is gone.
+          await discarded;
+          throw new StoreRefusedError(stopped);
+        }
+        return incoming.finish(options);
+      },
+      discard: () => incoming.discard(),
+    });
+    return counted;
   };
   network.createDatasetFromStoreWritableStream = (writable, context, callback) => {
     const dataset = new Dataset({}, context.getAcceptedTransferSyntaxUid()) as ReceivedDataset;
     dataset.receivedFile = files.get(writable);
+    const refusal = refusals.get(writable);
+    if (refusal) dataset.refusal = refusal;
     callback(dataset);
   };
 }

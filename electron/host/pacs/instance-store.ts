@@ -1,35 +1,61 @@
 // Where retrieved and received instances land: <root>/<study UID>/<series UID>/<SOP UID>.dcm.
-// Bytes stream to a temporary file in <root>/.incoming and are renamed into place once
-// complete, so a half-received instance is never mistaken for a whole one and an
-// instance received twice replaces the first copy instead of doubling it.
+// Bytes stream to a temporary file in <root>/.incoming and are linked into place once
+// complete, so a half-received instance is never mistaken for a whole one. A stored file
+// is never replaced: the same data set again is a no-op (re-sends are idempotent), other
+// bytes under the same SOP Instance UID are kept beside it as a conflict (store-conflicts.ts).
+// The received file is parsed in a worker thread (instance-info-client.ts), never here.
 import { randomBytes, createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { chmod, rename, rm } from 'node:fs/promises';
+import { chmod, link, rename, rm, stat } from 'node:fs/promises';
 import { mkdirPrivate, mkdirPrivateSync, PRIVATE_FILE_MODE } from '../atomic-file.ts';
 import path from 'node:path';
-import { readInstanceInfo, type InstanceInfo } from './instance-info.ts';
+import type { StoreConflict } from '../../common/contract-pacs.ts';
+import type { InstanceInfo } from './instance-info.ts';
+import { inspectInstance, type InspectedInstance } from './instance-info-client.ts';
 import { encodeFileMeta, isPathSafeUid, type FileMetaFields } from './part10.ts';
+import { StoreConflicts } from './store-conflicts.ts';
 
 export interface StoredInstance extends InstanceInfo {
+  /** The stored instance: the one received, or the one already there (same data set, or a conflict). */
   path: string;
+  /** The same data set was stored already: nothing was written. */
+  duplicate?: boolean;
+  /** Other bytes under a stored SOP Instance UID: kept at conflict.conflictPath, the stored file untouched. */
+  conflict?: StoreConflict;
+}
+
+export interface InstanceStoreOptions {
+  /** Where conflicting instances are kept (default <root>/.conflicts); the app's is <data>/conflicts, outside what the index scans. */
+  conflictsDir?: string;
+  /** Told of each conflict once it is recorded. */
+  onConflict?: (conflict: StoreConflict) => void;
+}
+
+export interface FinishOptions {
+  /** Who sent it, for the conflict record: a calling AE title or a node. */
+  source?: string;
 }
 
 export interface IncomingFile {
   /** Receives the bytes (the data set for DIMSE, the whole Part 10 file for DICOMweb). */
   readonly stream: WriteStream;
   /** Waits for the bytes to reach the disk, files the instance, and tells where it went. */
-  finish(): Promise<StoredInstance>;
+  finish(options?: FinishOptions): Promise<StoredInstance>;
   /** Drops a partial file (cancelled or failed transfer). */
   discard(): Promise<void>;
 }
 
 export class InstanceStore {
   readonly root: string;
+  readonly conflicts: StoreConflicts;
   private readonly incomingDir: string;
+  private readonly onConflict: ((conflict: StoreConflict) => void) | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, options: InstanceStoreOptions = {}) {
     this.root = path.resolve(root);
     this.incomingDir = path.join(this.root, '.incoming');
+    this.conflicts = new StoreConflicts(options.conflictsDir ?? path.join(this.root, '.conflicts'));
+    this.onConflict = options.onConflict;
     // Synchronous on purpose: DIMSE asks for a writable stream synchronously, mid-association.
     mkdirPrivateSync(this.incomingDir);
   }
@@ -65,19 +91,15 @@ export class InstanceStore {
     closed.catch(() => {}); // observed in finish(); a discarded file's error is not news
     return {
       stream,
-      finish: async () => {
+      finish: async (options: FinishOptions = {}) => {
         if (!stream.writableEnded) stream.end();
         try {
           await closed;
-          const info = await readInstanceInfo(temporary);
-          const target = this.pathFor(info);
           await chmod(temporary, PRIVATE_FILE_MODE);
-          await mkdirPrivate(path.dirname(target));
-          await rename(temporary, target);
-          return { ...info, path: target };
-        } catch (error) {
+          const received = await inspectInstance(temporary);
+          return await this.file(temporary, received, options.source ?? '');
+        } finally {
           await rm(temporary, { force: true });
-          throw error;
         }
       },
       discard: async () => {
@@ -87,6 +109,62 @@ export class InstanceStore {
       },
     };
   }
+
+  /** Puts a complete received file in place without ever replacing a stored one. */
+  private async file(temporary: string, received: InspectedInstance, source: string): Promise<StoredInstance> {
+    const { info } = received;
+    const target = this.pathFor(info);
+    await mkdirPrivate(path.dirname(target));
+    if (await linkIfAbsent(temporary, target)) return { ...info, path: target };
+    const stored = await inspectInstance(target);
+    if (stored.digest === received.digest) return { ...info, path: target, duplicate: true };
+
+    const conflictPath = path.join(
+      this.conflicts.dir,
+      safeName(info.studyInstanceUid),
+      safeName(info.seriesInstanceUid),
+      `${safeName(info.sopInstanceUid)}-${received.digest.slice(0, 16)}.dcm`,
+    );
+    await mkdirPrivate(path.dirname(conflictPath));
+    // The same differing copy again: already kept (and recorded) once.
+    if (!(await linkIfAbsent(temporary, conflictPath))) return { ...info, path: target, duplicate: true };
+    const syntax =
+      stored.info.transferSyntaxUid === info.transferSyntaxUid
+        ? `in the same transfer syntax (${info.transferSyntaxUid})`
+        : `in transfer syntax ${info.transferSyntaxUid} where the stored one is ${stored.info.transferSyntaxUid}`;
+    const conflict: StoreConflict = {
+      at: new Date().toISOString(),
+      sopInstanceUid: info.sopInstanceUid,
+      studyInstanceUid: info.studyInstanceUid,
+      seriesInstanceUid: info.seriesInstanceUid,
+      originalPath: target,
+      conflictPath,
+      source,
+      reason: `a data set of ${info.bytes - info.datasetOffset} bytes (sha-256 ${received.digest.slice(0, 16)}…) differs from the stored one (sha-256 ${stored.digest.slice(0, 16)}…), ${syntax}`,
+    };
+    await this.conflicts.record(conflict);
+    this.onConflict?.(conflict);
+    return { ...info, path: target, conflict };
+  }
+}
+
+/**
+ * A hard link fails when the target exists, so two arrivals of one UID cannot both win
+ * (rename would silently replace). Where links are not supported, an existence check and
+ * a copy by rename, which only a race between two arrivals could get wrong.
+ */
+async function linkIfAbsent(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
+  }
+  if (await stat(to).then(() => true, () => false)) return false;
+  await rename(from, to);
+  return true;
 }
 
 function safeName(uid: string): string {

@@ -90,6 +90,7 @@ export function createPacsHandlers(deps: PacsHandlerDeps): PacsHandlers {
     // A port in use is an answer, not an exception: the status carries the reason.
     'listener.start': withService(async (service, change) => service.startListener(change).catch(() => service.listenerStatus())),
     'listener.stop': withService(async (service) => service.stopListener()),
+    'listener.conflicts': withService(async (service) => ({ conflicts: await service.conflicts() })),
   };
 
   return {

@@ -7,6 +7,8 @@ import { mkdirPrivate, PRIVATE_FILE_MODE } from '../atomic-file.ts';
 import type { ImportResult } from '../../common/dicom-model.ts';
 import {
   ListenerSettings,
+  type ListenerLimits,
+  type ListenerLimitsChange,
   type EchoResult,
   type FindQuery,
   type FindResult,
@@ -19,7 +21,9 @@ import {
   type RetrieveMethod,
   type RetrieveProgress,
   type RetrieveResult,
+  type StoreConflict,
 } from '../../common/contract-pacs.ts';
+import { CallerPolicy, type KnownCaller, type ResolveHost } from './caller-policy.ts';
 import { dimseGet, dimseMove, type SubOperationProgress } from './dimse-scu.ts';
 import { dicomwebInstanceCount, dicomwebRetrieve } from './dicomweb.ts';
 import { InstanceStore, type StoredInstance } from './instance-store.ts';
@@ -30,6 +34,10 @@ import { echoNode, findOnNode, nodeAddress } from './pacs-client.ts';
 import { pacsFailure, PacsError, UnknownNodeError } from './pacs-failure.ts';
 import { completeNode, PacsSettingsStore, type PacsSettings } from './pacs-settings.ts';
 import { StorageListener, type ReceivedInstance } from './storage-listener.ts';
+import type { CallerVerdict } from './caller-policy.ts';
+
+/** What listener.start and the CLI may change: the address, AE title, port, and some limits. */
+export type ListenerChange = Partial<Pick<ListenerSettings, 'aeTitle' | 'port' | 'bindAddress'>> & { limits?: ListenerLimitsChange };
 
 export type PacsEmit = <E extends PacsEventName>(event: E, payload: PacsEventPayload<E>) => void;
 
@@ -45,6 +53,8 @@ export interface PacsServiceOptions {
   deliverInBackground?: boolean;
   /** Start the listener if the settings say so (the app at start-up). */
   startListenerIfEnabled?: boolean;
+  /** How a node's host becomes addresses for the listener's caller check (tests give their own). */
+  resolveHost?: ResolveHost;
 }
 
 export interface RetrieveRequest {
@@ -62,6 +72,8 @@ interface MoveCollector {
   studyInstanceUid: string;
   seriesInstanceUid: string | undefined;
   sourceAet: string;
+  sourceHost: string;
+  sourceName: string;
   instances: StoredInstance[];
   onStored: (instance: StoredInstance) => void;
 }
@@ -78,13 +90,31 @@ export class PacsService {
   private readonly retrievals = new Map<string, AbortController>();
   private readonly moves = new Set<MoveCollector>();
   private pushCount = 0;
+  private readonly callers: CallerPolicy;
 
   private constructor(options: PacsServiceOptions, outbox: Outbox) {
     this.options = options;
     this.dataDir = path.resolve(options.dataDir);
     this.settings = new PacsSettingsStore(this.dataDir);
     this.outbox = outbox;
-    this.store = new InstanceStore(path.join(this.dataDir, 'store'));
+    this.callers = new CallerPolicy(options.resolveHost);
+    this.store = new InstanceStore(path.join(this.dataDir, 'store'), {
+      // Outside <data>/store, which the index re-scans: a conflict never enters the index.
+      conflictsDir: path.join(this.dataDir, 'conflicts'),
+      onConflict: (conflict) => this.onConflict(conflict),
+    });
+  }
+
+  private onConflict(conflict: StoreConflict): void {
+    this.options.log?.(
+      `store: instance ${conflict.sopInstanceUid} from ${conflict.source || 'a peer'} differs from the stored one; kept at ${conflict.conflictPath}, ${conflict.originalPath} unchanged (${conflict.reason})`,
+    );
+    this.options.emit?.('listener.conflict', conflict);
+  }
+
+  /** Received instances kept beside a stored one of the same SOP Instance UID, oldest first. */
+  conflicts(): Promise<StoreConflict[]> {
+    return this.store.conflicts.list();
   }
 
   static async open(options: PacsServiceOptions): Promise<PacsService> {
@@ -197,7 +227,7 @@ export class PacsService {
   private async runRetrieve(request: RetrieveRequest, signal: AbortSignal): Promise<RetrieveResult> {
     const started = performance.now();
     const { node, jobId } = request;
-    const store = request.storeRoot ? new InstanceStore(request.storeRoot) : this.store;
+    const store = request.storeRoot ? new InstanceStore(request.storeRoot, { onConflict: (conflict) => this.onConflict(conflict) }) : this.store;
     const method: RetrieveMethod = node.type === 'dicomweb' ? 'wado-rs' : node.retrieveMethod;
     const stored: StoredInstance[] = [];
     const state: RetrieveProgress = { jobId, phase: 'connecting', received: 0, failed: 0, total: null, bytes: 0 };
@@ -298,10 +328,18 @@ export class PacsService {
       }
     }
     const destinationAet = this.runningListener?.aeTitle ?? (await this.settings.load()).listener.aeTitle;
+    const bindAddress = this.runningListener?.bindAddress;
+    if (bindAddress && isLoopback(bindAddress) && !isLoopbackHost(node.host)) {
+      this.options.log?.(
+        `C-MOVE from ${node.name}: the listener listens on ${bindAddress} only, which ${node.host} cannot reach; set the listener's bind address (settings, --bind) to an address of this machine that the PACS can reach.`,
+      );
+    }
     const collector: MoveCollector = {
       studyInstanceUid: request.studyInstanceUid,
       seriesInstanceUid: request.seriesInstanceUid,
       sourceAet: node.calledAet,
+      sourceHost: node.host,
+      sourceName: node.name,
       instances: [],
       onStored,
     };
@@ -335,17 +373,25 @@ export class PacsService {
       received: this.listener?.received ?? 0,
       lastReceivedAt: this.listener?.lastReceivedAt?.toISOString() ?? null,
       error: this.listenerError,
+      refused: this.listener?.refused ?? 0,
+      conflicts: (await this.conflicts().catch(() => [])).length,
     };
   }
 
-  async startListener(change: Partial<Pick<ListenerSettings, 'aeTitle' | 'port' | 'bindAddress'>>, options: { persist?: boolean } = {}): Promise<ListenerStatus> {
+  async startListener(change: ListenerChange, options: { persist?: boolean } = {}): Promise<ListenerStatus> {
     const persist = options.persist ?? true;
     const current = await this.settings.load();
-    const settings = ListenerSettings.parse({ ...current.listener, ...change, ...(persist ? { enabled: true } : {}) });
+    const { limits, ...rest } = change;
+    const settings = ListenerSettings.parse({
+      ...current.listener,
+      ...rest,
+      limits: { ...current.listener.limits, ...limits },
+      ...(persist ? { enabled: true } : {}),
+    });
     if (persist) await this.settings.saveListener(settings);
     if (this.listener?.running) {
       const running = this.runningListener;
-      if (running && running.aeTitle === settings.aeTitle && running.port === settings.port && running.bindAddress === settings.bindAddress) {
+      if (running && running.aeTitle === settings.aeTitle && running.port === settings.port && running.bindAddress === settings.bindAddress && sameLimits(running.limits, settings.limits)) {
         return this.listenerStatus();
       }
       await this.listener.stop();
@@ -356,7 +402,8 @@ export class PacsService {
       port: settings.port,
       bindAddress: settings.bindAddress,
       store: this.store,
-      acceptCaller: (callingAet) => this.acceptCaller(callingAet, settings.acceptUnknownCallers),
+      limits: settings.limits,
+      acceptCaller: (callingAet, remoteAddress) => this.acceptCaller(callingAet, remoteAddress, settings.acceptUnknownCallers),
       onReceived: (instance) => this.onListenerReceived(instance),
       onAssociationDone: (instances) => void this.importPushed(instances),
       ...(this.options.log ? { log: this.options.log } : {}),
@@ -386,20 +433,20 @@ export class PacsService {
     return status;
   }
 
-  private cachedCallers: Set<string> = new Set();
-
-  /** Configured DIMSE nodes (and PACSs we are moving from right now) may store to us. */
-  private acceptCaller(callingAet: string, acceptUnknown: boolean): boolean {
-    if (acceptUnknown) return true;
-    for (const move of this.moves) if (move.sourceAet === callingAet) return true;
-    // The settings are read asynchronously; refreshed on every listener start and node save.
-    return this.cachedCallers.has(callingAet);
+  /**
+   * Configured DIMSE nodes (and PACSs we are moving from right now) may store to us: the
+   * calling AE title and the source address must both be those of one node.
+   */
+  private acceptCaller(callingAet: string, remoteAddress: string | undefined, acceptUnknown: boolean): Promise<CallerVerdict> {
+    if (acceptUnknown) return Promise.resolve({ accepted: true, node: '(any caller allowed)' });
+    const moving: KnownCaller[] = [...this.moves].map((move) => ({ name: move.sourceName, aeTitle: move.sourceAet, host: move.sourceHost }));
+    return this.callers.check(callingAet, remoteAddress, moving);
   }
 
   /** Keeps the listener's allow-list in step with the saved nodes. */
   async refreshCallers(): Promise<void> {
     const settings = await this.settings.load().catch(() => undefined);
-    this.cachedCallers = new Set(settings?.nodes.flatMap((node) => (node.type === 'dimse' ? [node.calledAet] : [])) ?? []);
+    this.callers.setCallers(settings?.nodes.flatMap((node) => (node.type === 'dimse' ? [{ name: node.name, aeTitle: node.calledAet, host: node.host }] : [])) ?? []);
   }
 
   private onListenerReceived(instance: ReceivedInstance): void {
@@ -440,6 +487,13 @@ async function relocate(instances: StoredInstance[], to: InstanceStore): Promise
   for (const instance of instances) {
     const target = to.pathFor(instance);
     await mkdirPrivate(path.dirname(target));
+    if (instance.duplicate || instance.conflict) {
+      // The app's store had this instance before the move: it stays there; DIR gets a copy of what arrived.
+      await copyFile(instance.conflict?.conflictPath ?? instance.path, target);
+      await chmod(target, PRIVATE_FILE_MODE);
+      instance.path = target;
+      continue;
+    }
     try {
       await rename(instance.path, target);
     } catch {
@@ -450,6 +504,18 @@ async function relocate(instances: StoredInstance[], to: InstanceStore): Promise
     }
     instance.path = target;
   }
+}
+
+function sameLimits(a: ListenerLimits, b: ListenerLimits): boolean {
+  return (Object.keys(a) as (keyof ListenerLimits)[]).every((key) => a[key] === b[key]);
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopback(host.replace(/^\[(.*)\]$/, '$1'));
 }
 
 function delay(ms: number): Promise<void> {

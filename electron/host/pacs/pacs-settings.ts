@@ -15,14 +15,27 @@ import { readJsonIfExists, writeJsonAtomic } from '../atomic-file.ts';
 export const SETTINGS_FILE = 'pacs-nodes.json';
 
 export const PacsSettings = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   nodes: z.array(PacsNode),
   listener: ListenerSettings,
 });
 export type PacsSettings = z.infer<typeof PacsSettings>;
 
 export function defaultSettings(): PacsSettings {
-  return { version: 1, nodes: [], listener: ListenerSettings.parse({}) };
+  return { version: 2, nodes: [], listener: ListenerSettings.parse({}) };
+}
+
+/**
+ * Version 1 wrote the listener's default bind address, 0.0.0.0, into every file, so a
+ * 0.0.0.0 there says nothing about what the user chose: it becomes the new default,
+ * loopback. Any other address was typed by someone and is kept.
+ */
+function migrate(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || (raw as { version?: unknown }).version !== 1) return raw;
+  const v1 = raw as { listener?: Record<string, unknown> };
+  const listener = { ...(v1.listener ?? {}) };
+  if (listener.bindAddress === '0.0.0.0') delete listener.bindAddress;
+  return { ...v1, version: 2, listener };
 }
 
 export class SettingsError extends Error {
@@ -46,7 +59,7 @@ export class PacsSettingsStore {
       throw new SettingsError(`${this.file} is not valid JSON (${error instanceof Error ? error.message : String(error)}); fix or remove it.`);
     });
     if (raw === undefined) return defaultSettings();
-    const parsed = PacsSettings.safeParse(raw);
+    const parsed = PacsSettings.safeParse(migrate(raw));
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`).join('; ');
       throw new SettingsError(`${this.file} does not hold valid PACS settings: ${issues}`);

@@ -1,7 +1,7 @@
 // Wording shared by the PACS views: failures, errors from the host, node addresses,
 // and dates, said the same way everywhere.
 import { HostCallError } from '../../../electron/common/contract.ts';
-import type { PacsFailure, PacsNodeView } from '../../../electron/common/contract-pacs.ts';
+import type { PacsFailure, PacsNodeView, StoreConflict } from '../../../electron/common/contract-pacs.ts';
 
 /** A host error with its field problems (invalid-params names which field and why). */
 export function describeError(error: unknown): string {
@@ -51,4 +51,9 @@ let jobCounter = 0;
 export function newJobId(prefix: string): string {
   jobCounter += 1;
   return `${prefix}-${Date.now().toString(36)}-${jobCounter}`;
+}
+
+/** The notice for a received instance that differs from the stored one with its SOP Instance UID. */
+export function conflictNotice(conflict: StoreConflict): string {
+  return `An instance received from ${conflict.source || 'a PACS'} has the SOP Instance UID ${conflict.sopInstanceUid} of a stored instance but different content. The stored instance is shown unchanged; the received one was kept at ${conflict.conflictPath} for review (medreasoner pacs conflicts lists them).`;
 }
