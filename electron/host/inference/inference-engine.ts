@@ -21,7 +21,12 @@ import { openRemoteCrm, type CrmServerChoice } from './remote/remote-crm-loader.
 import type { RemoteCrmRunner } from './remote/crm-remote.ts';
 import { promptProblems, type PixelBox, type PromptPoint, type SegmentImage, type Segmenter } from './segmenter-types.ts';
 
-export type InferenceErrorCode = 'model-missing' | 'model-broken' | 'invalid-prompts' | 'cancelled' | 'internal';
+export type InferenceErrorCode = 'model-missing' | 'model-broken' | 'model-crashed' | 'invalid-prompts' | 'cancelled' | 'internal';
+
+/** A test fixture's stand-in for a native crash while loading (manifest.ts testAbortOnLoad). */
+function abortIfFixtureAsks(manifest: { testFixture: boolean; testAbortOnLoad?: boolean | undefined }): void {
+  if (manifest.testFixture && manifest.testAbortOnLoad) process.abort();
+}
 
 export class InferenceError extends Error {
   readonly code: InferenceErrorCode;
@@ -137,6 +142,7 @@ export class InferenceEngine {
     if (this.#crm?.key === key) return this.#crm.runner;
     if (this.#crm) await this.#crm.runner.dispose().catch(() => {});
     this.#crm = null;
+    abortIfFixtureAsks(selected.manifest);
     try {
       const runner = await loadCrm({ dir: selected.dir, manifest: selected.manifest, variant: selected.variant, provider: this.provider.provider });
       this.#crm = { key, runner };
@@ -172,6 +178,7 @@ export class InferenceEngine {
     if (this.#asm?.key === key) return this.#asm.segmenter;
     if (this.#asm) await this.#asm.segmenter.dispose().catch(() => {});
     this.#asm = null;
+    abortIfFixtureAsks(selected.manifest);
     try {
       const segmenter = await loadMedsam2({ dir: selected.dir, manifest: selected.manifest, variant: selected.variant, provider: this.provider.provider });
       this.#asm = { key, segmenter };
