@@ -83,7 +83,7 @@ describe('a model that aborts the inference process', () => {
     expect(crashed?.payload.message).toContain('SIGABRT');
 
     const status = await host.dispatch('models.status', {});
-    expect(status.ok).toBe(true);
+    if (!status.ok) throw new Error(`models.status failed: ${status.error.message}`);
     const asm = (status.result as { asm: { state: string; modelId: string; message: string } }).asm;
     expect(asm).toMatchObject({ state: 'crashed', modelId: TINY_ASM_ID });
     expect(asm.message).toContain('SIGABRT');
