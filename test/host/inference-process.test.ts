@@ -140,3 +140,4 @@ describe('restarts of the inference process', () => {
     expect(fixed.mask.area).toBeGreaterThan(0);
   }, 120_000);
 });
+
