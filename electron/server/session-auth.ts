@@ -101,7 +101,8 @@ export class SessionAuth {
 
   #forgetExpired(): void {
     const now = this.#now();
-    for (const [nonce, expires] of this.#nonces) if (now > expires) {
+    for (const [nonce, expires] of this.#nonces) {
+      if (now <= expires) continue;
       this.#nonces.delete(nonce);
       this.#remember(nonce, 'expired');
     }

@@ -3,7 +3,7 @@
 // installed model changes), and the two operations:
 //   ask(slice, question)  → CRM (reasoning, box, two key points) → ASM → mask
 //   segment(slice, prompts) → ASM only (MedSAM2 if installed, else the default segmenter)
-// Every result carries per-stage timings. The inference worker hosts one engine; tests may
+// Every result carries per-stage timings. The inference process hosts one engine; tests may
 // use one directly.
 import path from 'node:path';
 import type { AskResult, InferenceStatus, InferenceWindow, ModelsList, SegmentResult } from '../../common/contract-inference.ts';

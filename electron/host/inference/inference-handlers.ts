@@ -84,7 +84,7 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
   let segmentJobs = 0;
   /** Running propagations: their current per-slice job, so a cancel stops both. */
   const propagations = new Map<string, { cancelled: boolean; sliceJob: string | null }>();
-  /** Asks that arrived but are not queued for the worker yet (their slice is loading). */
+  /** Asks that arrived but are not queued for the inference process yet (their slice is loading). */
   const pendingAsks = new Map<string, { cancelled: boolean }>();
   /**
    * Cancels of job ids not seen yet: the renderer sends a cancel the moment the reader

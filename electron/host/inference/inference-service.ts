@@ -216,9 +216,9 @@ export class InferenceService {
       const status = await inferenceStatus(this.#options.models, provider, this.#options.knownManifestsDir);
       model = status[role];
     }
-    const what = model?.modelId ? `${model.label} (${model.modelId})` : role === 'asm' ? 'The segmenter' : role === 'crm' ? 'The reasoning model' : 'The inference process';
+    const what = model?.modelId ? `${model.label} (${model.modelId})` : role === 'asm' ? 'The segmenter' : role === 'crm' ? 'The reasoning model' : null;
     const when = stage && STAGE_WORDS[stage] ? ` while ${STAGE_WORDS[stage]}` : '';
-    const message = `${what} stopped the inference process (${how})${when}. ${restartWords}`;
+    const message = what ? `${what} stopped the inference process (${how})${when}. ${restartWords}` : `The inference process stopped (${how}). ${restartWords}`;
     if (role && model?.modelId) this.#crashes.set(role, { role, modelId: model.modelId, variant: model.variant, message });
     this.#options.onModelStatus?.({ role, modelId: model?.modelId ?? null, state: 'crashed', message });
     job?.reject(new InferenceError('model-crashed', message));
