@@ -24,7 +24,8 @@ export const forkInferenceChild: InferenceChildLauncher = (entry) => {
     serialization: 'advanced',
     // Not the parent's flags (a test runner's loaders, --inspect): the entry is plain Node.
     execArgv: [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // What native libraries print goes to the host's stderr: a CLI's stdout (JSON) stays clean.
+    stdio: ['ignore', 2, 2, 'ipc'],
   });
   let exited: string | null = null;
   const exitListeners: Array<(how: string) => void> = [];
