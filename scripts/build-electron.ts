@@ -15,7 +15,7 @@ const external = ['electron', 'onnxruntime-node', '@huggingface/transformers', '
 /** Worker entry points of the host: output name → source. Keep in sync with new workers. */
 export const WORKER_ENTRIES: Record<string, string> = {
   'import-worker': 'electron/host/dicom/import-worker.ts',
-  'inference-worker': 'electron/host/inference/inference-worker.ts',
+  'inference-process': 'electron/host/inference/inference-process.ts',
   'instance-info-worker': 'electron/host/pacs/instance-info-worker.ts',
   'seg-worker': 'electron/host/seg/seg-worker.ts',
   'slice-worker': 'electron/host/inference/slice-worker.ts',

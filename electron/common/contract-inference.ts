@@ -53,12 +53,13 @@ export const KnownModelInfo = z.object({
 /** What a role will run with, or why it cannot run and how to fix that. */
 export const RoleStatus = z.object({
   role: z.enum(['crm', 'asm']),
-  state: z.enum(['ready', 'default', 'missing', 'broken']),
+  /** crashed: the model stopped the inference process (the host restarted it); the message says how. */
+  state: z.enum(['ready', 'default', 'missing', 'broken', 'crashed']),
   modelId: z.string().nullable(),
   variant: z.string().nullable(),
   /** What runs: the model's label, or the default segmenter's. */
   label: z.string(),
-  /** For missing or broken: what is wrong and the commands that fix it. */
+  /** For missing, broken or crashed: what is wrong and the commands that fix it. */
   message: z.string().nullable(),
 });
 export type RoleStatus = z.infer<typeof RoleStatus>;
@@ -301,6 +302,16 @@ export const inferenceCalls = {
 export const InferenceStage = z.enum(['queued', 'load-slice', 'load-crm', 'crm', 'parse', 'load-asm', 'asm', 'done']);
 
 export const inferenceEvents = {
+  /**
+   * A role's model changed state outside a call: it crashed the inference process (which
+   * the host restarts), or it ran again after that. The status bar shows the message.
+   */
+  'models.statusChanged': z.object({
+    role: z.enum(['crm', 'asm']).nullable(),
+    modelId: z.string().nullable(),
+    state: z.enum(['crashed', 'recovered']),
+    message: z.string(),
+  }),
   /** A piece of the CRM's reply, as generated. */
   'inference.token': z.object({ jobId: z.string(), text: z.string() }),
   /** Propagation: one more slice done (done of at most total). */

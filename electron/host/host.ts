@@ -17,6 +17,7 @@ import { importDicom } from './dicom/importer.ts';
 import { ensureSample } from './sample/sample-store.ts';
 import { createPacsHandlers } from './pacs/pacs-handlers.ts';
 import { createInferenceHandlers, indexedSliceCount, loadIndexedSlice } from './inference/inference-handlers.ts';
+import type { InferenceChildLauncher } from './inference/inference-child.ts';
 import { resolveModelsDir } from './models/registry.ts';
 import { SegService, segHandlers } from './seg/seg-service.ts';
 
@@ -31,6 +32,8 @@ export interface HostOptions {
   knownManifestsDir?: string;
   /** Electron: import only what the user chose (or the sample). Browser mode and CLI take typed paths. */
   restrictToGrantedPaths?: boolean;
+  /** How the inference process starts: fork by default; the Electron shell passes utilityProcess. */
+  inferenceLauncher?: InferenceChildLauncher;
   log?: (message: string) => void;
 }
 
@@ -169,7 +172,7 @@ export function createHost(options: HostOptions): Host {
     log,
   });
 
-  // Starts the inference worker now, so the execution provider is decided (and logged) at start-up.
+  // Starts the inference process now, so the execution provider is decided (and logged) at start-up.
   const inference = createInferenceHandlers({
     loadSlice: (seriesKey, sliceIndex) => loadIndexedSlice(index, seriesKey, sliceIndex),
     sliceCount: (seriesKey) => indexedSliceCount(index, seriesKey),
@@ -177,6 +180,7 @@ export function createHost(options: HostOptions): Host {
     models: resolveModelsDir(options.modelsDir, process.env, options.dataDir),
     ...(options.knownManifestsDir ? { knownManifestsDir: options.knownManifestsDir } : {}),
     dataDir: options.dataDir,
+    ...(options.inferenceLauncher ? { launcher: options.inferenceLauncher } : {}),
     log,
   });
 

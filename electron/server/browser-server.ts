@@ -10,10 +10,11 @@ import { contentSecurityPolicy } from '../common/content-security-policy.ts';
 import {
   hasAcceptableOrigin,
   hasExpectedHost,
-  isAuthenticated,
-  newSecret,
-  sessionCookie,
-  tokenMatches,
+  LAUNCH_PATH,
+  NONCE_PARAM,
+  refusalMessage,
+  SessionAuth,
+  sessionCookieName,
 } from './session-auth.ts';
 import { resolveInside, sendFile } from './static-files.ts';
 
@@ -23,17 +24,27 @@ export interface BrowserServerOptions {
   rendererDir: string;
   /** 0 (the default) picks a free port. */
   port?: number;
-  /** Fixed secret for tests that need one; a fresh random one per launch otherwise. */
+  /** Fixed bearer secret for tests that need one; a fresh random one per launch otherwise. */
   secret?: string;
+  /** How long a launch nonce stays valid (default 60 s). */
+  nonceTtlMs?: number;
+  /** The clock for nonce lifetimes (tests). */
+  now?: () => number;
   log?: (message: string) => void;
 }
 
 export interface BrowserServer {
   /** http://127.0.0.1:<port> */
   url: string;
-  /** The URL to open once: it carries the secret and turns it into a session cookie. */
-  launchUrl: string;
+  /**
+   * A new one-time launch URL: its nonce works once, within a minute, and becomes a
+   * session cookie. Each browser page needs its own.
+   */
+  newLaunchUrl(): string;
+  /** The bearer token for tools and tests; never put it in a URL. */
   secret: string;
+  /** The session cookie's name: it carries the port, so instances side by side keep theirs. */
+  cookieName: string;
   close(): Promise<void>;
 }
 
@@ -45,7 +56,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const { host } = options;
   const log = options.log ?? (() => {});
   const rendererDir = path.resolve(options.rendererDir);
-  const secret = options.secret ?? newSecret();
+  let auth: SessionAuth | null = null;
   let origin = '';
   let hostHeader = '';
 
@@ -99,14 +110,27 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     if (!hasAcceptableOrigin(request, origin)) return reply(response, 403, 'Cross-origin requests are refused');
     const url = new URL(request.url ?? '/', origin);
 
-    if (url.pathname === '/' && url.searchParams.has('token')) {
-      if (!tokenMatches(url.searchParams.get('token'), secret)) return reply(response, 401, 'Wrong launch token');
-      response.writeHead(302, { Location: '/', 'Set-Cookie': sessionCookie(secret), ...securityHeaders() });
+    if (!auth) return reply(response, 503, 'Starting');
+
+    if (url.pathname === LAUNCH_PATH) {
+      if (request.method !== 'GET') return reply(response, 405, 'GET only');
+      const outcome = auth.redeem(url.searchParams.get(NONCE_PARAM));
+      if ('refused' in outcome) return reply(response, 401, refusalMessage(outcome.refused));
+      const headers = { 'Set-Cookie': auth.sessionCookie(outcome.session), ...securityHeaders() };
+      if (request.headers['sec-fetch-site'] === 'cross-site') {
+        // Opened from the launch file (file://): the browser would withhold a Strict cookie on
+        // a redirect that page started, so the page moves on to / itself, a same-origin step.
+        response.writeHead(200, { ...headers, 'Content-Type': 'text/html; charset=utf-8' });
+        response.end('<!doctype html><meta http-equiv="refresh" content="0;url=/"><title>MedReasoner</title>');
+        return;
+      }
+      // 303 to /: the address bar and history keep /, not the (spent) nonce.
+      response.writeHead(303, { ...headers, Location: '/' });
       response.end();
       return;
     }
-    if (!isAuthenticated(request, secret)) {
-      return reply(response, 401, 'This server only answers the page it launched. Open the URL printed at start-up.');
+    if (!auth.isAuthenticated(request)) {
+      return reply(response, 401, 'This server only answers the page it launched. Open a launch link from `medreasoner serve` (Enter in its terminal prints a new one).');
     }
 
     if (url.pathname.startsWith('/api/call/')) {
@@ -142,7 +166,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       url.pathname === '/api/events' &&
       hasExpectedHost(request, hostHeader) &&
       hasAcceptableOrigin(request, origin) &&
-      isAuthenticated(request, secret);
+      auth !== null &&
+      auth.isAuthenticated(request);
     if (!allowed) {
       socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       socket.destroy();
@@ -168,11 +193,19 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const { port } = server.address() as AddressInfo;
   hostHeader = `127.0.0.1:${port}`;
   origin = `http://${hostHeader}`;
+  const sessions = new SessionAuth({
+    cookieName: sessionCookieName(port),
+    ...(options.secret ? { secret: options.secret } : {}),
+    ...(options.nonceTtlMs !== undefined ? { nonceTtlMs: options.nonceTtlMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  auth = sessions;
 
   return {
     url: origin,
-    launchUrl: `${origin}/?token=${secret}`,
-    secret,
+    newLaunchUrl: () => `${origin}${LAUNCH_PATH}?${NONCE_PARAM}=${sessions.issueNonce()}`,
+    secret: sessions.secret,
+    cookieName: sessions.cookieName,
     async close() {
       for (const client of sockets.clients) client.terminate();
       sockets.close();

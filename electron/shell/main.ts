@@ -8,6 +8,7 @@ import { APP_SCHEME, IPC_CALL, IPC_EVENT } from '../common/bridge.ts';
 import { createHost } from '../host/host.ts';
 import { registerAppScheme, serveAppScheme } from './app-protocol.ts';
 import { isAllowedExternalUrl, rendererGoneAction } from './shell-policy.ts';
+import { utilityProcessLauncher } from './utility-process-launcher.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererDir = path.resolve(here, '..', 'renderer');
@@ -28,6 +29,8 @@ async function start(): Promise<void> {
     dataDir: app.getPath('userData'),
     restrictToGrantedPaths: true,
     knownManifestsDir: path.resolve(here, '..', '..', 'native-models'),
+    // ONNX Runtime runs in a utility process: a crash there leaves the window and the host.
+    inferenceLauncher: utilityProcessLauncher,
     log: (message) => console.error(message),
     choosePaths: async (kind) => {
       const options: Electron.OpenDialogOptions = {

@@ -27,6 +27,10 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
   const details = new SeriesDetails(host);
   const thumbnails = new SeriesThumbnails(host, details);
   const status = createStatusLine();
+  // The host restarted the inference process after a model crashed it: say which, viewing goes on.
+  host.on('models.statusChanged', (change) => {
+    if (change.state === 'crashed') status.error(change.message);
+  });
 
   const viewportElement = el('div', { class: 'viewport-element', 'data-testid': 'viewport' });
   const overlay = createViewportOverlay();

@@ -166,7 +166,7 @@ export interface AppPage {
   close(): Promise<void>;
 }
 
-/** Opens the app at the server's launch URL (which sets the session cookie) and waits until it is ready. */
+/** Opens the app at a fresh one-time launch link (its nonce becomes the session cookie) and waits until it is ready. */
 export async function openApp(browser: Browser, server: BrowserServer, viewport = { width: 1280, height: 800 }): Promise<AppPage> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
@@ -175,7 +175,7 @@ export async function openApp(browser: Browser, server: BrowserServer, viewport 
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.goto(server.launchUrl);
+  await page.goto(server.newLaunchUrl());
   try {
     await page.waitForFunction(() => (globalThis as MrTestGlobal).__mrTest?.appPhase() === 'ready', undefined, { timeout: 60_000 });
   } catch (error) {

@@ -2,16 +2,21 @@
 // Each refusal is checked next to the same request made with the session, so a 401
 // cannot pass because the resource did not exist.
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { openInBrowser } from '../../electron/server/launch-file.ts';
+import type { MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
 import { PYDICOM_TEST_FILES, requireDir } from '../host/real-parts.ts';
-import { startWorkstation, type Workstation } from './harness.ts';
+import { launchChromium, startWorkstation, type Workstation } from './harness.ts';
 
 type SeriesAnswer = { slices: Array<{ fileKey: string }> };
 type ImportAnswer = { seriesKeys: string[] };
 
 let workstation: Workstation;
 let fileKey: string;
+let browser: Browser | undefined;
 
 beforeAll(async () => {
   requireDir(PYDICOM_TEST_FILES, "pydicom's test files");
@@ -26,12 +31,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await browser?.close();
   await workstation?.close();
 });
 
-/** The session cookie the launch URL hands out, as a real browser would receive it. */
+/** The session cookie a fresh launch link hands out, as a real browser would receive it. */
 async function sessionCookie(): Promise<string> {
-  const response = await fetch(workstation.server.launchUrl, { redirect: 'manual' });
+  const response = await fetch(workstation.server.newLaunchUrl(), { redirect: 'manual' });
   const setCookie = response.headers.get('set-cookie');
   if (!setCookie) throw new Error(`the launch URL set no cookie (status ${response.status})`);
   return setCookie.split(';')[0] ?? '';
@@ -85,7 +91,7 @@ describe('browser-mode session', () => {
   });
 
   it('refuses a wrong launch token and a forged cookie', async () => {
-    const wrongToken = await fetch(`${workstation.server.url}/?token=not-the-secret`, { redirect: 'manual' });
+    const wrongToken = await fetch(`${workstation.server.url}/launch?nonce=not-a-nonce`, { redirect: 'manual' });
     expect([401, 403]).toContain(wrongToken.status);
     expect(wrongToken.headers.get('set-cookie')).toBeNull();
 
@@ -106,5 +112,43 @@ describe('browser-mode session', () => {
 
     const accepted = await openEvents({ Cookie: await sessionCookie() });
     expect(accepted.opened).toBe(true);
+  });
+
+  it('opens the app in Chromium from the launch file the opener gets, and the link is spent after', async () => {
+    browser = await launchChromium();
+    let file = '';
+    const link = workstation.server.newLaunchUrl();
+    const outcome = await openInBrowser({
+      launchUrl: link,
+      dir: path.join(workstation.dataDir, 'launch'),
+      platform: 'linux',
+      env: { DISPLAY: ':0' },
+      // The opener the test plays: what xdg-open would hand the browser is the file.
+      spawn: (_command, args) => {
+        file = args.at(-1) as string;
+        return { on: () => undefined, unref: () => undefined };
+      },
+    });
+    expect(outcome.opened).toBe(true);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForURL(`${workstation.server.url}/`, { timeout: 30_000 });
+    await page.waitForFunction(() => (globalThis as MrTestGlobal).__mrTest?.appPhase() === 'ready', undefined, { timeout: 60_000 });
+    // The address bar ends at /, the nonce is gone from it, and the cookie is the port's.
+    expect(page.url()).toBe(`${workstation.server.url}/`);
+    const cookies = await context.cookies(workstation.server.url);
+    expect(cookies.map((c) => c.name)).toEqual([workstation.server.cookieName]);
+    expect(cookies[0]?.httpOnly).toBe(true);
+    expect(cookies[0]?.sameSite).toBe('Strict');
+
+    // The same link in another browser context (someone who read it) gets nothing.
+    const other = await browser.newContext();
+    const stolen = await other.newPage();
+    const response = await stolen.goto(link);
+    expect(response?.status()).toBe(401);
+    expect(await other.cookies(workstation.server.url)).toEqual([]);
+    await other.close();
+    await context.close();
   });
 });

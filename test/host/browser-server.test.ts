@@ -52,6 +52,12 @@ function request(
   });
 }
 
+/** A fresh one-time launch link, as a path on the server. */
+function launchPath(): string {
+  const url = new URL(server.newLaunchUrl());
+  return url.pathname + url.search;
+}
+
 const bearer = () => ({ Authorization: `Bearer ${server.secret}` });
 
 async function call(method: string, params: unknown): Promise<{ ok: boolean; result?: any; error?: any }> {
@@ -67,7 +73,8 @@ async function call(method: string, params: unknown): Promise<{ ok: boolean; res
 describe('browser-mode server', () => {
   it('listens on loopback only, on a random port', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(server.launchUrl).toBe(`${server.url}/?token=${server.secret}`);
+    expect(server.newLaunchUrl()).toMatch(new RegExp(`^${server.url}/launch\\?nonce=[A-Za-z0-9_-]{32}$`));
+    expect(server.newLaunchUrl()).not.toContain(server.secret);
     expect(server.secret.length).toBeGreaterThanOrEqual(32);
   });
 
@@ -79,13 +86,17 @@ describe('browser-mode server', () => {
     expect((await request('/', { headers: { Authorization: 'Bearer not-the-secret' } })).status).toBe(401);
   });
 
-  it('turns the launch token into an HttpOnly, SameSite=Strict session cookie', async () => {
-    expect((await request('/?token=wrong')).status).toBe(401);
-    const launch = await request(`/?token=${server.secret}`);
-    expect(launch.status).toBe(302);
+  it('turns a launch nonce into an HttpOnly, SameSite=Strict session cookie', async () => {
+    expect((await request('/launch?nonce=wrong')).status).toBe(401);
+    expect((await request(`/launch?nonce=${server.secret}`)).status).toBe(401);
+    const launch = await request(launchPath());
+    expect(launch.status).toBe(303);
+    expect(launch.headers.location).toBe('/');
     const cookie = String(launch.headers['set-cookie']);
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).toContain('Path=/');
+    expect(cookie).not.toContain(server.secret);
     const page = await request('/', { headers: { Cookie: cookie.split(';')[0] as string } });
     expect(page.status).toBe(200);
     expect(page.body.toString()).toContain('<title>MedReasoner</title>');
@@ -146,7 +157,17 @@ describe('browser-mode server', () => {
     });
     expect(refused).toBe(401);
 
-    const ws = new WebSocket(wsUrl, { headers: { Cookie: `mr_session=${server.secret}` } });
+    const forged = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(wsUrl, { headers: { Cookie: `${server.cookieName}=${server.secret}` } });
+      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.on('open', () => resolve(101));
+      socket.on('error', () => {});
+    });
+    expect(forged, 'the bearer secret is not a session id').toBe(401);
+
+    const launch = await request(launchPath());
+    const session = String(launch.headers['set-cookie']).split(';')[0] as string;
+    const ws = new WebSocket(wsUrl, { headers: { Cookie: session } });
     await new Promise((resolve, reject) => {
       ws.on('open', resolve);
       ws.on('error', reject);

@@ -1,6 +1,6 @@
 // The whole ask pipeline on the tiny models, for real: slice → 8-bit window → Qwen2.5-VL
 // processor → vision encoder, embeddings, decoder with KV cache (transformers.js over ONNX
-// Runtime, in the inference worker) → streamed tokens → parse → map to the slice →
+// Runtime, in the inference process) → streamed tokens → parse → map to the slice →
 // MedSAM2-layout ASM → mask. Answers the seed would use are used with warnings (box clipped
 // or reversed, key point outside the box). And every failure mode: no answer, malformed,
 // truncated, cancelled, no model, an old fixed-grid export, missing / truncated / corrupt
@@ -125,7 +125,11 @@ describe('ask on the tiny models', () => {
     const result = await s.ask({ jobId: 'cancel-me', slice: slice(128, 128), question: 'q' });
     expect(result.status).toBe('cancelled');
     expect(result.failure?.kind).toBe('cancelled');
-    expect(result.tokens.generated).toBeLessThan(20);
+    // The cancel crosses to the inference process and is read between tokens: generation
+    // stops a round trip after the first streamed piece, well before the whole reply.
+    const whole = await service(modelsDir).ask({ jobId: 'not-cancelled', slice: slice(128, 128), question: 'q' });
+    expect(whole.status).toBe('ok');
+    expect(result.tokens.generated).toBeLessThan(whole.tokens.generated / 3);
     expect(result.mask).toBeNull();
   });
 

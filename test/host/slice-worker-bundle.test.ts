@@ -3,14 +3,20 @@
 // checkout, where no node_modules can be found, and asked for one file per compressed
 // syntax of pydicom's corpus, plus made HTJ2K and JPEG XL files (made-files.ts), the two
 // codecs the corpus cannot reach. Its pixels must be the ones the source decodes.
+// The same build's inference process entry is forked and answers a segment request on the
+// tiny models through the service's channel.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isDecodableSyntax, isNativePixelSyntax, transferSyntaxName } from '../../electron/host/dicom/transfer-syntaxes.ts';
 import { CODEC_ASSETS } from '../../electron/host/inference/pixel-codecs.ts';
+import { forkInferenceChild } from '../../electron/host/inference/inference-child.ts';
+import { InferenceService } from '../../electron/host/inference/inference-service.ts';
+import { TINY_ASM_ID, writeTinyModels } from '../../native-models/tiny/make-tiny-models.ts';
 import { loadSlice, type SlicePixels } from '../../electron/host/inference/slice-pixels.ts';
 import type { SliceWorkerReply } from '../../electron/host/inference/slice-worker-client.ts';
 import { htj2k, jpegXlLossless, stored, wrap } from './made-files.ts';
@@ -93,4 +99,32 @@ describe('the bundled slice worker', () => {
       expect(Buffer.from(bundled.pixels.buffer).equals(Buffer.from(source.pixels.buffer))).toBe(true);
     });
   }
+});
+
+describe('the bundled inference process', () => {
+  test('is its own entry of the build and answers through the same channel', async () => {
+    const bundle = pathToFileURL(path.join(root, 'dist/electron/inference-process.js'));
+    const modelsDir = path.join(outside, 'models');
+    await writeTinyModels(modelsDir);
+    const entries: string[] = [];
+    const service = new InferenceService({
+      models: { dir: modelsDir, source: 'option' },
+      provider: { provider: 'cpu', reason: 'tests run on the CPU', probe: { attempted: false, error: null, ms: 0 } },
+      launcher: (entry) => {
+        entries.push(path.basename(entry.pathname));
+        return forkInferenceChild(bundle);
+      },
+    });
+    try {
+      const width = 64;
+      const pixels = new Float32Array(width * width).map((_, i) => (i % 97) - 40);
+      const result = await service.segment({ jobId: 'bundle', slice: { seriesKey: 's', sliceIndex: 0, width, height: width, pixels, invert: false }, box: [4, 4, 40, 40], points: [] });
+      expect(result.segmenter).toMatchObject({ id: TINY_ASM_ID });
+      expect(result.mask.area).toBeGreaterThan(0);
+      // From source the service asks for the .ts entry; the bundle carries the same name.
+      expect(entries).toEqual(['inference-process.ts']);
+    } finally {
+      await service.dispose();
+    }
+  }, 120_000);
 });

@@ -1,22 +1,20 @@
 // `medreasoner serve`: browser mode. The host and the renderer bundle of the
-// Electron app, served on 127.0.0.1 with a per-launch secret.
-import { spawn } from 'node:child_process';
+// Electron app, served on 127.0.0.1. The browser is opened through an owner-only launch
+// file holding a one-time link (launch-file.ts); tools find the bearer secret in an
+// owner-only file (server-token-file.ts). Neither goes on a command line.
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../../host/app-paths.ts';
 import { createHost } from '../../host/host.ts';
 import { startBrowserServer } from '../../server/browser-server.ts';
+import { openInBrowser } from '../../server/launch-file.ts';
+import { removeServerTokenFile, writeServerTokenFile } from '../../server/server-token-file.ts';
 import { EXIT_FAILED, EXIT_USAGE, type CliIO } from '../cli-io.ts';
 
 export const RENDERER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/renderer');
-
-function browserOpener(): string[] | null {
-  if (process.platform === 'darwin') return ['open'];
-  if (process.platform === 'win32') return ['cmd', '/c', 'start', ''];
-  return process.env.DISPLAY || process.env.WAYLAND_DISPLAY ? ['xdg-open'] : null;
-}
 
 export async function runServeCommand(args: string[], io: CliIO): Promise<number> {
   let values;
@@ -50,7 +48,9 @@ export async function runServeCommand(args: string[], io: CliIO): Promise<number
   io.out(`Data folder: ${dataDir}`);
   const server = await startBrowserServer({ host, rendererDir: RENDERER_DIR, port, log: (message) => io.err(message) });
   io.out(`MedReasoner Workstation (browser mode) is serving on ${server.url}`);
-  io.out(`Open this URL (it carries this launch's secret): ${server.launchUrl}`);
+  const tokenFile = await writeServerTokenFile(dataDir, server);
+  io.out(`Tools: the bearer token is in ${tokenFile} (owner-only).`);
+  const printLink = () => io.out(`Open this one-time link within a minute (Enter prints a new one): ${server.newLaunchUrl()}`);
   // The page can open while the sample is written: sample.open waits for the same preparation.
   const started = Date.now();
   host.prepareSample().then(
@@ -59,15 +59,24 @@ export async function runServeCommand(args: string[], io: CliIO): Promise<number
     (error: unknown) => io.err(`The embedded sample could not be written: ${(error as Error).message}`),
   );
 
-  const opener = values['no-open'] ? null : browserOpener();
-  if (opener) {
-    const [command, ...rest] = opener;
-    const child = spawn(command as string, [...rest, server.launchUrl], { stdio: 'ignore', detached: true });
-    child.on('error', () => io.out('No browser could be opened: open the URL above yourself.'));
-    child.unref();
-  } else if (!values['no-open']) {
-    io.out('No display found, so no browser was opened: open the URL above in a browser on this machine.');
-  }
+  if (!values['no-open']) {
+    const outcome = await openInBrowser({
+      launchUrl: server.newLaunchUrl(),
+      dir: path.join(dataDir, 'launch'),
+      onError: () => {
+        io.out('No browser could be opened: open a link yourself.');
+        printLink();
+      },
+    });
+    if (outcome.opened) io.out(`Opened the browser (through ${outcome.file}).`);
+    else {
+      io.out(`${outcome.message} Open this link in a browser on this machine.`);
+      printLink();
+    }
+  } else printLink();
+  // Each link works once: a second browser, or a link that expired, needs a new one.
+  const lines = process.stdin.isTTY ? createInterface({ input: process.stdin }) : null;
+  lines?.on('line', printLink);
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -75,6 +84,8 @@ export async function runServeCommand(args: string[], io: CliIO): Promise<number
     process.once('SIGTERM', stop);
   });
   io.out('Stopping.');
+  lines?.close();
+  await removeServerTokenFile(tokenFile);
   await server.close();
   await host.dispose();
   return 0;

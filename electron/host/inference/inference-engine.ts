@@ -3,7 +3,7 @@
 // installed model changes), and the two operations:
 //   ask(slice, question)  → CRM (reasoning, box, two key points) → ASM → mask
 //   segment(slice, prompts) → ASM only (MedSAM2 if installed, else the default segmenter)
-// Every result carries per-stage timings. The inference worker hosts one engine; tests may
+// Every result carries per-stage timings. The inference process hosts one engine; tests may
 // use one directly.
 import path from 'node:path';
 import type { AskResult, InferenceStatus, InferenceWindow, ModelsList, SegmentResult } from '../../common/contract-inference.ts';
@@ -21,7 +21,12 @@ import { openRemoteCrm, type CrmServerChoice } from './remote/remote-crm-loader.
 import type { RemoteCrmRunner } from './remote/crm-remote.ts';
 import { promptProblems, type PixelBox, type PromptPoint, type SegmentImage, type Segmenter } from './segmenter-types.ts';
 
-export type InferenceErrorCode = 'model-missing' | 'model-broken' | 'invalid-prompts' | 'cancelled' | 'internal';
+export type InferenceErrorCode = 'model-missing' | 'model-broken' | 'model-crashed' | 'invalid-prompts' | 'cancelled' | 'internal';
+
+/** A test fixture's stand-in for a native crash while loading (manifest.ts testAbortOnLoad). */
+function abortIfFixtureAsks(manifest: { testFixture: boolean; testAbortOnLoad?: boolean | undefined }): void {
+  if (manifest.testFixture && manifest.testAbortOnLoad) process.abort();
+}
 
 export class InferenceError extends Error {
   readonly code: InferenceErrorCode;
@@ -137,6 +142,7 @@ export class InferenceEngine {
     if (this.#crm?.key === key) return this.#crm.runner;
     if (this.#crm) await this.#crm.runner.dispose().catch(() => {});
     this.#crm = null;
+    abortIfFixtureAsks(selected.manifest);
     try {
       const runner = await loadCrm({ dir: selected.dir, manifest: selected.manifest, variant: selected.variant, provider: this.provider.provider });
       this.#crm = { key, runner };
@@ -172,6 +178,7 @@ export class InferenceEngine {
     if (this.#asm?.key === key) return this.#asm.segmenter;
     if (this.#asm) await this.#asm.segmenter.dispose().catch(() => {});
     this.#asm = null;
+    abortIfFixtureAsks(selected.manifest);
     try {
       const segmenter = await loadMedsam2({ dir: selected.dir, manifest: selected.manifest, variant: selected.variant, provider: this.provider.provider });
       this.#asm = { key, segmenter };

@@ -8,6 +8,7 @@ import type { StudyIndex } from '../dicom/dicom-index.ts';
 import { HostError } from '../dispatch.ts';
 import type { ModelsDirChoice } from '../models/registry.ts';
 import type { ProviderDecision } from './execution-provider.ts';
+import type { InferenceChildLauncher } from './inference-child.ts';
 import { InferenceError, type SliceInput } from './inference-engine.ts';
 import { InferenceService } from './inference-service.ts';
 import { pngToMask } from './mask-png.ts';
@@ -33,6 +34,8 @@ export interface InferenceHandlerDeps {
   log?: (message: string) => void;
   /** Where Models settings keep the CRM server (crm-server.json) and its audit log. */
   dataDir?: string;
+  /** How the inference process starts (default fork; the Electron shell passes utilityProcess). */
+  launcher?: InferenceChildLauncher;
 }
 
 export interface InferenceHost {
@@ -65,12 +68,14 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
     ...(deps.knownManifestsDir ? { knownManifestsDir: deps.knownManifestsDir } : {}),
     ...(deps.provider ? { provider: deps.provider } : {}),
     ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.launcher ? { launcher: deps.launcher } : {}),
+    onModelStatus: (change) => deps.emit('models.statusChanged', change),
     onToken: (jobId, text) => deps.emit('inference.token', { jobId, text }),
     onStage: (jobId, stage, state, ms, detail) =>
       deps.emit('inference.stage', { jobId, stage, state, ...(ms !== undefined ? { ms } : {}), ...(detail !== undefined ? { detail } : {}) }),
   });
   // Decide the execution provider at start-up, not at the first question (the engine logs the decision).
-  service.start().catch((error: Error) => deps.log?.(`inference: the worker did not start: ${error.message}`));
+  service.start().catch((error: Error) => deps.log?.(`inference: the inference process did not start: ${error.message}`));
   const crmSettings = deps.dataDir ? createCrmSettingsHandlers(deps.dataDir, service, deps.log) : null;
   crmSettings?.apply().catch((error: Error) => deps.log?.(`inference: the CRM server settings could not be read: ${error.message}`));
   const noSettings = (): never => {
@@ -79,7 +84,7 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
   let segmentJobs = 0;
   /** Running propagations: their current per-slice job, so a cancel stops both. */
   const propagations = new Map<string, { cancelled: boolean; sliceJob: string | null }>();
-  /** Asks that arrived but are not queued for the worker yet (their slice is loading). */
+  /** Asks that arrived but are not queued for the inference process yet (their slice is loading). */
   const pendingAsks = new Map<string, { cancelled: boolean }>();
   /**
    * Cancels of job ids not seen yet: the renderer sends a cancel the moment the reader
@@ -146,7 +151,7 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
           isCancelled: () => job.cancelled,
           segmentSlice: async (sliceIndex, box, points) => {
             const slice = await deps.loadSlice(seriesKey, sliceIndex).catch(toHostError);
-            // The slice's buffer moves to the worker: keep a copy for the tissue check.
+            // The slice is sent to the inference process: keep a copy for the tissue check.
             const pixels = slice.pixels.slice();
             job.sliceJob = `${jobId}.${sliceIndex}`;
             const result = await service.segment({ jobId: job.sliceJob, slice, box, points, ...(window ? { window } : {}) }).catch(toHostError);

@@ -1,5 +1,6 @@
-// Messages between the inference service (main thread) and the inference worker.
-// Plain data only (structured clone); pixel buffers are transferred, not copied.
+// Messages between the inference service (the host) and the inference process (a child
+// process: child_process.fork from Node, utilityProcess in Electron). Plain data only: both
+// channels copy with the structured-clone algorithm, typed arrays included.
 import type { AskResult, InferenceStatus, InferenceWindow, ModelsList, SegmentResult } from '../../common/contract-inference.ts';
 import type { ModelsDirChoice } from '../models/registry.ts';
 import type { ProviderDecision } from './execution-provider.ts';
@@ -7,16 +8,15 @@ import type { InferenceErrorCode, SliceInput, StageName } from './inference-engi
 import type { CrmServerChoice } from './remote/remote-crm-loader.ts';
 import type { PixelBox, PromptPoint } from './segmenter-types.ts';
 
-export interface WorkerData {
+/** What the process needs to build its engine; the first message it receives. */
+export interface EngineInit {
   models: ModelsDirChoice;
   knownManifestsDir?: string;
-  /** Int32 slot 0: the sequence number of the job to cancel (checked between tokens). */
-  cancelFlag: SharedArrayBuffer;
   provider?: ProviderDecision;
   crmServer?: CrmServerChoice;
 }
 
-export type WorkerRequest =
+export type JobRequest =
   | { seq: number; type: 'status' }
   | { seq: number; type: 'list' }
   | { seq: number; type: 'warm' }
@@ -24,8 +24,15 @@ export type WorkerRequest =
   | { seq: number; type: 'ask'; jobId: string; slice: SliceInput; question: string; window?: InferenceWindow; promptVariant?: string; maxNewTokens?: number; dumpInput?: string }
   | { seq: number; type: 'segment'; jobId: string; slice: SliceInput; box: PixelBox | null; points: PromptPoint[]; window?: InferenceWindow };
 
-export type WorkerReply =
+export type ProcessRequest =
+  | { type: 'init'; init: EngineInit }
+  /** Stops job `seq` at its next check (between tokens; the process's event loop turns there). */
+  | { type: 'cancel'; seq: number }
+  | JobRequest;
+
+export type ProcessReply =
   | { type: 'ready'; provider: ProviderDecision }
+  | { type: 'init-failed'; message: string }
   | { type: 'token'; seq: number; text: string }
   | { type: 'stage'; seq: number; stage: StageName; state: 'started' | 'finished' | 'failed'; ms?: number; detail?: string }
   | { type: 'log'; message: string }

@@ -1,33 +1,56 @@
-// The host's side of inference: one worker thread that owns the ONNX Runtime sessions, one
-// queue (a job runs only after the previous one ended), cancellation (a queued job leaves
-// the queue; a running CRM job stops at the next token), and events for streamed tokens and
-// stage progress. Status and model lists are answered here from file checks, so they stay
-// quick while the worker is generating. A crashed worker fails its jobs and is restarted
-// by the next request.
-import { Worker } from 'node:worker_threads';
-import type { AskResult, InferenceStatus, InferenceWindow, ModelsList, SegmentResult } from '../../common/contract-inference.ts';
+// The host's side of inference: one child process that owns the ONNX Runtime sessions
+// (inference-process.ts, started by an InferenceChildLauncher: fork, or utilityProcess in
+// Electron), one queue (a job runs only after the previous one ended), cancellation (a
+// queued job leaves the queue; a running CRM job stops at the next token), and events for
+// streamed tokens and stage progress. Status and model lists are answered here from file
+// checks, so they stay quick while the process is generating.
+// A process that dies (ONNX Runtime aborting, out of memory) fails only the job it was
+// running: the service names the model that was loading or running then, marks that role
+// 'crashed' in models.status, tells the UI (onModelStatus), and restarts the process with
+// backoff — a few times a minute at most; after that, the next request starts it again.
+import type { AskResult, InferenceStatus, InferenceWindow, ModelsList, RoleStatus, SegmentResult } from '../../common/contract-inference.ts';
 import type { ModelsDirChoice } from '../models/registry.ts';
 import { siblingWorkerUrl } from '../worker-url.ts';
 import type { ProviderDecision } from './execution-provider.ts';
+import { forkInferenceChild, type InferenceChild, type InferenceChildLauncher } from './inference-child.ts';
 import { InferenceError, type SliceInput, type StageName } from './inference-engine.ts';
-import type { WorkerData, WorkerReply, WorkerRequest } from './inference-protocol.ts';
+import type { EngineInit, JobRequest, ProcessReply } from './inference-protocol.ts';
 import { inferenceStatus, modelsList } from './model-status.ts';
 import type { CrmServerChoice } from './remote/remote-crm-loader.ts';
 import type { PixelBox, PromptPoint } from './segmenter-types.ts';
+
+export interface ModelStatusChange {
+  role: 'crm' | 'asm' | null;
+  modelId: string | null;
+  state: 'crashed' | 'recovered';
+  message: string;
+}
+
+export interface RestartPolicy {
+  /** Automatic restarts allowed within `windowMs` (default 3 a minute). */
+  maxRestarts: number;
+  windowMs: number;
+  /** The first restart waits this long, each further one twice as long (default 250 ms). */
+  baseDelayMs: number;
+}
 
 export interface InferenceServiceOptions {
   models: ModelsDirChoice;
   knownManifestsDir?: string;
   /** Skip the CUDA probe (tests, MEDREASONER_DEVICE). */
   provider?: ProviderDecision;
-  /** The CRM answers from this server (remote/); the ASM stays in the worker. */
+  /** The CRM answers from this server (remote/); the ASM stays in the inference process. */
   crmServer?: CrmServerChoice;
+  /** How the inference process is started (default: child_process.fork). */
+  launcher?: InferenceChildLauncher;
+  restart?: Partial<RestartPolicy>;
   log?: (message: string) => void;
   onToken?: (jobId: string, text: string) => void;
   onStage?: (jobId: string, stage: StageName | 'queued', state: 'started' | 'finished' | 'failed', ms?: number, detail?: string) => void;
+  onModelStatus?: (change: ModelStatusChange) => void;
 }
 
-type Request = WorkerRequest extends infer R ? (R extends { seq: number } ? Omit<R, 'seq'> : never) : never;
+type Request = JobRequest extends infer R ? (R extends { seq: number } ? Omit<R, 'seq'> : never) : never;
 
 interface Job {
   seq: number;
@@ -37,58 +60,77 @@ interface Job {
   reject: (error: Error) => void;
 }
 
+interface Crash {
+  role: 'crm' | 'asm';
+  modelId: string;
+  variant: string | null;
+  message: string;
+}
+
+const STAGE_WORDS: Partial<Record<StageName, string>> = { 'load-crm': 'loading it', crm: 'running it', 'load-asm': 'loading it', asm: 'running it' };
+
+function roleOf(job: Job, stage: StageName | null): 'crm' | 'asm' | null {
+  if (stage === 'load-crm' || stage === 'crm' || stage === 'parse') return 'crm';
+  if (stage === 'load-asm' || stage === 'asm') return 'asm';
+  if (job.request.type === 'segment') return 'asm';
+  if (job.request.type === 'ask') return 'crm';
+  return null;
+}
+
 export class InferenceService {
   readonly #options: InferenceServiceOptions;
-  readonly #cancelBuffer = new SharedArrayBuffer(4);
-  readonly #cancelFlag = new Int32Array(this.#cancelBuffer);
-  #worker: Worker | null = null;
+  readonly #policy: RestartPolicy;
+  #child: InferenceChild | null = null;
+  #childReady = false;
   #ready: Promise<ProviderDecision> | null = null;
+  #provider: ProviderDecision | null = null;
   #queue: Job[] = [];
   #running: Job | null = null;
+  #runningStage: StageName | null = null;
   #seq = 0;
+  #crashTimes: number[] = [];
+  readonly #crashes = new Map<'crm' | 'asm', Crash>();
   #disposed = false;
 
   constructor(options: InferenceServiceOptions) {
     this.#options = options;
+    this.#policy = { maxRestarts: 3, windowMs: 60_000, baseDelayMs: 250, ...options.restart };
   }
 
-  /** Starts the worker (and the provider decision) now rather than at the first request. */
+  /** Starts the inference process (and the provider decision) now rather than at the first request. */
   start(): Promise<ProviderDecision> {
-    return this.#ensureWorker();
+    return this.#ensureProcess();
   }
 
   get models(): ModelsDirChoice {
     return this.#options.models;
   }
 
-  #ensureWorker(): Promise<ProviderDecision> {
+  #ensureProcess(): Promise<ProviderDecision> {
     if (this.#disposed) return Promise.reject(new InferenceError('internal', 'the inference service was shut down'));
-    if (this.#ready) return this.#ready;
-    const data: WorkerData = {
-      models: this.#options.models,
-      cancelFlag: this.#cancelBuffer,
-      ...(this.#options.knownManifestsDir ? { knownManifestsDir: this.#options.knownManifestsDir } : {}),
-      ...(this.#options.provider ? { provider: this.#options.provider } : {}),
-      ...(this.#options.crmServer ? { crmServer: this.#options.crmServer } : {}),
-    };
-    const worker = new Worker(siblingWorkerUrl('inference-worker', import.meta.url), { workerData: data });
-    this.#worker = worker;
-    this.#ready = new Promise<ProviderDecision>((resolve, reject) => {
-      const fail = (error: Error) => {
-        if (this.#worker !== worker) return;
-        this.#worker = null;
-        this.#ready = null;
-        reject(error);
-        const crashed = new InferenceError('internal', `the inference worker stopped: ${error.message}`);
-        if (this.#running) this.#running.reject(crashed);
-        this.#running = null;
-        for (const job of this.#queue.splice(0)) job.reject(crashed);
-      };
-      worker.on('message', (message: WorkerReply) => {
+    if (!this.#ready) this.#ready = this.#spawn();
+    // An unobserved rejection here would be reported twice: callers see it through their job.
+    this.#ready.catch(() => {});
+    return this.#ready;
+  }
+
+  #spawn(): Promise<ProviderDecision> {
+    const child = (this.#options.launcher ?? forkInferenceChild)(siblingWorkerUrl('inference-process', import.meta.url));
+    this.#child = child;
+    this.#childReady = false;
+    return new Promise<ProviderDecision>((resolve, reject) => {
+      child.onMessage((message: ProcessReply) => {
+        if (this.#child !== child) return;
         switch (message.type) {
           case 'ready':
+            this.#childReady = true;
+            this.#provider = message.provider;
             resolve(message.provider);
             this.#pump();
+            break;
+          case 'init-failed':
+            reject(new InferenceError('internal', `the inference process could not start: ${message.message}`));
+            child.kill();
             break;
           case 'log':
             this.#options.log?.(message.message);
@@ -97,36 +139,109 @@ export class InferenceService {
             if (this.#running?.seq === message.seq) this.#options.onToken?.(this.#running.jobId, message.text);
             break;
           case 'stage':
-            if (this.#running?.seq === message.seq) this.#options.onStage?.(this.#running.jobId, message.stage, message.state, message.ms, message.detail);
+            if (this.#running?.seq !== message.seq) break;
+            this.#runningStage = message.state === 'started' ? message.stage : null;
+            this.#options.onStage?.(this.#running.jobId, message.stage, message.state, message.ms, message.detail);
             break;
           case 'result':
           case 'error': {
             const job = this.#running;
             if (!job || job.seq !== message.seq) break;
             this.#running = null;
-            if (message.type === 'result') job.resolve(message.result);
-            else job.reject(new InferenceError(message.code, message.message));
+            this.#runningStage = null;
+            if (message.type === 'result') {
+              this.#ranFine(job);
+              job.resolve(message.result);
+            } else job.reject(new InferenceError(message.code, message.message));
             this.#pump();
             break;
           }
         }
       });
-      worker.on('error', (error) => fail(error));
-      worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+      child.onExit((how) => {
+        if (this.#child !== child) return;
+        this.#child = null;
+        this.#childReady = false;
+        reject(new InferenceError('internal', `the inference process stopped before it was ready (${how})`));
+        this.#stopped(how);
+      });
+      const init: EngineInit = {
+        models: this.#options.models,
+        ...(this.#options.knownManifestsDir ? { knownManifestsDir: this.#options.knownManifestsDir } : {}),
+        ...(this.#options.provider ? { provider: this.#options.provider } : {}),
+        ...(this.#options.crmServer ? { crmServer: this.#options.crmServer } : {}),
+      };
+      child.send({ type: 'init', init });
     });
-    // An unobserved rejection here would be reported twice: callers see it through their job.
-    this.#ready.catch(() => {});
-    return this.#ready;
+  }
+
+  /** The process ended without being asked to: fail its job, say which model, restart. */
+  #stopped(how: string): void {
+    const job = this.#running;
+    const stage = this.#runningStage;
+    this.#running = null;
+    this.#runningStage = null;
+    this.#ready = null;
+    if (this.#disposed) return;
+    const now = Date.now();
+    this.#crashTimes = [...this.#crashTimes.filter((t) => now - t < this.#policy.windowMs), now];
+    const restarting = this.#crashTimes.length <= this.#policy.maxRestarts;
+    const restartWords = restarting
+      ? 'The inference process was restarted; viewing and everything else go on.'
+      : `It stopped ${this.#crashTimes.length} times within ${Math.round(this.#policy.windowMs / 1000)} s, so it is not restarted until the next request.`;
+    this.#options.log?.(`inference: the inference process stopped (${how}); ${restarting ? 'restarting it' : 'not restarting it'}`);
+    if (restarting) {
+      const delay = this.#policy.baseDelayMs * 2 ** (this.#crashTimes.length - 1);
+      this.#ready = new Promise<void>((resolve) => setTimeout(resolve, delay).unref()).then(() => {
+        if (this.#disposed) throw new InferenceError('internal', 'the inference service was shut down');
+        return this.#spawn();
+      });
+      this.#ready.catch(() => {});
+    } else {
+      const gaveUp = new InferenceError('model-crashed', `The inference process stopped (${how}) and was not restarted: ${restartWords}`);
+      for (const queued of this.#queue.splice(0)) queued.reject(gaveUp);
+    }
+    void this.#reportCrash(job, stage, how, restartWords).catch((error: unknown) => {
+      this.#options.log?.(`inference: the crash could not be reported: ${String(error)}`);
+      job?.reject(new InferenceError('model-crashed', `The inference process stopped (${how}). ${restartWords}`));
+    });
+  }
+
+  async #reportCrash(job: Job | null, stage: StageName | null, how: string, restartWords: string): Promise<void> {
+    const role = job ? roleOf(job, stage) : null;
+    let model: RoleStatus | null = null;
+    if (role) {
+      const provider = this.#provider ??
+        this.#options.provider ?? { provider: 'cpu', reason: 'not decided: the inference process stopped first', probe: { attempted: false, error: null, ms: 0 } };
+      const status = await inferenceStatus(this.#options.models, provider, this.#options.knownManifestsDir);
+      model = status[role];
+    }
+    const what = model?.modelId ? `${model.label} (${model.modelId})` : role === 'asm' ? 'The segmenter' : role === 'crm' ? 'The reasoning model' : null;
+    const when = stage && STAGE_WORDS[stage] ? ` while ${STAGE_WORDS[stage]}` : '';
+    const message = what ? `${what} stopped the inference process (${how})${when}. ${restartWords}` : `The inference process stopped (${how}). ${restartWords}`;
+    if (role && model?.modelId) this.#crashes.set(role, { role, modelId: model.modelId, variant: model.variant, message });
+    this.#options.onModelStatus?.({ role, modelId: model?.modelId ?? null, state: 'crashed', message });
+    job?.reject(new InferenceError('model-crashed', message));
+  }
+
+  /** A job that finished clears the crash mark of the roles it ran. */
+  #ranFine(job: Job): void {
+    const roles: Array<'crm' | 'asm'> = job.request.type === 'ask' ? ['crm', 'asm'] : job.request.type === 'segment' ? ['asm'] : [];
+    for (const role of roles) {
+      const crash = this.#crashes.get(role);
+      if (!crash) continue;
+      this.#crashes.delete(role);
+      this.#options.onModelStatus?.({ role, modelId: crash.modelId, state: 'recovered', message: `${crash.modelId} ran again after the inference process was restarted.` });
+    }
   }
 
   #pump(): void {
-    if (this.#running || !this.#worker) return;
+    if (this.#running || !this.#child || !this.#childReady) return;
     const job = this.#queue.shift();
     if (!job) return;
     this.#running = job;
-    const request = { ...job.request, seq: job.seq } as WorkerRequest;
-    const transfer = 'slice' in request ? [request.slice.pixels.buffer as ArrayBuffer] : [];
-    this.#worker.postMessage(request, transfer);
+    this.#runningStage = null;
+    this.#child.send({ ...job.request, seq: job.seq } as JobRequest);
   }
 
   #enqueue<T>(jobId: string, request: Request): Promise<T> {
@@ -134,20 +249,27 @@ export class InferenceService {
       const job: Job = { seq: ++this.#seq, jobId, request, resolve: resolve as (v: unknown) => void, reject };
       this.#queue.push(job);
       if (request.type === 'ask' || request.type === 'segment') this.#options.onStage?.(jobId, 'queued', 'started', undefined, `${this.#queue.length + (this.#running ? 1 : 0) - 1} ahead`);
-      this.#ensureWorker().then(
+      this.#ensureProcess().then(
         () => this.#pump(),
         (error: Error) => {
           const index = this.#queue.indexOf(job);
           if (index >= 0) this.#queue.splice(index, 1);
-          reject(error instanceof InferenceError ? error : new InferenceError('internal', `the inference worker failed to start: ${error.message}`));
+          reject(error instanceof InferenceError ? error : new InferenceError('internal', `the inference process failed to start: ${error.message}`));
         },
       );
     });
   }
 
   async status(): Promise<InferenceStatus> {
-    const provider = await this.#ensureWorker();
+    // A process that keeps crashing is not started again just to answer a status.
+    const provider = this.#provider ?? (await this.#ensureProcess());
     const status = await inferenceStatus(this.#options.models, provider, this.#options.knownManifestsDir);
+    for (const role of ['crm', 'asm'] as const) {
+      const crash = this.#crashes.get(role);
+      if (crash && status[role].modelId === crash.modelId && status[role].variant === crash.variant) {
+        status[role] = { ...status[role], state: 'crashed', message: crash.message };
+      }
+    }
     const server = this.#options.crmServer?.config;
     if (!server) return { ...status, crmServer: null };
     const origin = new URL(server.baseUrl).origin;
@@ -163,7 +285,8 @@ export class InferenceService {
   setCrmServer(choice: CrmServerChoice | null): Promise<void> {
     if (choice) this.#options.crmServer = choice;
     else delete this.#options.crmServer;
-    if (!this.#worker) return Promise.resolve();
+    // A process started later gets the choice in its init message.
+    if (!this.#child) return Promise.resolve();
     return this.#enqueue<void>('configure', { type: 'configure', crmServer: choice });
   }
 
@@ -197,7 +320,7 @@ export class InferenceService {
       return true;
     }
     if (this.#running?.jobId === jobId) {
-      Atomics.store(this.#cancelFlag, 0, this.#running.seq);
+      this.#child?.send({ type: 'cancel', seq: this.#running.seq });
       return true;
     }
     return false;
@@ -207,12 +330,15 @@ export class InferenceService {
     this.#disposed = true;
     const stopped = new InferenceError('cancelled', 'the inference service was shut down');
     for (const job of this.#queue.splice(0)) job.reject(stopped);
-    if (this.#running) Atomics.store(this.#cancelFlag, 0, this.#running.seq);
-    const worker = this.#worker;
-    this.#worker = null;
+    const child = this.#child;
+    this.#child = null;
     this.#ready = null;
     if (this.#running) this.#running.reject(stopped);
     this.#running = null;
-    if (worker) await worker.terminate();
+    if (child) {
+      const exited = new Promise<void>((resolve) => child.onExit(() => resolve()));
+      child.kill();
+      await exited;
+    }
   }
 }

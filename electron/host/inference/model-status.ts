@@ -1,6 +1,6 @@
 // What each role (CRM, ASM) will run with, or why it cannot run and how to fix it; and the
 // models list. File checks only (no ONNX Runtime, no transformers.js), so the main thread
-// can answer these while the inference worker is busy generating.
+// can answer these while the inference process is busy generating.
 import type { InferenceStatus, ModelsList, RoleStatus } from '../../common/contract-inference.ts';
 import type { ModelManifest, ModelRole } from '../models/manifest.ts';
 import { knownManifests, listInstalled, selectModel, type InstalledModel, type ModelsDirChoice, type SelectedModel } from '../models/registry.ts';

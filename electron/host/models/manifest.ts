@@ -91,6 +91,12 @@ export const ModelManifest = z.object({
   sessions: z.record(z.string(), SessionSignature),
   /** True for the generated tiny test models: they cannot answer anything. */
   testFixture: z.boolean().default(false),
+  /**
+   * Test fixtures only (ignored otherwise): the inference process aborts when it loads this
+   * model, as native code that crashes would. ONNX Runtime 1.30 reports a missing or short
+   * external data file as an error, so the tests of the host's crash handling need a stand-in.
+   */
+  testAbortOnLoad: z.boolean().optional(),
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;
 

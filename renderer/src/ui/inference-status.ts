@@ -14,6 +14,7 @@ const stateWords: Record<RoleStatus['state'], string> = {
   default: 'built-in default',
   missing: 'not installed',
   broken: 'installed but unusable',
+  crashed: 'stopped the inference process',
 };
 
 export type InferenceStatusItem = { element: HTMLElement; refresh(): Promise<void> };
@@ -35,7 +36,7 @@ export function createInferenceStatus(host: HostApi): InferenceStatusItem {
     element.dataset['provider'] = status.provider.name;
     element.dataset['crm'] = status.crm.state;
     element.dataset['asm'] = status.asm.state;
-    const problem = [server ? null : status.crm, status.asm].some((role) => role !== null && (role.state === 'missing' || role.state === 'broken'));
+    const problem = [server ? null : status.crm, status.asm].some((role) => role !== null && (role.state === 'missing' || role.state === 'broken' || role.state === 'crashed'));
     element.dataset['state'] = problem ? 'incomplete' : 'ready';
     body.replaceChildren(
       el('div', { class: 'inference-row' }, el('strong', {}, `Execution provider: ${provider}`), el('div', { class: 'inference-note', 'data-testid': 'inference-provider-reason' }, status.provider.reason)),
@@ -70,6 +71,8 @@ export function createInferenceStatus(host: HostApi): InferenceStatusItem {
     }
   }
 
+  // A model that crashed the inference process (or ran again after) changes what this shows.
+  host.on('models.statusChanged', () => void refresh());
   void refresh();
   return { element, refresh };
 }

@@ -1,32 +1,43 @@
-// The inference worker thread: owns the ONNX Runtime sessions (through one InferenceEngine)
-// so that session.run, which blocks its thread, never blocks the host's main thread. Jobs
-// arrive one at a time from the service's queue; cancellation arrives through shared memory,
-// because a running job does not yield to the message loop between tokens.
-import { parentPort, workerData } from 'node:worker_threads';
+// The inference process: owns the ONNX Runtime sessions (through one InferenceEngine) in a
+// process of its own, so that native code that aborts or runs out of memory takes down this
+// process only, never the host, and session.run never blocks the host's main thread. Jobs
+// arrive one at a time from the service's queue. A cancel arrives as a message: ONNX
+// Runtime's run (and a CRM server's stream) returns to the event loop between tokens, so it
+// is read before the next token.
 import { InferenceEngine, InferenceError, type StageName } from './inference-engine.ts';
-import type { WorkerData, WorkerReply, WorkerRequest } from './inference-protocol.ts';
+import { parentChannel } from './inference-child.ts';
+import type { EngineInit, JobRequest, ProcessReply } from './inference-protocol.ts';
 
-const data = workerData as WorkerData;
-const port = parentPort!;
-const cancelFlag = new Int32Array(data.cancelFlag);
-const send = (message: WorkerReply) => port.postMessage(message);
+const channel = parentChannel();
+const send = (message: ProcessReply) => channel.send(message);
+let cancelledSeq = -1;
+let engine: InferenceEngine | null = null;
+const waiting: JobRequest[] = [];
 
-const engine = await InferenceEngine.create({
-  models: data.models,
-  ...(data.knownManifestsDir ? { knownManifestsDir: data.knownManifestsDir } : {}),
-  ...(data.provider ? { provider: data.provider } : {}),
-  ...(data.crmServer ? { crmServer: data.crmServer } : {}),
-  log: (message) => send({ type: 'log', message }),
-});
-send({ type: 'ready', provider: engine.provider });
+async function init(data: EngineInit): Promise<void> {
+  try {
+    engine = await InferenceEngine.create({
+      models: data.models,
+      ...(data.knownManifestsDir ? { knownManifestsDir: data.knownManifestsDir } : {}),
+      ...(data.provider ? { provider: data.provider } : {}),
+      ...(data.crmServer ? { crmServer: data.crmServer } : {}),
+      log: (message) => send({ type: 'log', message }),
+    });
+  } catch (error) {
+    send({ type: 'init-failed', message: (error as Error).message });
+    return;
+  }
+  send({ type: 'ready', provider: engine.provider });
+  for (const request of waiting.splice(0)) void run(engine, request);
+}
 
-port.on('message', async (request: WorkerRequest) => {
+async function run(engine: InferenceEngine, request: JobRequest): Promise<void> {
   const { seq } = request;
   const hooks = {
     onToken: (text: string) => send({ type: 'token', seq, text }),
     onStage: (stage: StageName, state: 'started' | 'finished' | 'failed', ms?: number, detail?: string) =>
       send({ type: 'stage', seq, stage, state, ...(ms !== undefined ? { ms } : {}), ...(detail !== undefined ? { detail } : {}) }),
-    isCancelled: () => Atomics.load(cancelFlag, 0) === seq,
+    isCancelled: () => cancelledSeq === seq,
   };
   try {
     switch (request.type) {
@@ -62,5 +73,19 @@ port.on('message', async (request: WorkerRequest) => {
   } catch (error) {
     if (error instanceof InferenceError) send({ type: 'error', seq, code: error.code, message: error.message });
     else send({ type: 'error', seq, code: 'internal', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  }
+}
+
+channel.onMessage((message) => {
+  switch (message.type) {
+    case 'init':
+      void init(message.init);
+      break;
+    case 'cancel':
+      cancelledSeq = message.seq;
+      break;
+    default:
+      if (engine) void run(engine, message);
+      else waiting.push(message);
   }
 });
