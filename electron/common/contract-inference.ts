@@ -101,6 +101,8 @@ export const SegmentResult = z.object({
   score: z.number().nullable(),
   scores: z.array(z.number()).nullable(),
   embeddingCached: z.boolean(),
+  /** Why the segmenter doubts this mask (the default segmenter, on weak evidence); absent when it does not. */
+  lowConfidence: z.string().optional(),
   timings: StageTimings,
 });
 export type SegmentResult = z.infer<typeof SegmentResult>;

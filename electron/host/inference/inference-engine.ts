@@ -244,6 +244,7 @@ export class InferenceEngine {
       score: outcome.score,
       scores: outcome.scores,
       embeddingCached: outcome.embeddingCached,
+      ...(outcome.lowConfidence ? { lowConfidence: outcome.lowConfidence } : {}),
       timings: { loadModel: loadMs, ...outcome.timings, encodePng: performance.now() - encodeStart, total: performance.now() - started },
     };
   }

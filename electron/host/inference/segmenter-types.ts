@@ -50,6 +50,8 @@ export interface SegmentOutcome {
   timings: Record<string, number>;
   /** True when the image embedding came from the cache (a refinement click). */
   embeddingCached: boolean;
+  /** Why the segmenter doubts this mask, in words (the default segmenter); absent when it does not. */
+  lowConfidence?: string;
 }
 
 export interface Segmenter {
