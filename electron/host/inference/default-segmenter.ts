@@ -425,15 +425,23 @@ function maskArea(mask: Uint8Array): number {
  * and said to be doubtful. (A loose box leaves a margin all round, so its cut reaches no
  * side and keeps the intensities' word.) An answer whose intensities barely told the
  * structure from its surroundings is said to be doubtful too.
+ *
+ * `prompts.boxKind` says what the box is when the caller knows: `tight` re-cuts without
+ * waiting for the cut to reach a side, `loose` never does. A `propagated` box (the previous
+ * slice's mask box, grown) is neither: it gets no stronger prior (the structure must be free
+ * to shrink where it ends) and no partial-volume rim, since each ring added there widens the
+ * next slice's box and the masks would creep outward slice by slice.
  */
 export function segmentWithBoxPrior(image: Pick<SegmentImage, 'width' | 'height' | 'pixels'>, prompts: SegmentPrompts, options: GraphCutOptions = DEFAULT_GRAPH_CUT_OPTIONS): DefaultSegmentation {
-  let result = graphCutDetailed(image, prompts, options);
+  const kind = prompts.boxKind;
+  const cutOptions = kind === 'propagated' ? { ...options, partialVolumeGate: 0 } : options;
+  let result = graphCutDetailed(image, prompts, cutOptions);
   const reasons: string[] = [];
-  if (prompts.box) {
+  if (prompts.box && (kind === undefined || kind === 'tight')) {
     const ellipseArea = maskArea(inscribedEllipseMask(image.width, image.height, prompts.box));
     const fill = maskArea(result.mask) / Math.max(ellipseArea, 1);
-    if (fill < PLAUSIBLE_FILL && reachesASide(result.mask, image.width, image.height, prompts.box)) {
-      const stronger = graphCutDetailed(image, prompts, { ...options, shapePrior: options.shapePrior * 2.5 });
+    if (fill < PLAUSIBLE_FILL && (kind === 'tight' || reachesASide(result.mask, image.width, image.height, prompts.box))) {
+      const stronger = graphCutDetailed(image, prompts, { ...cutOptions, shapePrior: cutOptions.shapePrior * 2.5 });
       const strongerFill = maskArea(stronger.mask) / Math.max(ellipseArea, 1);
       reasons.push(
         `the intensities alone gave a mask filling ${Math.round(fill * 100)} % of the box's ellipse; the box's shape was weighted up (now ${Math.round(strongerFill * 100)} %)`,

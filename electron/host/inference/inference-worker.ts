@@ -54,8 +54,8 @@ port.on('message', async (request: WorkerRequest) => {
         break;
       }
       case 'segment': {
-        const { slice, box, points, window } = request;
-        send({ type: 'result', seq, result: await engine.segment({ slice, box, points, ...(window ? { window } : {}) }, hooks) });
+        const { slice, box, points, boxKind, window } = request;
+        send({ type: 'result', seq, result: await engine.segment({ slice, box, points, ...(boxKind ? { boxKind } : {}), ...(window ? { window } : {}) }, hooks) });
         break;
       }
     }
