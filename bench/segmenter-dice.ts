@@ -6,13 +6,16 @@
 //  - on real labelled MR anatomy from Debian's mricron-data package (Colin27 with AAL,
 //    INIA19 with NeuroMaps; atlas-segmentation-eval.ts), when it is installed
 //    (scripts/install-system-deps.sh). AAL's left hemisphere is the tuning split; the other
-//    sets are held out.
-//   node bench/segmenter-dice.ts [--sample <dir>] [--templates <dir>] [--json]
+//    sets are held out;
+//  - on real labelled CT: pyradiomics' two lung CT cases with a labelled finding each
+//    (its source package on the Python index, BSD-3), when scripts/fetch-labelled-ct.sh has
+//    put them in .cache/pyradiomics-data; held out.
+//   node bench/segmenter-dice.ts [--sample <dir>] [--templates <dir>] [--ct <dir>] [--json]
 // Without --sample the sample is written to bench/out/sample (kept for the next run).
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ATLAS_SETS, MRICRON_TEMPLATES, loadAtlasSet, scoreStructures } from '../electron/host/inference/atlas-segmentation-eval.ts';
+import { ATLAS_SETS, LABELLED_CT, MRICRON_TEMPLATES, PYRADIOMICS_DATA, loadAtlasSet, loadLabelledCt, scoreStructures } from '../electron/host/inference/atlas-segmentation-eval.ts';
 import { createDefaultSegmenter } from '../electron/host/inference/default-segmenter.ts';
 import { evaluateOnSample, formatEvaluation, type SampleEvaluation } from '../electron/host/inference/sample-segmentation-eval.ts';
 import { writeSample } from '../electron/host/sample/sample-store.ts';
@@ -23,6 +26,7 @@ const json = args.includes('--json');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sampleDir = option('--sample') ?? path.join(here, 'out', 'sample');
 const templates = option('--templates') ?? MRICRON_TEMPLATES;
+const ctDir = option('--ct') ?? PYRADIOMICS_DATA;
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -53,6 +57,13 @@ if (await exists(path.join(templates, 'aal.nii.gz'))) {
   }
 } else {
   console.error(`no real labelled anatomy at ${templates}: install Debian's mricron-data (scripts/install-system-deps.sh) or pass --templates <dir>`);
+}
+if (await exists(path.join(ctDir, LABELLED_CT.cases[0].labels))) {
+  started = performance.now();
+  results.push({ id: LABELLED_CT.id, description: `${LABELLED_CT.description}; pyradiomics 3.0.1 source package (BSD-3), ${ctDir}`, evaluation: await scoreStructures(await loadLabelledCt(ctDir), createDefaultSegmenter()) });
+  timesMs.push(performance.now() - started);
+} else {
+  console.error(`no real labelled CT at ${ctDir}: run scripts/fetch-labelled-ct.sh or pass --ct <dir>`);
 }
 if (json) console.log(JSON.stringify(results, null, 2));
 else {

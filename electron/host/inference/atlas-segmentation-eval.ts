@@ -5,6 +5,10 @@
 //  - INIA19 (a rhesus macaque T1 template, 0.5 mm) with its NeuroMaps labels.
 // The segmenter's parameters may be tuned on the left-hemisphere AAL structures only; the
 // right-hemisphere AAL structures and the INIA19 structures are held out.
+// And real labelled CT: the two lung CT cases pyradiomics ships as test data in its source
+// package on the Python index (BSD-3, Harvard Medical School; lung1 and lung2, 5 mm axial
+// slices, each with a labelmap of one finding), held out. Each finding is posed on every
+// axial slice holding at least a quarter of its largest cross-section (loadLabelledCt).
 // Each structure is posed as on the sample: on its largest axial slice, the tight box and
 // two interior points, then the box grown by 25 % per side, beside the box's ellipse; then
 // one corrective click on the tight answer's worst error.
@@ -16,6 +20,7 @@ import { defaultWindow } from './image-prep.ts';
 import { growBox, interiorPoints, maskBox } from './ground-truth-prompts.ts';
 import { maskDice } from './metrics.ts';
 import { parseLabelTable, readNifti, type NiftiVolume } from './nifti-volume.ts';
+import { readNrrd } from './nrrd-volume.ts';
 import { LOOSE_BOX_GROWTH, type SampleEvaluation, type StructureScore } from './sample-segmentation-eval.ts';
 import type { PixelBox, SegmentImage, Segmenter } from './segmenter-types.ts';
 
@@ -86,19 +91,30 @@ export interface PosedStructure {
   truth: Uint8Array;
 }
 
-/** The structure's largest axial slice (third voxel axis) as a segmentation task. */
-export function poseStructure(image: NiftiVolume, labels: NiftiVolume, name: string, value: number): PosedStructure {
+/** Pixels of `value` on each axial slice (third voxel axis). */
+function sliceAreas(labels: NiftiVolume, value: number): number[] {
   const [nx, ny, nz] = labels.sizes;
-  if (image.sizes.join() !== labels.sizes.join()) throw new Error(`image ${image.sizes.join('×')} and labels ${labels.sizes.join('×')} differ`);
   const plane = nx * ny;
-  let bestSlice = -1;
-  let bestArea = 0;
-  for (let z = 0; z < nz; z++) {
+  return Array.from({ length: nz }, (_, z) => {
     let area = 0;
     for (let i = z * plane; i < (z + 1) * plane; i++) if (labels.values[i] === value) area++;
-    if (area > bestArea) [bestArea, bestSlice] = [area, z];
-  }
-  if (bestSlice < 0) throw new Error(`structure "${name}" (${value}) is empty`);
+    return area;
+  });
+}
+
+/** The structure's largest axial slice (third voxel axis) as a segmentation task. */
+export function poseStructure(image: NiftiVolume, labels: NiftiVolume, name: string, value: number): PosedStructure {
+  const areas = sliceAreas(labels, value);
+  const bestArea = Math.max(...areas);
+  if (bestArea === 0) throw new Error(`structure "${name}" (${value}) is empty`);
+  return poseStructureOnSlice(image, labels, name, value, areas.indexOf(bestArea));
+}
+
+/** The structure on axial slice `bestSlice` as a segmentation task. */
+export function poseStructureOnSlice(image: NiftiVolume, labels: NiftiVolume, name: string, value: number, bestSlice: number): PosedStructure {
+  const [nx, ny] = labels.sizes;
+  if (image.sizes.join() !== labels.sizes.join()) throw new Error(`image ${image.sizes.join('×')} and labels ${labels.sizes.join('×')} differ`);
+  const plane = nx * ny;
   const truth = new Uint8Array(plane);
   for (let i = 0; i < plane; i++) truth[i] = labels.values[bestSlice * plane + i] === value ? 1 : 0;
   const pixels = image.values.slice(bestSlice * plane, (bestSlice + 1) * plane);
@@ -124,6 +140,35 @@ export async function loadAtlasSet(set: AtlasSet, directory = MRICRON_TEMPLATES)
     if (value === undefined) throw new Error(`${set.labels} has no structure "${name}"`);
     return poseStructure(image, labels, name, value);
   });
+}
+
+/** Where scripts/fetch-labelled-ct.sh puts pyradiomics' labelled lung CT cases. */
+export const PYRADIOMICS_DATA = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', '.cache', 'pyradiomics-data');
+
+export const LABELLED_CT = {
+  id: 'pyradiomics-lung-ct',
+  description: "lung CT (5 mm) with a labelled finding, pyradiomics' test cases lung1 and lung2 (held out)",
+  cases: [
+    { name: 'lung1_finding', image: 'lung1_image.nrrd', labels: 'lung1_label.nrrd' },
+    { name: 'lung2_finding', image: 'lung2_image.nrrd', labels: 'lung2_label.nrrd' },
+  ],
+  /** A finding is posed on each slice holding at least this share of its largest cross-section. */
+  minShareOfLargest: 0.25,
+} as const;
+
+/** The labelled CT findings (label 1 in each case's labelmap), posed on each of their larger slices. */
+export async function loadLabelledCt(directory = PYRADIOMICS_DATA): Promise<PosedStructure[]> {
+  const posed: PosedStructure[] = [];
+  for (const c of LABELLED_CT.cases) {
+    const [image, labels] = await Promise.all([readNrrd(path.join(directory, c.image)), readNrrd(path.join(directory, c.labels))]);
+    const areas = sliceAreas(labels, 1);
+    const largest = Math.max(...areas);
+    if (largest === 0) throw new Error(`${c.labels} labels no finding (value 1)`);
+    areas.forEach((area, z) => {
+      if (area >= LABELLED_CT.minShareOfLargest * largest) posed.push({ ...poseStructureOnSlice(image, labels, `${c.name}@${z}`, 1, z), name: `${c.name} z${z}` });
+    });
+  }
+  return posed;
 }
 
 export async function scoreStructures(structures: readonly PosedStructure[], segmenter: Segmenter): Promise<SampleEvaluation> {
