@@ -58,13 +58,26 @@ export interface GraphCutOptions {
   backgroundUniform: number;
   /** Partial-volume rim (partial-volume.ts): how strongly a mixed boundary pixel leans to the structure; 0 = off. */
   partialVolumeGate: number;
+  /** How many one-pixel rims may be added, each judged against the tissue beyond the last. */
+  partialVolumeRings: number;
+  /**
+   * In a tight box (segmentWithBoxPrior): the rim's gate and rings. The structure spans a
+   * tight box, so mixed pixels at its outline are more likely its own than in a loose one.
+   */
+  tightRimGate: number;
+  tightRimRings: number;
+  /** In a tight box: the cap on a pixel's intensity cost (the box's shape and the neighbours weigh more). */
+  tightMaxIntensityCost: number;
 }
 
 /**
  * Tuned on the embedded sample and on the tuning split of the real MR atlases (AAL's left
  * hemisphere; bench/segmenter-dice.ts): tight and 25 %-grown boxes. The shape prior stays
  * weak here (propagation's grown boxes must let a structure shrink where it ends);
- * segmentWithBoxPrior strengthens it only when the box is evidently tight.
+ * segmentWithBoxPrior strengthens it only when the box is evidently tight. The intensity
+ * cost is capped low (10 nats): on real tissue a pixel's intensity is weak evidence next
+ * to its neighbours and the box's shape. The rim's gate is wide (3): atlas labels count a
+ * boundary pixel in even when it is mostly the tissue beyond.
  */
 export const DEFAULT_GRAPH_CUT_OPTIONS: Readonly<GraphCutOptions> = Object.freeze({
   smoothness: 8,
@@ -81,6 +94,10 @@ export const DEFAULT_GRAPH_CUT_OPTIONS: Readonly<GraphCutOptions> = Object.freez
   bilateralRange: 3,
   backgroundUniform: 0,
   partialVolumeGate: 1,
+  partialVolumeRings: 1,
+  tightRimGate: 3,
+  tightRimRings: 2,
+  tightMaxIntensityCost: 10,
 });
 
 const HARD = 1e9;
@@ -365,7 +382,11 @@ export function graphCutDetailed(
   if (options.partialVolumeGate > 0) {
     const allowed = new Uint8Array(n);
     for (let p = 0; p < n; p++) allowed[p] = hardBackground[p] ? 0 : 1;
-    area += addPartialVolumeRim(segmentation, values, w, h, allowed, options.partialVolumeGate);
+    for (let ring = 0; ring < options.partialVolumeRings; ring++) {
+      const added = addPartialVolumeRim(segmentation, values, w, h, allowed, options.partialVolumeGate);
+      area += added;
+      if (added === 0) break;
+    }
   }
   // Fill small holes: background components that do not touch the region's edge.
   const holes = components(segmentation.map((v) => 1 - v), w, h);
@@ -393,6 +414,12 @@ export function graphCutDetailed(
 export const PLAUSIBLE_FILL = 0.7;
 /** Above this share of ambiguous pixels, the outline came from the box's shape more than from edges. */
 export const AMBIGUOUS_EVIDENCE = 0.5;
+/**
+ * A tight box's re-cut is kept only if the intensity step across its outline is at least
+ * this share of the step across the cut's: an outline that moved from an edge into flat
+ * tissue spilled, it did not find the structure's border.
+ */
+export const KEPT_OUTLINE_STRENGTH = 0.6;
 
 export interface DefaultSegmentation {
   mask: Uint8Array;
@@ -412,6 +439,26 @@ function reachesASide(mask: Uint8Array, width: number, height: number, box: Pixe
   return Math.min(extent[0] - x0, x1 - extent[2], extent[1] - y0, y1 - extent[3]) <= tolerance;
 }
 
+/** Mean intensity step across a mask's outline (4-neighbour pairs, one inside and one outside). */
+function outlineStrength(mask: Uint8Array, pixels: Float32Array, width: number, height: number): number {
+  let sum = 0;
+  let pairs = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      if (x + 1 < width && mask[p] !== mask[p + 1]) {
+        sum += Math.abs(pixels[p + 1]! - pixels[p]!);
+        pairs++;
+      }
+      if (y + 1 < height && mask[p] !== mask[p + width]) {
+        sum += Math.abs(pixels[p + width]! - pixels[p]!);
+        pairs++;
+      }
+    }
+  }
+  return pairs > 0 ? sum / pairs : 0;
+}
+
 function maskArea(mask: Uint8Array): number {
   let area = 0;
   for (let i = 0; i < mask.length; i++) area += mask[i]!;
@@ -420,11 +467,17 @@ function maskArea(mask: Uint8Array): number {
 
 /**
  * The graph cut with the box as the prior it is. A tight box touches its structure on all
- * four sides; a cut that reaches one side yet fills well under the box's ellipse stopped at
- * weak edges inside the structure, so it is re-cut with the shape prior 2.5 times as strong
- * and said to be doubtful. (A loose box leaves a margin all round, so its cut reaches no
- * side and keeps the intensities' word.) An answer whose intensities barely told the
- * structure from its surroundings is said to be doubtful too.
+ * four sides (a cut that reaches one of them is taken as the sign of a tight box; a loose
+ * box leaves a margin all round, so its cut reaches none and keeps the intensities' word):
+ *  - a cut that does not span the box stopped at soft edges: it is re-cut with a wider
+ *    partial-volume rim (tightRimGate, tightRimRings) and a lower cap on intensity costs;
+ *  - a cut that fills well under the box's ellipse stopped at weak edges inside the
+ *    structure: the re-cut weighs the shape prior 2.5 times as strong, and the answer is
+ *    said to be doubtful;
+ *  - the re-cut is kept when it is no smaller and its outline still lies on an edge
+ *    (KEPT_OUTLINE_STRENGTH).
+ * An answer whose intensities barely told the structure from its surroundings is said to
+ * be doubtful too.
  *
  * `prompts.boxKind` says what the box is when the caller knows: `tight` re-cuts without
  * waiting for the cut to reach a side, `loose` never does. A `propagated` box (the previous
@@ -437,16 +490,29 @@ export function segmentWithBoxPrior(image: Pick<SegmentImage, 'width' | 'height'
   const cutOptions = kind === 'propagated' ? { ...options, partialVolumeGate: 0 } : options;
   let result = graphCutDetailed(image, prompts, cutOptions);
   const reasons: string[] = [];
-  if (prompts.box && (kind === undefined || kind === 'tight')) {
+  const tight = prompts.box !== null && (kind === 'tight' || (kind === undefined && reachesASide(result.mask, image.width, image.height, prompts.box)));
+  if (prompts.box && tight) {
     const ellipseArea = maskArea(inscribedEllipseMask(image.width, image.height, prompts.box));
     const fill = maskArea(result.mask) / Math.max(ellipseArea, 1);
-    if (fill < PLAUSIBLE_FILL && (kind === 'tight' || reachesASide(result.mask, image.width, image.height, prompts.box))) {
-      const stronger = graphCutDetailed(image, prompts, { ...cutOptions, shapePrior: cutOptions.shapePrior * 2.5 });
-      const strongerFill = maskArea(stronger.mask) / Math.max(ellipseArea, 1);
-      reasons.push(
-        `the intensities alone gave a mask filling ${Math.round(fill * 100)} % of the box's ellipse; the box's shape was weighted up (now ${Math.round(strongerFill * 100)} %)`,
-      );
-      if (strongerFill > fill) result = stronger;
+    const tooSmall = fill < PLAUSIBLE_FILL;
+    // A tight box touches its structure on all four sides: a cut that does not span it
+    // stopped at soft edges, so the outline's mixed pixels are counted in more widely and a
+    // pixel's intensity weighs less beside its neighbours and the box's shape.
+    const extent = maskBox(result.mask, image.width, image.height);
+    const [x0, y0, x1, y1] = prompts.box;
+    const spans = extent !== null && extent[0] <= x0 && extent[1] <= y0 && extent[2] >= x1 && extent[3] >= y1;
+    if (tooSmall || !spans) {
+      const recut = graphCutDetailed(image, prompts, {
+        ...cutOptions,
+        ...(spans ? {} : { partialVolumeGate: options.tightRimGate, partialVolumeRings: options.tightRimRings, maxIntensityCost: options.tightMaxIntensityCost }),
+        shapePrior: cutOptions.shapePrior * (tooSmall ? 2.5 : 1),
+      });
+      const recutFill = maskArea(recut.mask) / Math.max(ellipseArea, 1);
+      if (tooSmall) {
+        reasons.push(`the intensities alone gave a mask filling ${Math.round(fill * 100)} % of the box's ellipse; the box's shape was weighted up (now ${Math.round(recutFill * 100)} %)`);
+      }
+      const holdsAnEdge = outlineStrength(recut.mask, image.pixels, image.width, image.height) >= KEPT_OUTLINE_STRENGTH * outlineStrength(result.mask, image.pixels, image.width, image.height);
+      if (recutFill >= fill && holdsAnEdge) result = recut;
     }
   }
   if (result.ambiguousShare > AMBIGUOUS_EVIDENCE) {
