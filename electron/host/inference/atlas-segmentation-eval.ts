@@ -147,7 +147,7 @@ export const PYRADIOMICS_DATA = path.join(path.dirname(new URL(import.meta.url).
 
 export const LABELLED_CT = {
   id: 'pyradiomics-lung-ct',
-  description: "lung CT (5 mm) with a labelled finding, pyradiomics' test cases lung1 and lung2 (held out)",
+  description: "lung CT (5 mm) with a labelled finding, pyradiomics' test cases lung1 and lung2 (held out; lesion labels: no CT with organ labels ships in a Debian, npm or PyPI package)",
   cases: [
     { name: 'lung1_finding', image: 'lung1_image.nrrd', labels: 'lung1_label.nrrd' },
     { name: 'lung2_finding', image: 'lung2_image.nrrd', labels: 'lung2_label.nrrd' },
