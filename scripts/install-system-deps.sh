@@ -2,9 +2,10 @@
 # Debian packages the tests use as real parts: Chromium (end-to-end tests, WebGL2 via
 # SwiftShader), dicom3tools (dciodvfy validator), dcmtk, pydicom (independent reader
 # and its corpus of test files; python3-gdcm is how it decodes JPEG, JPEG-LS and JPEG
-# 2000), Orthanc with DICOMweb (a real PACS on loopback).
+# 2000), Orthanc with DICOMweb (a real PACS on loopback), mricron-data (real MR templates with
+# their label atlases: the default segmenter's evaluation on real anatomy).
 set -euo pipefail
-packages=(chromium dcmtk dicom3tools python3-pydicom python3-numpy python3-gdcm orthanc orthanc-dicomweb fonts-dejavu-core)
+packages=(chromium dcmtk dicom3tools python3-pydicom python3-numpy python3-gdcm orthanc orthanc-dicomweb fonts-dejavu-core mricron-data)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

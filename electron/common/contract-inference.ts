@@ -17,6 +17,12 @@ export type InferenceWindow = z.infer<typeof InferenceWindow>;
 export const PixelBoxSchema = z.tuple([Finite, Finite, Finite, Finite]);
 export const PointSchema = z.tuple([Finite, Finite]);
 export const PromptPointSchema = z.object({ x: Finite, y: Finite, label: z.union([z.literal(0), z.literal(1)]) }).strict();
+/**
+ * What a box says about the structure's extent: tight (touches it on all four sides), loose
+ * (a margin round it), propagated (the previous slice's mask box, grown). Absent: the
+ * segmenter judges from its cut.
+ */
+export const BoxKindSchema = z.enum(['tight', 'loose', 'propagated']);
 
 export const ExecutionProviderInfo = z.object({
   name: z.enum(['cpu', 'cuda', 'webgpu']),
@@ -102,6 +108,8 @@ export const SegmentResult = z.object({
   score: z.number().nullable(),
   scores: z.array(z.number()).nullable(),
   embeddingCached: z.boolean(),
+  /** Why the segmenter doubts this mask (the default segmenter, on weak evidence); absent when it does not. */
+  lowConfidence: z.string().optional(),
   timings: StageTimings,
 });
 export type SegmentResult = z.infer<typeof SegmentResult>;
@@ -268,6 +276,7 @@ export const inferenceCalls = {
         sliceIndex: SliceIndex,
         box: PixelBoxSchema.nullable(),
         points: z.array(PromptPointSchema).max(64),
+        boxKind: BoxKindSchema.optional(),
         window: InferenceWindow.optional(),
       })
       .strict(),

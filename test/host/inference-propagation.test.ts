@@ -5,10 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PropagateResult } from '../../electron/common/contract-inference.ts';
+import type { PropagateResult, SegmentResult } from '../../electron/common/contract-inference.ts';
 import { decodeLabelmap, encodeLabelmap } from '../../electron/common/contract-seg.ts';
 import type { SeriesSummary } from '../../electron/common/dicom-model.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
+import { pngToMask } from '../../electron/host/inference/mask-png.ts';
 import { DEFAULT_PROPAGATION_RULES, propagateMask, stopReason } from '../../electron/host/inference/propagation.ts';
 import { readGroundTruth } from '../../electron/host/sample/ground-truth.ts';
 
@@ -155,6 +156,54 @@ describe('inference.propagate on the sample CT (default segmenter)', () => {
     expect(dice).toBeGreaterThan(0.85);
     expect(progress.sort((a, b) => a - b)).toEqual(result.slices.map((s) => s.sliceIndex).filter((k) => k !== best));
   }, 120_000);
+
+  // The ask panel's case (test/e2e/ask-panel.test.ts): a box drawn 3 px round the liver's
+  // largest slice, a negative click near its lower-left edge, the edited mask accepted and
+  // propagated. Propagation's grown boxes are not tight: with the tight-box prior or the
+  // partial-volume rim in them the masks crept outward slice by slice, past the liver's ends.
+  it('carries a liver mask edited by a negative click without running past the liver’s ends', async () => {
+    const { truth, value, plane, slices, best, mask: liver } = await seedFromTruth('liver');
+    const [columns] = truth.sizes;
+    let [bx0, by0, bx1, by1] = [Infinity, Infinity, -Infinity, -Infinity];
+    liver.forEach((v, i) => {
+      if (!v) return;
+      const [x, y] = [i % columns, Math.floor(i / columns)];
+      [bx0, by0, bx1, by1] = [Math.min(bx0, x), Math.min(by0, y), Math.max(bx1, x), Math.max(by1, y)];
+    });
+    const box = [bx0 - 3, by0 - 3, bx1 + 3, by1 + 3];
+    let corner = { x: 0, y: 0, score: Infinity };
+    liver.forEach((v, i) => {
+      const [x, y] = [i % columns, Math.floor(i / columns)];
+      const score = x - box[0]! + (box[3]! - y);
+      if (v && score < corner.score) corner = { x, y, score };
+    });
+    const boxed = await host.dispatch('inference.segment', { seriesKey: series.seriesKey, sliceIndex: best, box, points: [] });
+    const clicked = await host.dispatch('inference.segment', { seriesKey: series.seriesKey, sliceIndex: best, box, points: [{ x: corner.x + 2, y: corner.y - 2, label: 0 }] });
+    if (!boxed.ok || !clicked.ok) throw new Error('segment failed');
+    const edited = pngToMask(Buffer.from((clicked.result as SegmentResult).mask.png, 'base64')).mask.map((v) => (v ? 1 : 0));
+    expect((clicked.result as SegmentResult).mask.area).toBeLessThan((boxed.result as SegmentResult).mask.area);
+    const answer = await host.dispatch('inference.propagate', { jobId: 'edited-liver', seriesKey: series.seriesKey, fromSlice: best, mask: encodeLabelmap(edited) });
+    if (!answer.ok) throw new Error(answer.error.message);
+    const result = answer.result as PropagateResult;
+    const liverSlices = new Set(Array.from({ length: slices }, (_, k) => k).filter((k) => truth.labels.subarray(k * plane, (k + 1) * plane).includes(value)));
+    const done = result.slices.map((s) => s.sliceIndex);
+    console.log(`edited liver: propagated ${result.firstSlice}…${result.lastSlice} (truth ${Math.min(...liverSlices)}…${Math.max(...liverSlices)}), stopped ${JSON.stringify(result.stopped)}`);
+    expect(done).toContain(best - 1);
+    expect(done).toContain(best + 1);
+    expect(done.filter((k) => !liverSlices.has(k))).toEqual([]);
+    // The seed slice comes back as the user edited it: the negative click's cut stays.
+    const masks = decodeLabelmap(result.masks);
+    expect(Array.from(masks.subarray((best - result.firstSlice) * plane, (best - result.firstSlice + 1) * plane))).toEqual(Array.from(edited));
+  }, 180_000);
+
+  it('refuses a box kind it does not know, naming the kinds', async () => {
+    const answer = await host.dispatch('inference.segment', { seriesKey: series.seriesKey, sliceIndex: 3, box: [10, 10, 40, 40], points: [], boxKind: 'snug' });
+    expect(answer.ok).toBe(false);
+    if (!answer.ok) {
+      expect(answer.error.code).toBe('invalid-params');
+      expect(JSON.stringify(answer.error)).toMatch(/tight.*loose.*propagated/);
+    }
+  });
 
   it('stops when cancelled and says so', async () => {
     const { best, mask } = await seedFromTruth('liver');

@@ -14,6 +14,9 @@
 //  - finally only the parts connected to a positive point are kept and small holes filled.
 // No weights, deterministic, a few milliseconds to a few hundred on a 512² slice.
 import { bilateral, geodesicDistance, smooth } from './geodesic-distance.ts';
+import { maskBox } from './ground-truth-prompts.ts';
+import { addPartialVolumeRim } from './partial-volume.ts';
+import { addedClicks, applyClicksLocally, clickRadius, type PreviousAnswer } from './refinement-clicks.ts';
 import { addTerminal, createGridGraph, minCut, setEdge } from './grid-max-flow.ts';
 import { fitMixture, negLogLikelihood, robustGaussian, scaled, type Gaussian } from './intensity-mixture.ts';
 import {
@@ -53,9 +56,29 @@ export interface GraphCutOptions {
   bilateralRange: number;
   /** Share of "any other tissue" (uniform over the region's range) in the background model. */
   backgroundUniform: number;
+  /** Partial-volume rim (partial-volume.ts): how strongly a mixed boundary pixel leans to the structure; 0 = off. */
+  partialVolumeGate: number;
+  /** How many one-pixel rims may be added, each judged against the tissue beyond the last. */
+  partialVolumeRings: number;
+  /**
+   * In a tight box (segmentWithBoxPrior): the rim's gate and rings. The structure spans a
+   * tight box, so mixed pixels at its outline are more likely its own than in a loose one.
+   */
+  tightRimGate: number;
+  tightRimRings: number;
+  /** In a tight box: the cap on a pixel's intensity cost (the box's shape and the neighbours weigh more). */
+  tightMaxIntensityCost: number;
 }
 
-/** Tuned on the embedded sample (bench/segmenter-dice.ts): tight and 25 %-grown boxes. */
+/**
+ * Tuned on the embedded sample and on the tuning split of the real MR atlases (AAL's left
+ * hemisphere; bench/segmenter-dice.ts): tight and 25 %-grown boxes. The shape prior stays
+ * weak here (propagation's grown boxes must let a structure shrink where it ends);
+ * segmentWithBoxPrior strengthens it only when the box is evidently tight. The intensity
+ * cost is capped low (10 nats): on real tissue a pixel's intensity is weak evidence next
+ * to its neighbours and the box's shape. The rim's gate is wide (3): atlas labels count a
+ * boundary pixel in even when it is mostly the tissue beyond.
+ */
 export const DEFAULT_GRAPH_CUT_OPTIONS: Readonly<GraphCutOptions> = Object.freeze({
   smoothness: 8,
   shapePrior: 0.6,
@@ -70,6 +93,11 @@ export const DEFAULT_GRAPH_CUT_OPTIONS: Readonly<GraphCutOptions> = Object.freez
   intensityFilter: 'bilateral',
   bilateralRange: 3,
   backgroundUniform: 0,
+  partialVolumeGate: 1,
+  partialVolumeRings: 1,
+  tightRimGate: 3,
+  tightRimRings: 2,
+  tightMaxIntensityCost: 10,
 });
 
 const HARD = 1e9;
@@ -137,6 +165,21 @@ export function graphCutSegment(
   prompts: SegmentPrompts,
   options: GraphCutOptions = DEFAULT_GRAPH_CUT_OPTIONS,
 ): Uint8Array {
+  return graphCutDetailed(image, prompts, options).mask;
+}
+
+export interface GraphCutResult {
+  mask: Uint8Array;
+  /** Share of the box's pixels whose intensity fits both models about equally (within 1 nat). */
+  ambiguousShare: number;
+}
+
+/** graphCutSegment, with how much the intensities alone could tell apart. */
+export function graphCutDetailed(
+  image: Pick<SegmentImage, 'width' | 'height' | 'pixels'>,
+  prompts: SegmentPrompts,
+  options: GraphCutOptions = DEFAULT_GRAPH_CUT_OPTIONS,
+): GraphCutResult {
   const { width, height, pixels } = image;
   const problems = promptProblems(prompts, width, height);
   if (problems.length > 0) throw new RangeError(`invalid prompts: ${problems.join('; ')}`);
@@ -286,6 +329,8 @@ export function graphCutSegment(
   let foregroundModel = seedModel;
   let backgroundModel = fitMixture(backgroundSamples, options.backgroundComponents, sigma);
   let segmentation: Uint8Array = new Uint8Array(n);
+  let ambiguous = 0;
+  let judgedInBox = 0;
   for (let iteration = 0; iteration < Math.max(1, options.iterations); iteration++) {
     const graph = createGridGraph(w, h);
     for (let p = 0; p < n; p++) {
@@ -305,7 +350,15 @@ export function graphCutSegment(
       }
     }
     segmentation = minCut(graph).sourceSide;
-    if (iteration + 1 >= options.iterations) break;
+    if (iteration + 1 >= options.iterations) {
+      for (let p = 0; p < n; p++) {
+        if (hardForeground[p] || hardBackground[p]) continue;
+        judgedInBox++;
+        const v = judged[p]!;
+        if (Math.abs(clampCost(backgroundCost(backgroundModel, v)) - clampCost(negLogLikelihood(foregroundModel, v))) < 1) ambiguous++;
+      }
+      break;
+    }
     const inside: number[] = [];
     const outside: number[] = [];
     for (let p = 0; p < n; p++) (segmentation[p] ? inside : outside).push(judged[p]!);
@@ -326,6 +379,15 @@ export function graphCutSegment(
     segmentation[p] = labels[p] && keep[labels[p]!] ? 1 : 0;
     area += segmentation[p]!;
   }
+  if (options.partialVolumeGate > 0) {
+    const allowed = new Uint8Array(n);
+    for (let p = 0; p < n; p++) allowed[p] = hardBackground[p] ? 0 : 1;
+    for (let ring = 0; ring < options.partialVolumeRings; ring++) {
+      const added = addPartialVolumeRim(segmentation, values, w, h, allowed, options.partialVolumeGate);
+      area += added;
+      if (added === 0) break;
+    }
+  }
   // Fill small holes: background components that do not touch the region's edge.
   const holes = components(segmentation.map((v) => 1 - v), w, h);
   const holeSize = new Int32Array(holes.count + 1);
@@ -345,11 +407,127 @@ export function graphCutSegment(
 
   const mask = new Uint8Array(width * height);
   for (let y = 0; y < h; y++) mask.set(segmentation.subarray(y * w, y * w + w), (oy + y) * width + ox);
-  return mask;
+  return { mask, ambiguousShare: judgedInBox > 0 ? ambiguous / judgedInBox : 0 };
 }
 
-/** The default segmenter behind the ASM interface. */
+/** Below this share of the box's inscribed ellipse, a mask that reaches a side of the box is too small for it. */
+export const PLAUSIBLE_FILL = 0.7;
+/** Above this share of ambiguous pixels, the outline came from the box's shape more than from edges. */
+export const AMBIGUOUS_EVIDENCE = 0.5;
+/**
+ * A tight box's re-cut is kept only if the intensity step across its outline is at least
+ * this share of the step across the cut's: an outline that moved from an edge into flat
+ * tissue spilled, it did not find the structure's border.
+ */
+export const KEPT_OUTLINE_STRENGTH = 0.6;
+
+export interface DefaultSegmentation {
+  mask: Uint8Array;
+  /** Why the answer is doubtful, in words; null when the evidence was clear. */
+  lowConfidence: string | null;
+}
+
+/**
+ * Whether the mask comes within 5 % of the box's size of one of its sides: the sign that the
+ * box is tight (a loose box leaves a margin all round), so the structure should span it.
+ */
+function reachesASide(mask: Uint8Array, width: number, height: number, box: PixelBox): boolean {
+  const extent = maskBox(mask, width, height);
+  if (!extent) return true;
+  const [x0, y0, x1, y1] = box;
+  const tolerance = 0.05 * Math.min(x1 - x0 + 1, y1 - y0 + 1);
+  return Math.min(extent[0] - x0, x1 - extent[2], extent[1] - y0, y1 - extent[3]) <= tolerance;
+}
+
+/** Mean intensity step across a mask's outline (4-neighbour pairs, one inside and one outside). */
+function outlineStrength(mask: Uint8Array, pixels: Float32Array, width: number, height: number): number {
+  let sum = 0;
+  let pairs = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      if (x + 1 < width && mask[p] !== mask[p + 1]) {
+        sum += Math.abs(pixels[p + 1]! - pixels[p]!);
+        pairs++;
+      }
+      if (y + 1 < height && mask[p] !== mask[p + width]) {
+        sum += Math.abs(pixels[p + width]! - pixels[p]!);
+        pairs++;
+      }
+    }
+  }
+  return pairs > 0 ? sum / pairs : 0;
+}
+
+function maskArea(mask: Uint8Array): number {
+  let area = 0;
+  for (let i = 0; i < mask.length; i++) area += mask[i]!;
+  return area;
+}
+
+/**
+ * The graph cut with the box as the prior it is. A tight box touches its structure on all
+ * four sides (a cut that reaches one of them is taken as the sign of a tight box; a loose
+ * box leaves a margin all round, so its cut reaches none and keeps the intensities' word):
+ *  - a cut that does not span the box stopped at soft edges: it is re-cut with a wider
+ *    partial-volume rim (tightRimGate, tightRimRings) and a lower cap on intensity costs;
+ *  - a cut that fills well under the box's ellipse stopped at weak edges inside the
+ *    structure: the re-cut weighs the shape prior 2.5 times as strong, and the answer is
+ *    said to be doubtful;
+ *  - the re-cut is kept when it is no smaller and its outline still lies on an edge
+ *    (KEPT_OUTLINE_STRENGTH).
+ * An answer whose intensities barely told the structure from its surroundings is said to
+ * be doubtful too.
+ *
+ * `prompts.boxKind` says what the box is when the caller knows: `tight` re-cuts without
+ * waiting for the cut to reach a side, `loose` never does. A `propagated` box (the previous
+ * slice's mask box, grown) is neither: it gets no stronger prior (the structure must be free
+ * to shrink where it ends) and no partial-volume rim, since each ring added there widens the
+ * next slice's box and the masks would creep outward slice by slice.
+ */
+export function segmentWithBoxPrior(image: Pick<SegmentImage, 'width' | 'height' | 'pixels'>, prompts: SegmentPrompts, options: GraphCutOptions = DEFAULT_GRAPH_CUT_OPTIONS): DefaultSegmentation {
+  const kind = prompts.boxKind;
+  const cutOptions = kind === 'propagated' ? { ...options, partialVolumeGate: 0 } : options;
+  let result = graphCutDetailed(image, prompts, cutOptions);
+  const reasons: string[] = [];
+  const tight = prompts.box !== null && (kind === 'tight' || (kind === undefined && reachesASide(result.mask, image.width, image.height, prompts.box)));
+  if (prompts.box && tight) {
+    const ellipseArea = maskArea(inscribedEllipseMask(image.width, image.height, prompts.box));
+    const fill = maskArea(result.mask) / Math.max(ellipseArea, 1);
+    const tooSmall = fill < PLAUSIBLE_FILL;
+    // A tight box touches its structure on all four sides: a cut that does not span it
+    // stopped at soft edges, so the outline's mixed pixels are counted in more widely and a
+    // pixel's intensity weighs less beside its neighbours and the box's shape.
+    const extent = maskBox(result.mask, image.width, image.height);
+    const [x0, y0, x1, y1] = prompts.box;
+    const spans = extent !== null && extent[0] <= x0 && extent[1] <= y0 && extent[2] >= x1 && extent[3] >= y1;
+    if (tooSmall || !spans) {
+      const recut = graphCutDetailed(image, prompts, {
+        ...cutOptions,
+        ...(spans ? {} : { partialVolumeGate: options.tightRimGate, partialVolumeRings: options.tightRimRings, maxIntensityCost: options.tightMaxIntensityCost }),
+        shapePrior: cutOptions.shapePrior * (tooSmall ? 2.5 : 1),
+      });
+      const recutFill = maskArea(recut.mask) / Math.max(ellipseArea, 1);
+      if (tooSmall) {
+        reasons.push(`the intensities alone gave a mask filling ${Math.round(fill * 100)} % of the box's ellipse; the box's shape was weighted up (now ${Math.round(recutFill * 100)} %)`);
+      }
+      const holdsAnEdge = outlineStrength(recut.mask, image.pixels, image.width, image.height) >= KEPT_OUTLINE_STRENGTH * outlineStrength(result.mask, image.pixels, image.width, image.height);
+      if (recutFill >= fill && holdsAnEdge) result = recut;
+    }
+  }
+  if (result.ambiguousShare > AMBIGUOUS_EVIDENCE) {
+    reasons.push(`${Math.round(result.ambiguousShare * 100)} % of the box's pixels fit the structure and its surroundings alike: weak edges, the outline follows the box's shape`);
+  }
+  return { mask: result.mask, lowConfidence: reasons.length > 0 ? `low confidence: ${reasons.join('; ')}` : null };
+}
+
+/**
+ * The default segmenter behind the ASM interface. It remembers its last answer so that a
+ * refinement (the same slice and box, the same points plus new clicks) changes that answer
+ * only around the new clicks (refinement-clicks.ts).
+ */
 export function createDefaultSegmenter(options: GraphCutOptions = DEFAULT_GRAPH_CUT_OPTIONS): Segmenter {
+  let previous: PreviousAnswer | null = null;
   return {
     kind: 'default',
     id: 'default-graph-cut',
@@ -357,22 +535,26 @@ export function createDefaultSegmenter(options: GraphCutOptions = DEFAULT_GRAPH_
     async segment(image: SegmentImage, prompts: SegmentPrompts, signal?: AbortSignal): Promise<SegmentOutcome> {
       signal?.throwIfAborted();
       const started = performance.now();
-      const mask = graphCutSegment(image, prompts, options);
-      let area = 0;
-      for (let i = 0; i < mask.length; i++) area += mask[i]!;
+      const clicks = addedClicks(previous, image.key, prompts);
+      const { mask: cut, lowConfidence } = segmentWithBoxPrior(image, prompts, options);
+      const mask = clicks && previous ? applyClicksLocally(previous.mask, cut, image.width, image.height, clicks, clickRadius(prompts.box, image.width, image.height)) : cut;
+      previous = { key: image.key, box: prompts.box ? [...prompts.box] : null, points: prompts.points.map((p) => ({ ...p })), mask };
       return {
         mask,
         width: image.width,
         height: image.height,
-        area,
+        area: maskArea(mask),
         segmenter: { kind: 'default', id: 'default-graph-cut', label: DEFAULT_SEGMENTER_LABEL },
         score: null,
         scores: null,
         timings: { segment: performance.now() - started },
         embeddingCached: false,
+        ...(lowConfidence ? { lowConfidence } : {}),
       };
     },
-    async dispose() {},
+    async dispose() {
+      previous = null;
+    },
   };
 }
 

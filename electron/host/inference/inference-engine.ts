@@ -19,7 +19,7 @@ import { loadMedsam2 } from './medsam2-segmenter.ts';
 import { CrmServerError } from './remote/crm-server-error.ts';
 import { openRemoteCrm, type CrmServerChoice } from './remote/remote-crm-loader.ts';
 import type { RemoteCrmRunner } from './remote/crm-remote.ts';
-import { promptProblems, type PixelBox, type PromptPoint, type SegmentImage, type Segmenter } from './segmenter-types.ts';
+import { promptProblems, type BoxKind, type PixelBox, type PromptPoint, type SegmentImage, type SegmentPrompts, type Segmenter } from './segmenter-types.ts';
 
 export type InferenceErrorCode = 'model-missing' | 'model-broken' | 'model-crashed' | 'invalid-prompts' | 'cancelled' | 'internal';
 
@@ -75,6 +75,8 @@ export interface SegmentRequest {
   slice: SliceInput;
   box: PixelBox | null;
   points: PromptPoint[];
+  /** What the box says about the structure's extent (segmenter-types.ts); absent: the segmenter judges. */
+  boxKind?: BoxKind;
   window?: InferenceWindow;
 }
 
@@ -226,7 +228,8 @@ export class InferenceEngine {
 
   async #segment(request: SegmentRequest, hooks: JobHooks, picture?: Uint8Array): Promise<SegmentResult> {
     const { slice } = request;
-    const problems = promptProblems({ box: request.box, points: request.points }, slice.width, slice.height);
+    const prompts: SegmentPrompts = { box: request.box, points: request.points, ...(request.boxKind ? { boxKind: request.boxKind } : {}) };
+    const problems = promptProblems(prompts, slice.width, slice.height);
     if (problems.length > 0) throw new InferenceError('invalid-prompts', `Invalid prompts for a ${slice.width}×${slice.height} slice: ${problems.join('; ')}`);
     const started = performance.now();
     hooks.onStage?.('load-asm', 'started');
@@ -236,7 +239,7 @@ export class InferenceEngine {
     if (hooks.isCancelled?.()) throw new InferenceError('cancelled', 'cancelled');
     const window = this.#window(slice, request.window);
     hooks.onStage?.('asm', 'started');
-    const outcome = await segmenter.segment(this.#segmentImage(slice, window, picture), { box: request.box, points: request.points });
+    const outcome = await segmenter.segment(this.#segmentImage(slice, window, picture), prompts);
     hooks.onStage?.('asm', 'finished', Object.values(outcome.timings).reduce((a, b) => a + b, 0));
     const encodeStart = performance.now();
     const png = Buffer.from(maskToPng(outcome.mask, outcome.width, outcome.height)).toString('base64');
@@ -251,6 +254,7 @@ export class InferenceEngine {
       score: outcome.score,
       scores: outcome.scores,
       embeddingCached: outcome.embeddingCached,
+      ...(outcome.lowConfidence ? { lowConfidence: outcome.lowConfidence } : {}),
       timings: { loadModel: loadMs, ...outcome.timings, encodePng: performance.now() - encodeStart, total: performance.now() - started },
     };
   }

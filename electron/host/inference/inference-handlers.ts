@@ -118,10 +118,10 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
         .ask({ jobId, slice, question, ...(window ? { window } : {}), ...(promptVariant ? { promptVariant } : {}) })
         .catch(toHostError);
     },
-    'inference.segment': async ({ jobId, seriesKey, sliceIndex, box, points, window }) => {
+    'inference.segment': async ({ jobId, seriesKey, sliceIndex, box, points, boxKind, window }) => {
       const slice = await deps.loadSlice(seriesKey, sliceIndex).catch(toHostError);
       return service
-        .segment({ jobId: jobId ?? `segment-${++segmentJobs}`, slice, box, points, ...(window ? { window } : {}) })
+        .segment({ jobId: jobId ?? `segment-${++segmentJobs}`, slice, box, points, ...(boxKind ? { boxKind } : {}), ...(window ? { window } : {}) })
         .catch(toHostError);
     },
     'inference.propagate': async ({ jobId, seriesKey, fromSlice, mask, direction, maxSlices, window }) => {
@@ -154,7 +154,8 @@ export function createInferenceHandlers(deps: InferenceHandlerDeps): InferenceHo
             // The slice is sent to the inference process: keep a copy for the tissue check.
             const pixels = slice.pixels.slice();
             job.sliceJob = `${jobId}.${sliceIndex}`;
-            const result = await service.segment({ jobId: job.sliceJob, slice, box, points, ...(window ? { window } : {}) }).catch(toHostError);
+            // The grown box of the slice before is not this slice's extent: no tight-box prior.
+            const result = await service.segment({ jobId: job.sliceJob, slice, box, points, boxKind: 'propagated', ...(window ? { window } : {}) }).catch(toHostError);
             job.sliceJob = null;
             segmenter = result.segmenter;
             return { mask: pngToMask(Buffer.from(result.mask.png, 'base64')).mask.map((v) => (v ? 1 : 0)), pixels };

@@ -65,8 +65,8 @@ async function run(engine: InferenceEngine, request: JobRequest): Promise<void> 
         break;
       }
       case 'segment': {
-        const { slice, box, points, window } = request;
-        send({ type: 'result', seq, result: await engine.segment({ slice, box, points, ...(window ? { window } : {}) }, hooks) });
+        const { slice, box, points, boxKind, window } = request;
+        send({ type: 'result', seq, result: await engine.segment({ slice, box, points, ...(boxKind ? { boxKind } : {}), ...(window ? { window } : {}) }, hooks) });
         break;
       }
     }

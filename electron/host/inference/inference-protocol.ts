@@ -6,7 +6,7 @@ import type { ModelsDirChoice } from '../models/registry.ts';
 import type { ProviderDecision } from './execution-provider.ts';
 import type { InferenceErrorCode, SliceInput, StageName } from './inference-engine.ts';
 import type { CrmServerChoice } from './remote/remote-crm-loader.ts';
-import type { PixelBox, PromptPoint } from './segmenter-types.ts';
+import type { BoxKind, PixelBox, PromptPoint } from './segmenter-types.ts';
 
 /** What the process needs to build its engine; the first message it receives. */
 export interface EngineInit {
@@ -22,7 +22,7 @@ export type JobRequest =
   | { seq: number; type: 'warm' }
   | { seq: number; type: 'configure'; crmServer: CrmServerChoice | null }
   | { seq: number; type: 'ask'; jobId: string; slice: SliceInput; question: string; window?: InferenceWindow; promptVariant?: string; maxNewTokens?: number; dumpInput?: string }
-  | { seq: number; type: 'segment'; jobId: string; slice: SliceInput; box: PixelBox | null; points: PromptPoint[]; window?: InferenceWindow };
+  | { seq: number; type: 'segment'; jobId: string; slice: SliceInput; box: PixelBox | null; points: PromptPoint[]; boxKind?: BoxKind; window?: InferenceWindow };
 
 export type ProcessRequest =
   | { type: 'init'; init: EngineInit }

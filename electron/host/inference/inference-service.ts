@@ -17,7 +17,7 @@ import { InferenceError, type SliceInput, type StageName } from './inference-eng
 import type { EngineInit, JobRequest, ProcessReply } from './inference-protocol.ts';
 import { inferenceStatus, modelsList } from './model-status.ts';
 import type { CrmServerChoice } from './remote/remote-crm-loader.ts';
-import type { PixelBox, PromptPoint } from './segmenter-types.ts';
+import type { BoxKind, PixelBox, PromptPoint } from './segmenter-types.ts';
 
 export interface ModelStatusChange {
   role: 'crm' | 'asm' | null;
@@ -307,7 +307,7 @@ export class InferenceService {
     return this.#enqueue<AskResult>(request.jobId, { type: 'ask', ...request });
   }
 
-  segment(request: { jobId: string; slice: SliceInput; box: PixelBox | null; points: PromptPoint[]; window?: InferenceWindow }): Promise<SegmentResult> {
+  segment(request: { jobId: string; slice: SliceInput; box: PixelBox | null; points: PromptPoint[]; boxKind?: BoxKind; window?: InferenceWindow }): Promise<SegmentResult> {
     return this.#enqueue<SegmentResult>(request.jobId, { type: 'segment', ...request });
   }
 

@@ -11,9 +11,20 @@ export interface PromptPoint {
   label: 0 | 1;
 }
 
+/**
+ * What the box says about the structure's extent. `tight`: drawn touching it on all four
+ * sides (the box's shape is a strong prior); `loose`: around it with a margin; `propagated`:
+ * the previous slice's mask box, grown (propagation.ts), which says nothing about this
+ * slice's extent and must let the structure shrink where it ends. Absent: the segmenter
+ * judges from its cut (a person's box is usually tight).
+ */
+export type BoxKind = 'tight' | 'loose' | 'propagated';
+export const BOX_KINDS: readonly BoxKind[] = ['tight', 'loose', 'propagated'];
+
 export interface SegmentPrompts {
   box: PixelBox | null;
   points: PromptPoint[];
+  boxKind?: BoxKind;
 }
 
 /** A slice ready for segmentation. */
@@ -50,6 +61,8 @@ export interface SegmentOutcome {
   timings: Record<string, number>;
   /** True when the image embedding came from the cache (a refinement click). */
   embeddingCached: boolean;
+  /** Why the segmenter doubts this mask, in words (the default segmenter); absent when it does not. */
+  lowConfidence?: string;
 }
 
 export interface Segmenter {
@@ -79,5 +92,7 @@ export function promptProblems(prompts: SegmentPrompts, width: number, height: n
     if (point.label !== 0 && point.label !== 1) problems.push(`point ${point.x},${point.y}: label must be 1 (positive) or 0 (negative)`);
   }
   if (!prompts.box && !prompts.points.some((p) => p.label === 1)) problems.push('without a box, give at least one positive point');
+  if (prompts.boxKind !== undefined && !BOX_KINDS.includes(prompts.boxKind)) problems.push(`box kind "${String(prompts.boxKind)}" is not one of ${BOX_KINDS.join(', ')}`);
+  if (prompts.boxKind !== undefined && !prompts.box) problems.push(`box kind "${prompts.boxKind}" given without a box`);
   return problems;
 }
