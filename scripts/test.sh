@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
 npm ci
 bash scripts/setup-python.sh
+bash scripts/fetch-labelled-ct.sh
 status=0
 npm test || status=$?
 node_modules/.bin/node scripts/test-summary.ts test-artifacts/vitest-results.json || status=1
