@@ -21,7 +21,7 @@ import { growBox, interiorPoints, maskBox } from './ground-truth-prompts.ts';
 import { maskDice } from './metrics.ts';
 import { parseLabelTable, readNifti, type NiftiVolume } from './nifti-volume.ts';
 import { readNrrd } from './nrrd-volume.ts';
-import { LOOSE_BOX_GROWTH, type SampleEvaluation, type StructureScore } from './sample-segmentation-eval.ts';
+import { LOOSE_BOX_GROWTH, summariseEvaluation, type SampleEvaluation, type StructureScore } from './sample-segmentation-eval.ts';
 import type { PixelBox, SegmentImage, Segmenter } from './segmenter-types.ts';
 
 export const MRICRON_TEMPLATES = '/usr/share/mricron/templates';
@@ -202,16 +202,5 @@ export async function scoreStructures(structures: readonly PosedStructure[], seg
       clickDice: clicked ? maskDice(clicked.mask, s.truth) : tight.dice,
     });
   }
-  const mean = (f: (s: (typeof results)[number]) => number) => results.reduce((a, s) => a + f(s), 0) / results.length;
-  return {
-    segmenter: segmenter.label,
-    structures: results,
-    mean: {
-      tight: mean((s) => s.tight.dice),
-      tightEllipse: mean((s) => s.tight.ellipseDice),
-      loose: mean((s) => s.loose.dice),
-      looseEllipse: mean((s) => s.loose.ellipseDice),
-      click: mean((s) => s.clickDice ?? s.tight.dice),
-    },
-  };
+  return summariseEvaluation(segmenter.label, results);
 }

@@ -132,9 +132,14 @@ export async function evaluateOnSample(sampleDir: string, segmenter: Segmenter, 
       clickDice,
     });
   }
+  return summariseEvaluation(segmenter.label, results);
+}
+
+/** The per-structure scores with their means over the structures (the benchmark's table rows). */
+export function summariseEvaluation(segmenter: string, results: StructureScore[]): SampleEvaluation {
   const mean = (f: (s: StructureScore) => number) => results.reduce((a, s) => a + f(s), 0) / results.length;
   return {
-    segmenter: segmenter.label,
+    segmenter,
     structures: results,
     mean: {
       tight: mean((s) => s.tight.dice),
