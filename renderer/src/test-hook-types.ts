@@ -164,3 +164,11 @@ export type AskTestState = {
   segments: Array<{ number: number; label: string; color: [number, number, number]; type: string; provenance: { source: string; question?: string; reasoning?: string; answer?: string; models?: Array<{ name: string; version: string }>; prompts?: number } }>;
   propagation: { running: boolean; done: number; slices: number[] } | null;
 };
+
+/**
+ * How a series opens (renderer/src/viewer/load-plan.ts): 'stack-first' (the default) or
+ * 'volume-first', the loading before issue #18, which bench/viewer-load.ts selects by
+ * starting the page with `globalThis.__mrLoadPlan = 'volume-first'` to measure both.
+ */
+export type LoadPlan = 'stack-first' | 'volume-first';
+export type MrLoadPlanGlobal = { __mrLoadPlan?: LoadPlan };

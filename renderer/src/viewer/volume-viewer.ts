@@ -26,6 +26,7 @@ import {
   type PrimaryToolId,
 } from './mpr-tool-groups.ts';
 import type { VolumePresetId } from './window-presets.ts';
+import { retrieveNearestFirst } from './volume-retrieve.ts';
 
 const RENDERING_ENGINE_ID = 'mr-volume-engine';
 const MAX_AUTO_WINDOW_VOXELS = 32_000_000;
@@ -57,6 +58,8 @@ export class VolumeViewer {
   private volumeId: string | null = null;
   /** The image ids of the volume being loaded, whose downloads a cancel aborts. */
   private volumeImageIds: string[] = [];
+  /** Drops the volume's nearest-first retrieval setting (volume-retrieve.ts) with the volume. */
+  private forgetRetrieveOrder: (() => void) | null = null;
   private generation = 0;
   private primaryTool: PrimaryToolId = 'crosshairs';
   private volumePreset: VolumePresetId = 'CT-Soft-Tissue';
@@ -142,8 +145,12 @@ export class VolumeViewer {
     if (this.volumeId) await this.attachVolume(this.volumeId);
   }
 
-  /** Streams `detail` into a volume and shows it; an earlier unfinished load is cancelled. */
-  async showSeries(detail: SeriesDetail): Promise<void> {
+  /**
+   * Streams `detail` into a volume and shows it; an earlier unfinished load is cancelled.
+   * With `focusSlice` (series slice order) the slices load nearest it first; with null, in
+   * Cornerstone's default order.
+   */
+  async showSeries(detail: SeriesDetail, options: { focusSlice?: number | null } = {}): Promise<void> {
     const generation = ++this.generation;
     const imageIds = imageIdsForSlices(this.host, detail.slices);
     this.cancelLoad(imageIds);
@@ -151,6 +158,8 @@ export class VolumeViewer {
     // The key names the series; the generation keeps a reopened series from meeting its cancelled twin in the cache.
     const volumeId = `cornerstoneStreamingImageVolume:${detail.series.seriesKey}#${generation}`;
     this.volumeId = volumeId;
+    const focusSlice = options.focusSlice === undefined ? Math.floor((imageIds.length - 1) / 2) : options.focusSlice;
+    this.forgetRetrieveOrder = focusSlice === null ? null : retrieveNearestFirst(volumeId, imageIds[focusSlice] ?? null);
     this.identity = { patientName: detail.patient.patientName, seriesDescription: detail.series.description, modality: detail.series.modality };
     this.update({ seriesKey: detail.series.seriesKey, volumeId, framesLoaded: 0, totalFrames: imageIds.length, loaded: false, error: null, crosshairCenter: null });
     try {
@@ -394,6 +403,8 @@ export class VolumeViewer {
     const volumeId = this.volumeId;
     if (!volumeId) return;
     this.volumeId = null;
+    this.forgetRetrieveOrder?.();
+    this.forgetRetrieveOrder = null;
     const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { cancelLoading?: () => void }) | undefined;
     const unfinished = !this.current.loaded;
     volume?.cancelLoading?.();

@@ -14,6 +14,7 @@ import { primaryTools, stackPrimaryToolIds, type PrimaryToolId } from './mpr-too
 
 const measurementToolIds: readonly PrimaryToolId[] = ['length', 'angle', 'ellipse', 'rectangle', 'probe'];
 import { createViewDecorations } from './view-decorations.ts';
+import { loadPlan } from './load-plan.ts';
 import { createHelpPanel, isTypingTarget } from './shortcuts.ts';
 import { volumeEligibility } from './volume-eligibility.ts';
 import type { VolumeViewer } from './volume-viewer.ts';
@@ -158,8 +159,11 @@ export function createViewerWorkspace(options: {
     volumeReason = eligibility.ok ? null : eligibility.reason;
     showMessage(null);
     if (eligibility.ok) {
-      // The stack shows the first image at once; the volume streams behind it.
-      void volume.showSeries(detail).catch((error: unknown) => onError(`Could not build a volume: ${error instanceof Error ? error.message : String(error)}`));
+      // The volume streams behind the stack's first image (which the stack requests ahead of
+      // everything else), nearest the stack's slice first; 'volume-first' keeps Cornerstone's
+      // default order (load-plan.ts).
+      const focusSlice = loadPlan() === 'volume-first' ? null : undefined;
+      void volume.showSeries(detail, { focusSlice }).catch((error: unknown) => onError(`Could not build a volume: ${error instanceof Error ? error.message : String(error)}`));
     } else {
       volume.clear();
       if (layout !== '1x1') {
