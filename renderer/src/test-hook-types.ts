@@ -65,6 +65,9 @@ export type VolumeViewState = {
   maximized: 'axial' | 'sagittal' | 'coronal' | 'volume3d' | null;
   primaryTool: string;
   volumePreset: string;
+  /** The planes' thick slab (viewer/slab.ts): 'off', 'mip', 'minip' or 'average', and its thickness in mm (0 shows the plain slice). */
+  slabMode: 'off' | 'mip' | 'minip' | 'average';
+  slabThickness: number;
 };
 
 /** One measurement annotation: its numeric statistics (length, mean, stdDev, area…) and their units. */
