@@ -17,6 +17,8 @@ export type ViewerState = {
   /** Grows with every frame Cornerstone draws: lets a test wait until drawing has settled. */
   renderCount: number;
   error: string | null;
+  /** performance.now() in the page when the series' first image was drawn (bench/viewer-load.ts times the first image by it). */
+  firstRenderedAt?: number | null;
 };
 
 export type AppPhase = 'starting' | 'ready' | 'failed';
@@ -65,6 +67,9 @@ export type VolumeViewState = {
   maximized: 'axial' | 'sagittal' | 'coronal' | 'volume3d' | null;
   primaryTool: string;
   volumePreset: string;
+  /** performance.now() in the page when the volume's first slices, and all of them, had arrived (for bench/viewer-load.ts). */
+  firstFramesAt?: number | null;
+  loadedAt?: number | null;
   /** The planes' thick slab (viewer/slab.ts): 'off', 'mip', 'minip' or 'average', and its thickness in mm (0 shows the plain slice). */
   slabMode: 'off' | 'mip' | 'minip' | 'average';
   slabThickness: number;

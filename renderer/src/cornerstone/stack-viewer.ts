@@ -35,6 +35,7 @@ const emptyState: ViewerState = {
   renderedImageId: null,
   renderCount: 0,
   error: null,
+  firstRenderedAt: null,
 };
 
 export class StackViewer {
@@ -89,6 +90,8 @@ export class StackViewer {
         imageId,
         renderedImageId: imageId,
         renderCount: this.current.renderCount + 1,
+        // Only the new series' own image counts: the old one may still be redrawn while the new one loads.
+        firstRenderedAt: this.current.firstRenderedAt ?? (imageId !== null && imageId === this.current.imageId ? performance.now() : null),
       });
     });
 

@@ -111,11 +111,11 @@ export class VolumeViewer {
     }
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, ((event: CustomEvent<{ volumeId: string; framesProcessed: number; numberOfFrames: number }>) => {
       if (event.detail.volumeId !== this.volumeId) return;
-      this.update({ framesLoaded: event.detail.framesProcessed, totalFrames: event.detail.numberOfFrames });
+      this.update({ framesLoaded: event.detail.framesProcessed, totalFrames: event.detail.numberOfFrames, firstFramesAt: this.current.firstFramesAt ?? performance.now() });
     }) as EventListener);
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, ((event: CustomEvent<{ volumeId: string }>) => {
       if (event.detail.volumeId !== this.volumeId) return;
-      this.update({ loaded: true, framesLoaded: this.current.totalFrames });
+      this.update({ loaded: true, framesLoaded: this.current.totalFrames, loadedAt: performance.now() });
       void this.attach3D(event.detail.volumeId);
     }) as EventListener);
     new ResizeObserver(() => this.engine?.resize(true, true)).observe(this.element);
@@ -172,7 +172,7 @@ export class VolumeViewer {
     const focusSlice = options.focusSlice === undefined ? Math.floor((imageIds.length - 1) / 2) : options.focusSlice;
     this.forgetRetrieveOrder = focusSlice === null ? null : retrieveNearestFirst(volumeId, imageIds[focusSlice] ?? null);
     this.identity = { patientName: detail.patient.patientName, seriesDescription: detail.series.description, modality: detail.series.modality };
-    this.update({ seriesKey: detail.series.seriesKey, volumeId, framesLoaded: 0, totalFrames: imageIds.length, loaded: false, error: null, crosshairCenter: null });
+    this.update({ seriesKey: detail.series.seriesKey, volumeId, framesLoaded: 0, totalFrames: imageIds.length, loaded: false, error: null, crosshairCenter: null, firstFramesAt: null, loadedAt: null });
     try {
       const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
       if (generation !== this.generation) return;
