@@ -43,7 +43,7 @@ import { LARGE_SAMPLE_SPEC } from '../electron/host/sample/phantom.ts';
 import { writeSample } from '../electron/host/sample/sample-store.ts';
 import type { ImportResult, SeriesDetail } from '../electron/common/dicom-model.ts';
 import type { LoadPlan, MrLoadPlanGlobal, MrTestGlobal, VolumeViewState, ViewerState } from '../renderer/src/test-hook-types.ts';
-import { launchChromium, startWorkstation, type Workstation } from '../test/e2e/harness.ts';
+import { launchChromium, openApp, startWorkstation, type Workstation } from '../test/e2e/harness.ts';
 
 const folder = path.join(tmpdir(), 'medreasoner-bench-viewer-512x512x500');
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -53,14 +53,18 @@ const RUNS = runsArg > 0 ? Math.max(1, Number(process.argv[runsArg + 1]) || 1) :
 type ViewerRun = { firstImage: number; firstImagePolled: number; firstVolumeSlices: number; full: number; heapBefore: number; heapAfter: number; hostPeak: number };
 type PeerRun = { firstSlice: number; full: number };
 
-/** The app in a fresh context, started with the given loading plan, ready. */
+/**
+ * The app in a fresh context (the harness's openApp, whichever way the server hands out its
+ * session), reloaded with the given loading plan set before the page's scripts run.
+ */
 async function openAppWithPlan(browser: Browser, workstation: Workstation, plan: LoadPlan): Promise<{ page: Page; close(): Promise<void> }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
-  await context.addInitScript((chosen) => ((globalThis as MrLoadPlanGlobal).__mrLoadPlan = chosen), plan);
-  const page = await context.newPage();
-  await page.goto(workstation.server.launchUrl);
-  await page.waitForFunction(() => (globalThis as MrTestGlobal).__mrTest?.appPhase() === 'ready', undefined, { timeout: 60_000 });
-  return { page, close: () => context.close() };
+  const app = await openApp(browser, workstation.server);
+  await app.context.addInitScript((chosen) => ((globalThis as MrLoadPlanGlobal).__mrLoadPlan = chosen), plan);
+  await app.page.reload();
+  await app.page.waitForFunction(() => (globalThis as MrTestGlobal).__mrTest?.appPhase() === 'ready', undefined, { timeout: 60_000 });
+  const applied = await app.page.evaluate(() => (globalThis as MrLoadPlanGlobal).__mrLoadPlan);
+  if (applied !== plan) throw new Error(`the page did not start with the loading plan ${plan} (it has ${String(applied)})`);
+  return { page: app.page, close: app.close };
 }
 
 async function measureViewer(browser: Browser, workstation: Workstation, seriesKey: string, plan: LoadPlan): Promise<ViewerRun> {
