@@ -17,6 +17,8 @@ export type ViewerState = {
   /** Grows with every frame Cornerstone draws: lets a test wait until drawing has settled. */
   renderCount: number;
   error: string | null;
+  /** performance.now() in the page when the series' first image was drawn (bench/viewer-load.ts times the first image by it). */
+  firstRenderedAt?: number | null;
 };
 
 export type AppPhase = 'starting' | 'ready' | 'failed';
@@ -65,6 +67,12 @@ export type VolumeViewState = {
   maximized: 'axial' | 'sagittal' | 'coronal' | 'volume3d' | null;
   primaryTool: string;
   volumePreset: string;
+  /** performance.now() in the page when the volume's first slices, and all of them, had arrived (for bench/viewer-load.ts). */
+  firstFramesAt?: number | null;
+  loadedAt?: number | null;
+  /** The planes' thick slab (viewer/slab.ts): 'off', 'mip', 'minip' or 'average', and its thickness in mm (0 shows the plain slice). */
+  slabMode: 'off' | 'mip' | 'minip' | 'average';
+  slabThickness: number;
 };
 
 /** One measurement annotation: its numeric statistics (length, mean, stdDev, area…) and their units. */
@@ -164,3 +172,11 @@ export type AskTestState = {
   segments: Array<{ number: number; label: string; color: [number, number, number]; type: string; provenance: { source: string; question?: string; reasoning?: string; answer?: string; models?: Array<{ name: string; version: string }>; prompts?: number } }>;
   propagation: { running: boolean; done: number; slices: number[] } | null;
 };
+
+/**
+ * How a series opens (renderer/src/viewer/load-plan.ts): 'stack-first' (the default) or
+ * 'volume-first', the loading before issue #18, which bench/viewer-load.ts selects by
+ * starting the page with `globalThis.__mrLoadPlan = 'volume-first'` to measure both.
+ */
+export type LoadPlan = 'stack-first' | 'volume-first';
+export type MrLoadPlanGlobal = { __mrLoadPlan?: LoadPlan };

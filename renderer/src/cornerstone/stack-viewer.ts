@@ -1,7 +1,7 @@
 // The main view: one rendering engine holding one stack viewport, its tool group and
 // the keyboard scroll. It reports what it shows (series, slice, window/level) to
 // listeners, which draw the overlay and answer the e2e test hook.
-import { Enums, eventTarget, RenderingEngine, utilities } from '@cornerstonejs/core';
+import { cache, Enums, eventTarget, imageLoader, RenderingEngine, utilities } from '@cornerstonejs/core';
 import { annotation, ToolGroupManager } from '@cornerstonejs/tools';
 import type { Types } from '@cornerstonejs/core';
 import { utilities as toolUtilities } from '@cornerstonejs/tools';
@@ -12,12 +12,15 @@ import { autoVoiRange } from '../viewer/auto-window.ts';
 import { createStackToolGroup, setStackPrimaryTool } from './stack-tool-group.ts';
 import type { MeasurementReport, ViewerState } from '../test-hook-types.ts';
 import { measurementToolNames, type PrimaryToolId } from '../viewer/mpr-tool-groups.ts';
+import { loadPlan } from '../viewer/load-plan.ts';
 
 export type { ViewerState };
 
 const RENDERING_ENGINE_ID = 'mr-main-engine';
 const VIEWPORT_ID = 'mr-stack-viewport';
 const TOOL_GROUP_ID = 'mr-stack-tools';
+/** How long the background loads wait for the first slice to be drawn, at most. */
+const FIRST_DRAW_WAIT_MS = 5_000;
 
 const emptyState: ViewerState = {
   seriesKey: null,
@@ -32,6 +35,7 @@ const emptyState: ViewerState = {
   renderedImageId: null,
   renderCount: 0,
   error: null,
+  firstRenderedAt: null,
 };
 
 export class StackViewer {
@@ -86,6 +90,8 @@ export class StackViewer {
         imageId,
         renderedImageId: imageId,
         renderCount: this.current.renderCount + 1,
+        // Only the new series' own image counts: the old one may still be redrawn while the new one loads.
+        firstRenderedAt: this.current.firstRenderedAt ?? (imageId !== null && imageId === this.current.imageId ? performance.now() : null),
       });
     });
 
@@ -108,6 +114,12 @@ export class StackViewer {
     const imageIds = imageIdsForSlices(this.host, detail.slices);
     if (imageIds.length === 0) throw new Error(`Series "${detail.series.description || detail.series.seriesKey}" has no slices to show`);
     const startIndex = Math.floor((imageIds.length - 1) / 2);
+    // The slice shown first is requested before anyone hears of the new series: listeners
+    // (the segment editor's labelmap, the volume) ask for every slice of it, and the
+    // browser serves requests in the order they were made. setStack finds it in the cache.
+    const first = imageIds[startIndex];
+    const plan = loadPlan();
+    if (plan === 'stack-first' && first && !cache.getImageLoadObject(first)) imageLoader.loadAndCacheImage(first).catch(() => {});
     this.update({
       ...emptyState,
       seriesKey: detail.series.seriesKey,
@@ -129,8 +141,29 @@ export class StackViewer {
     if (generation !== this.loadGeneration) return;
     viewport.resetCamera();
     viewport.render();
+    // The neighbours (and, after this resolves, the volume) wait until the slice is on
+    // screen: their requests would share the connections and the main thread with it.
+    if (plan === 'stack-first') await this.drawn(imageIds[startIndex] ?? '', generation);
+    if (generation !== this.loadGeneration) return;
     // Fetch and decode the neighbours in the background so scrolling does not stall.
     toolUtilities.stackPrefetch.enable(this.element);
+  }
+
+  /** Resolves once `imageId` was drawn, failed, another series was chosen, or at once while the view is hidden (plane layouts). */
+  private drawn(imageId: string, generation: number): Promise<void> {
+    return new Promise((resolve) => {
+      const settled = (state: ViewerState) => state.renderedImageId === imageId || state.error !== null || generation !== this.loadGeneration;
+      if (this.element.offsetParent === null || settled(this.current)) return resolve();
+      const timer = setTimeout(done, FIRST_DRAW_WAIT_MS);
+      const stop = this.onChange((state) => {
+        if (settled(state)) done();
+      });
+      function done(): void {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      }
+    });
   }
 
   scrollBy(delta: number): void {

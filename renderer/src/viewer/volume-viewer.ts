@@ -26,6 +26,8 @@ import {
   type PrimaryToolId,
 } from './mpr-tool-groups.ts';
 import type { VolumePresetId } from './window-presets.ts';
+import { retrieveNearestFirst } from './volume-retrieve.ts';
+import { DEFAULT_SLAB_MM, slabModes, type SlabMode } from './slab.ts';
 
 const RENDERING_ENGINE_ID = 'mr-volume-engine';
 const MAX_AUTO_WINDOW_VOXELS = 32_000_000;
@@ -36,6 +38,12 @@ const orientationOf: Record<Exclude<PaneId, 'volume3d'>, Enums.OrientationAxis> 
   coronal: Enums.OrientationAxis.CORONAL,
 };
 
+const slabBlendModes: Record<Exclude<SlabMode, 'off'>, Enums.BlendModes> = {
+  mip: Enums.BlendModes.MAXIMUM_INTENSITY_BLEND,
+  minip: Enums.BlendModes.MINIMUM_INTENSITY_BLEND,
+  average: Enums.BlendModes.AVERAGE_INTENSITY_BLEND,
+};
+
 type Pane = {
   id: PaneId;
   cell: HTMLDivElement;
@@ -44,6 +52,8 @@ type Pane = {
   patient: HTMLDivElement;
   series: HTMLDivElement;
   windowLevel: HTMLDivElement;
+  /** "MIP 10 mm" while a slab is on: the plane is not a slice then. */
+  slab: HTMLDivElement;
   decorations: ViewDecorations;
 };
 
@@ -57,6 +67,8 @@ export class VolumeViewer {
   private volumeId: string | null = null;
   /** The image ids of the volume being loaded, whose downloads a cancel aborts. */
   private volumeImageIds: string[] = [];
+  /** Drops the volume's nearest-first retrieval setting (volume-retrieve.ts) with the volume. */
+  private forgetRetrieveOrder: (() => void) | null = null;
   private generation = 0;
   private primaryTool: PrimaryToolId = 'crosshairs';
   private volumePreset: VolumePresetId = 'CT-Soft-Tissue';
@@ -67,6 +79,7 @@ export class VolumeViewer {
   private current: VolumeViewState = {
     layout: '1x1', seriesKey: null, volumeId: null, framesLoaded: 0, totalFrames: 0, loaded: false, error: null,
     crosshairCenter: null, windowCenter: null, windowWidth: null, renderCount: 0, maximized: null, primaryTool: 'crosshairs', volumePreset: 'CT-Soft-Tissue',
+    slabMode: 'off', slabThickness: DEFAULT_SLAB_MM,
   };
 
   constructor(host: HostApi) {
@@ -78,6 +91,7 @@ export class VolumeViewer {
       const patient = el('div', { class: 'overlay-strong', 'data-testid': `pane-${id}-patient` });
       const series = el('div', { 'data-testid': `pane-${id}-series` });
       const windowLevel = el('div', { class: 'volume-pane-wl', 'data-testid': `pane-${id}-wl` });
+      const slab = el('div', { class: 'volume-pane-slab', 'data-testid': `pane-${id}-slab` });
       const decorations = createViewDecorations(`pane-${id}`);
       const cell = el(
         'div',
@@ -87,21 +101,21 @@ export class VolumeViewer {
         el('div', { class: 'volume-pane-corner-top-right' }, patient, series),
         info,
         windowLevel,
-        ...(id === 'volume3d' ? [] : decorations.nodes),
+        ...(id === 'volume3d' ? [] : [slab, ...decorations.nodes]),
       );
       element.addEventListener('contextmenu', (event) => event.preventDefault());
       element.addEventListener('dblclick', () => this.toggleMaximized(id));
       element.addEventListener(Enums.Events.IMAGE_RENDERED, () => this.onRendered());
-      this.panes.set(id, { id, cell, element, info, patient, series, windowLevel, decorations });
+      this.panes.set(id, { id, cell, element, info, patient, series, windowLevel, slab, decorations });
       this.element.append(cell);
     }
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, ((event: CustomEvent<{ volumeId: string; framesProcessed: number; numberOfFrames: number }>) => {
       if (event.detail.volumeId !== this.volumeId) return;
-      this.update({ framesLoaded: event.detail.framesProcessed, totalFrames: event.detail.numberOfFrames });
+      this.update({ framesLoaded: event.detail.framesProcessed, totalFrames: event.detail.numberOfFrames, firstFramesAt: this.current.firstFramesAt ?? performance.now() });
     }) as EventListener);
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, ((event: CustomEvent<{ volumeId: string }>) => {
       if (event.detail.volumeId !== this.volumeId) return;
-      this.update({ loaded: true, framesLoaded: this.current.totalFrames });
+      this.update({ loaded: true, framesLoaded: this.current.totalFrames, loadedAt: performance.now() });
       void this.attach3D(event.detail.volumeId);
     }) as EventListener);
     new ResizeObserver(() => this.engine?.resize(true, true)).observe(this.element);
@@ -142,8 +156,12 @@ export class VolumeViewer {
     if (this.volumeId) await this.attachVolume(this.volumeId);
   }
 
-  /** Streams `detail` into a volume and shows it; an earlier unfinished load is cancelled. */
-  async showSeries(detail: SeriesDetail): Promise<void> {
+  /**
+   * Streams `detail` into a volume and shows it; an earlier unfinished load is cancelled.
+   * With `focusSlice` (series slice order) the slices load nearest it first; with null, in
+   * Cornerstone's default order.
+   */
+  async showSeries(detail: SeriesDetail, options: { focusSlice?: number | null } = {}): Promise<void> {
     const generation = ++this.generation;
     const imageIds = imageIdsForSlices(this.host, detail.slices);
     this.cancelLoad(imageIds);
@@ -151,8 +169,10 @@ export class VolumeViewer {
     // The key names the series; the generation keeps a reopened series from meeting its cancelled twin in the cache.
     const volumeId = `cornerstoneStreamingImageVolume:${detail.series.seriesKey}#${generation}`;
     this.volumeId = volumeId;
+    const focusSlice = options.focusSlice === undefined ? Math.floor((imageIds.length - 1) / 2) : options.focusSlice;
+    this.forgetRetrieveOrder = focusSlice === null ? null : retrieveNearestFirst(volumeId, imageIds[focusSlice] ?? null);
     this.identity = { patientName: detail.patient.patientName, seriesDescription: detail.series.description, modality: detail.series.modality };
-    this.update({ seriesKey: detail.series.seriesKey, volumeId, framesLoaded: 0, totalFrames: imageIds.length, loaded: false, error: null, crosshairCenter: null });
+    this.update({ seriesKey: detail.series.seriesKey, volumeId, framesLoaded: 0, totalFrames: imageIds.length, loaded: false, error: null, crosshairCenter: null, firstFramesAt: null, loadedAt: null });
     try {
       const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
       if (generation !== this.generation) return;
@@ -184,6 +204,14 @@ export class VolumeViewer {
     this.primaryTool = tool;
     if (this.planesGroup) setPrimaryTool(this.planesGroup, tool);
     this.update({ primaryTool: tool });
+  }
+
+  /** A thick slab in every plane (viewer/slab.ts): MIP, MinIP or average over `thicknessMm` centred on the plane; 'off' or 0 mm show the plain slice. */
+  setSlab(mode: SlabMode, thicknessMm: number): void {
+    if (!Number.isFinite(thicknessMm) || thicknessMm < 0) throw new RangeError(`a slab thickness must be a number of mm ≥ 0, not ${thicknessMm}`);
+    this.update({ slabMode: mode, slabThickness: thicknessMm });
+    this.applySlab();
+    for (const id of this.enabled) this.describePane(id);
   }
 
   setVolumePreset(preset: VolumePresetId): void {
@@ -218,6 +246,8 @@ export class VolumeViewer {
       viewport.resetCamera();
       viewport.render();
     }
+    // The slab is a choice in the toolbar, not a view property: it stays.
+    this.applySlab();
     const volume3d = this.viewport3d();
     if (volume3d) {
       volume3d.resetCamera();
@@ -356,8 +386,25 @@ export class VolumeViewer {
       setPrimaryTool(this.planesGroup, this.primaryTool);
     }
     for (const listener of this.planesListeners) listener(planes);
+    // New volume actors start as plain slices.
+    this.applySlab();
     engine.render();
     this.readVoi();
+  }
+
+  private applySlab(): void {
+    const { slabMode, slabThickness } = this.current;
+    const blendMode = slabMode === 'off' || slabThickness <= 0 ? null : slabBlendModes[slabMode];
+    for (const viewport of this.planeViewports()) {
+      if (blendMode === null) {
+        viewport.setBlendMode(Enums.BlendModes.COMPOSITE);
+        viewport.resetSlabThickness();
+      } else {
+        viewport.setBlendMode(blendMode);
+        viewport.setSlabThickness(slabThickness);
+      }
+      viewport.render();
+    }
   }
 
   /**
@@ -394,6 +441,8 @@ export class VolumeViewer {
     const volumeId = this.volumeId;
     if (!volumeId) return;
     this.volumeId = null;
+    this.forgetRetrieveOrder?.();
+    this.forgetRetrieveOrder = null;
     const volume = cache.getVolume(volumeId) as (Types.IImageVolume & { cancelLoading?: () => void }) | undefined;
     const unfinished = !this.current.loaded;
     volume?.cancelLoading?.();
@@ -431,9 +480,12 @@ export class VolumeViewer {
     if (!viewport || id === 'volume3d' || !this.volumeId) {
       pane.info.textContent = id === 'volume3d' && this.volumeId ? this.volumePresetLabel() : '';
       pane.windowLevel.textContent = '';
+      pane.slab.textContent = '';
       pane.decorations.update(null);
       return;
     }
+    const { slabMode, slabThickness } = this.current;
+    pane.slab.textContent = slabMode !== 'off' && slabThickness > 0 ? `${slabModes.find((entry) => entry.id === slabMode)?.label ?? slabMode} ${Math.round(slabThickness * 10) / 10} mm` : '';
     const slice = this.sliceOf(id);
     const focal = viewport.getCamera().focalPoint ?? [0, 0, 0];
     const [x, y, z] = focal;

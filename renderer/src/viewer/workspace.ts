@@ -14,6 +14,8 @@ import { primaryTools, stackPrimaryToolIds, type PrimaryToolId } from './mpr-too
 
 const measurementToolIds: readonly PrimaryToolId[] = ['length', 'angle', 'ellipse', 'rectangle', 'probe'];
 import { createViewDecorations } from './view-decorations.ts';
+import { loadPlan } from './load-plan.ts';
+import { nextSlabMode, parseSlabThickness, SLAB_HOTKEY, slabModes, type SlabMode } from './slab.ts';
 import { createHelpPanel, isTypingTarget } from './shortcuts.ts';
 import { volumeEligibility } from './volume-eligibility.ts';
 import type { VolumeViewer } from './volume-viewer.ts';
@@ -97,6 +99,19 @@ export function createViewerWorkspace(options: {
     button.addEventListener('click', () => volume.setVolumePreset(preset.id as VolumePresetId));
     return button;
   });
+  // Thick slab in the planes: the mode and the thickness in mm (slab.ts).
+  const slabMode = el(
+    'select',
+    { class: 'button button-small', 'data-testid': 'slab-mode', title: `Thick slab in the planes (${SLAB_HOTKEY.toUpperCase()} cycles)`, 'aria-label': 'Slab mode' },
+    ...slabModes.map((entry) => el('option', { value: entry.id, title: entry.title }, entry.label)),
+  );
+  const slabThickness = el('input', {
+    type: 'number', class: 'slab-thickness', min: '0', step: '0.5', value: String(volume.state.slabThickness),
+    'data-testid': 'slab-thickness', title: 'Slab thickness in mm (0: the plain slice)', 'aria-label': 'Slab thickness in mm',
+  });
+  slabMode.addEventListener('change', () => setSlab(slabMode.value as SlabMode));
+  slabThickness.addEventListener('change', () => setSlab(volume.state.slabMode));
+  const slabGroup = el('div', { class: 'toolbar-group', 'aria-label': 'Slab' }, slabMode, slabThickness, el('span', { class: 'toolbar-hint' }, 'mm'));
   const help = createHelpPanel();
   const helpButton = el('button', { type: 'button', class: 'button button-small', 'data-testid': 'help-button', title: 'Keyboard shortcuts (?)' }, '?');
   helpButton.addEventListener('click', () => help.toggle());
@@ -111,6 +126,7 @@ export function createViewerWorkspace(options: {
     el('div', { class: 'toolbar-group', 'aria-label': 'Orientation' }, ...transformButtons),
     el('div', { class: 'toolbar-group', 'aria-label': 'Window' }, autoButton),
     cine.element,
+    slabGroup,
     volumeGroup,
     helpButton,
   );
@@ -138,6 +154,9 @@ export function createViewerWorkspace(options: {
     // show; it appears when the tool is chosen, not mid-drag, so the image does not move under the pointer.
     measurementsPanel.element.hidden = !volumeShown && !measurementToolIds.includes(stackTool) && measurementsPanel.count() === 0;
     volumeGroup.hidden = layout !== '2x2';
+    slabGroup.hidden = !volumeShown;
+    slabMode.value = state.slabMode;
+    if (document.activeElement !== slabThickness) slabThickness.value = String(state.slabThickness);
     const loading = volumeShown && state.volumeId !== null && !state.loaded && state.totalFrames > 0;
     progress.hidden = !loading;
     progressBar.max = Math.max(1, state.totalFrames);
@@ -158,8 +177,11 @@ export function createViewerWorkspace(options: {
     volumeReason = eligibility.ok ? null : eligibility.reason;
     showMessage(null);
     if (eligibility.ok) {
-      // The stack shows the first image at once; the volume streams behind it.
-      void volume.showSeries(detail).catch((error: unknown) => onError(`Could not build a volume: ${error instanceof Error ? error.message : String(error)}`));
+      // The volume streams behind the stack's first image (which the stack requests ahead of
+      // everything else), nearest the stack's slice first; 'volume-first' keeps Cornerstone's
+      // default order (load-plan.ts).
+      const focusSlice = loadPlan() === 'volume-first' ? null : undefined;
+      void volume.showSeries(detail, { focusSlice }).catch((error: unknown) => onError(`Could not build a volume: ${error instanceof Error ? error.message : String(error)}`));
     } else {
       volume.clear();
       if (layout !== '1x1') {
@@ -199,6 +221,18 @@ export function createViewerWorkspace(options: {
       stack.setPrimaryTool(tool);
       render(volume.state);
     }
+  }
+
+  /** The slab `mode` at the thickness in the field; a thickness that cannot be used is reported and changes nothing. */
+  function setSlab(mode: SlabMode): void {
+    const thickness = parseSlabThickness(slabThickness.value);
+    if (!thickness.ok) {
+      onError(`Slab thickness: ${thickness.reason}.`);
+      slabThickness.value = String(volume.state.slabThickness);
+      slabMode.value = volume.state.slabMode;
+      return;
+    }
+    volume.setSlab(mode, thickness.mm);
   }
 
   function applyAutoWindow(): void {
@@ -254,6 +288,7 @@ export function createViewerWorkspace(options: {
     if (preset && stack.state.modality === 'CT') setWindowLevel(preset.windowCenter, preset.windowWidth);
     else if (tool && (layout !== '1x1' || stackPrimaryToolIds.includes(tool.id))) choosePrimaryTool(tool.id as PrimaryToolId);
     else if (event.key === '0') applyAutoWindow();
+    else if (event.key.toLowerCase() === SLAB_HOTKEY && layout !== '1x1') setSlab(nextSlabMode(volume.state.slabMode));
     else if (event.key === 'k' || event.key === 'K') cine.toggle();
     else if (event.key === '[') cine.changeFps(-1);
     else if (event.key === ']') cine.changeFps(1);
