@@ -114,6 +114,23 @@ export type SegmentationTestState = {
   message: { text: string; kind: 'info' | 'error' } | null;
   lastExportPath: string | null;
   autosaveSessionId: string | null;
+  /** The effect running in the effects worker and how the last one ended. */
+  effect?: EffectTestState;
+};
+
+/** How one effect run in the worker ended, with where its time went (ms; null when it did not finish). */
+export type EffectRunReport = {
+  label: string;
+  outcome: 'applied' | 'unchanged' | 'cancelled' | 'stale' | 'failed';
+  progressEvents: number;
+  workerMs: number | null;
+  copyMs: number | null;
+  applyMs: number | null;
+};
+
+export type EffectTestState = {
+  running: { label: string; progress: number | null; progressEvents: number } | null;
+  last: EffectRunReport | null;
 };
 
 /** window.__mrTest.segmentation: the labelmap being edited, counted exactly. */

@@ -11,6 +11,7 @@ import type { SegmentationTestHook } from '../test-hook-types.ts';
 import { el } from '../ui/dom.ts';
 import { CornerstoneLabelmap } from './cornerstone-labelmap.ts';
 import { createEffectsView } from './effects-view.ts';
+import { EffectsWorkerClient } from './effects-worker-client.ts';
 import type { EditorContext } from './editor-context.ts';
 import { messageOf } from './error-text.ts';
 import { paintStroke } from './segment-effects.ts';
@@ -80,10 +81,12 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
     onPolygon: (polygon, slice) => effects.applyScissors(polygon, slice),
   });
 
+  const effectsWorker = new EffectsWorkerClient();
   const context: EditorContext = {
     host,
     viewer,
     overlay,
+    effects: effectsWorker,
     model: () => current?.model ?? null,
     detail: () => current?.detail ?? null,
     intensities: () => {
@@ -319,6 +322,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
         message: lastMessage,
         lastExportPath,
         autosaveSessionId: current?.sessionId ?? null,
+        effect: effects.effectState(),
       };
     },
     sliceCounts: (slice) => {
