@@ -140,6 +140,8 @@ export type SegmentationTestHook = {
   sliceCounts(slice: number): Record<number, number>;
   /** [column, row] of every voxel of a segment on one slice. */
   segmentVoxelsOnSlice(segment: number, slice: number): Array<[number, number]>;
+  /** The whole labelmap (one byte a voxel, x fastest, series slice order) in base64; null with no series. */
+  labelmapBase64?(): string | null;
   /** The labelmap's value (segment number, 0 = none) at one voxel (series slice order); -1 outside or with no series. */
   labelAt?(column: number, row: number, slice: number): number;
 };
