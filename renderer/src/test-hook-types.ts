@@ -116,6 +116,8 @@ export type SegmentationTestState = {
   autosaveSessionId: string | null;
   /** The effect running in the effects worker and how the last one ended. */
   effect?: EffectTestState;
+  /** The segments' surfaces in the 3D pane: how many, their triangles, rebuilds so far, and whether one is due. */
+  surfaces?: { segments: number; triangles: number; builds: number; pending: boolean };
 };
 
 /** How one effect run in the worker ended, with where its time went (ms; null when it did not finish). */

@@ -9,6 +9,7 @@ import type { EffectRunReport, EffectTestState } from '../test-hook-types.ts';
 import type { Target } from './effect-grid.ts';
 import { jobNeedsIntensities, type EffectJob } from './effect-job.ts';
 import { EffectCancelledError } from './effects-worker-client.ts';
+import type { PlaneEditingSettings } from './plane-editing.ts';
 import { scissors, thresholdSliceMask, type BrushShape, type LogicalOperation } from './segment-effects.ts';
 import type { Dimensionality, SmoothingMethod } from './segment-morphology.ts';
 import { StaleResultError, type SegmentationModel } from './segmentation-model.ts';
@@ -29,6 +30,8 @@ export type EffectsView = {
   render(): void;
   applyScissors(polygon: Array<{ column: number; row: number }>, slice: number): void;
   effectState(): EffectTestState;
+  /** What the planes' brush, threshold paint and scissors use: the same settings as here. */
+  planeSettings(): PlaneEditingSettings;
 };
 
 export function createEffectsView(context: EditorContext): EffectsView {
@@ -262,6 +265,12 @@ export function createEffectsView(context: EditorContext): EffectsView {
   return {
     element,
     applyScissors,
+    planeSettings: () => ({
+      radiusMm: settings.radiusMm,
+      shape: settings.shape,
+      threshold: { low: Number(low.value), high: Number(high.value) },
+      scissors: settings.scissorsOperation,
+    }),
     effectState: () => ({ running: running ? { ...running } : null, last: lastEffect ? { ...lastEffect } : null }),
     render() {
       const model = context.model();

@@ -7,6 +7,7 @@ import type { Grid } from './effect-grid.ts';
 import type { EffectJob, JobTarget, SliceChange } from './effect-job.ts';
 import type { FromEffectsWorker, ToEffectsWorker } from './effects-protocol.ts';
 import type { SegmentStatistics } from './segment-statistics.ts';
+import type { SegmentSurface, SurfaceGeometry } from './segment-surface.ts';
 
 export type SeriesValues = { key: string; values: Float32Array };
 
@@ -68,6 +69,16 @@ export class EffectsWorkerClient {
     const message = await done;
     if (message.type !== 'statistics-done') throw new Error(`the effects worker answered ${message.type} to statistics`);
     return message.statistics;
+  }
+
+  /** The segments' surfaces for the 3D pane (marching cubes), vertices in patient mm. */
+  async surfaces(labelmap: Uint8Array, grid: Grid, segments: number[], geometry: SurfaceGeometry): Promise<SegmentSurface[]> {
+    const copy = labelmap.slice();
+    const { id, done } = this.expect();
+    this.post({ type: 'surfaces', id, grid: plainGrid(grid), segments, labelmap: copy, geometry }, [copy.buffer as ArrayBuffer]);
+    const message = await done;
+    if (message.type !== 'surfaces-done') throw new Error(`the effects worker answered ${message.type} to surfaces`);
+    return message.surfaces;
   }
 
   /** Stops whatever runs: every pending job rejects with EffectCancelledError. */

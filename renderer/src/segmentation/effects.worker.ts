@@ -1,9 +1,10 @@
-// The effects worker: runs the Segment Editor's effects and statistics on a copy of the
+// The effects worker: runs the Segment Editor's effects, statistics and 3D surfaces on a copy of the
 // labelmap off the page's thread, so a margin on a 512×512×500 volume never freezes the
 // viewer. One job at a time, in arrival order; cancel is the page terminating it.
 import { runEffectJob } from './effect-job.ts';
 import type { FromEffectsWorker, ToEffectsWorker } from './effects-protocol.ts';
 import { segmentStatistics } from './segment-statistics.ts';
+import { segmentSurfaces } from './segment-surface.ts';
 
 type WorkerScope = {
   onmessage: ((event: MessageEvent<ToEffectsWorker>) => void) | null;
@@ -36,6 +37,10 @@ scope.onmessage = (event) => {
         scope.postMessage({ type: 'progress', id: message.id, fraction });
       });
       scope.postMessage({ type: 'effect-done', id: message.id, change, workerMs: performance.now() - started }, change ? [change.after.buffer as ArrayBuffer] : []);
+    } else if (message.type === 'surfaces') {
+      const surfaces = segmentSurfaces(message.labelmap, message.grid, message.segments, message.geometry);
+      const buffers = surfaces.flatMap((surface) => [surface.points.buffer as ArrayBuffer, surface.polys.buffer as ArrayBuffer]);
+      scope.postMessage({ type: 'surfaces-done', id: message.id, surfaces, workerMs: performance.now() - started }, buffers);
     } else {
       const statistics = segmentStatistics(message.labelmap, message.grid, message.segments, valuesFor(message.intensitiesKey));
       scope.postMessage({ type: 'statistics-done', id: message.id, statistics, workerMs: performance.now() - started });

@@ -14,6 +14,9 @@ import { createEffectsView } from './effects-view.ts';
 import { EffectsWorkerClient } from './effects-worker-client.ts';
 import type { EditorContext } from './editor-context.ts';
 import { messageOf } from './error-text.ts';
+import { PlaneEditing } from './plane-editing.ts';
+import { SegmentSurfaceDisplay } from './segment-surface-display.ts';
+import type { SurfaceGeometry } from './segment-surface.ts';
 import { paintStroke } from './segment-effects.ts';
 import { createSegmentIoView } from './segment-io-view.ts';
 import { createSegmentListView } from './segment-list-view.ts';
@@ -42,8 +45,15 @@ export type SegmentEditor = {
   element: HTMLElement;
   model(): SegmentationModel | null;
   onModelChange(listener: (model: SegmentationModel | null) => void): () => void;
-  /** Shows the current series' segments, read-only, on these volume viewports (the planes) as well. */
+  /** Shows the current series' segments on these volume viewports (the planes and the 3D pane) as well. */
   showOnPlanes(viewportIds: readonly string[]): void;
+  /**
+   * Lets the planes' segment tools (Cornerstone's brush and scissors, tool group
+   * `toolGroupId`) edit the document: strokes in `element` become undoable edits.
+   */
+  editOnPlanes(element: HTMLElement, toolGroupId: string, primaryTool: () => string): void;
+  /** The 3D pane's viewport (null when it is put away): the segments show there as surfaces. */
+  showIn3D(viewportId: string | null): void;
   testHook: SegmentationTestHook;
 };
 
@@ -82,6 +92,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
   });
 
   const effectsWorker = new EffectsWorkerClient();
+  const surfaces3d = new SegmentSurfaceDisplay(effectsWorker);
   const context: EditorContext = {
     host,
     viewer,
@@ -131,6 +142,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
 
   const list = createSegmentListView(context);
   const effects = createEffectsView(context);
+  const planes = new PlaneEditing({ labelmap: csLabelmap, model: () => current?.model ?? null, target: editTarget, settings: () => effects.planeSettings(), report });
   const statistics = createStatisticsView(context);
   const io = createSegmentIoView(context);
   const undoButton = el('button', { class: 'button button-small', type: 'button', 'data-testid': 'segment-undo', title: 'Undo (Ctrl+Z)' }, 'Undo');
@@ -209,10 +221,13 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       }
       if (csLabelmap.attachedModel === model) {
         if (change.kind === 'labelmap') csLabelmap.syncSlices(change.firstSlice, change.lastSlice);
-        if (change.kind === 'segments') csLabelmap.syncSegments();
+        if (change.kind === 'segments' || change.kind === 'active') csLabelmap.syncSegments();
       }
       if (current?.model !== model) return;
-      if (change.kind === 'labelmap' || change.kind === 'segments') overlay.requestDraw();
+      if (change.kind === 'labelmap' || change.kind === 'segments') {
+        overlay.requestDraw();
+        surfaces3d.schedule();
+      }
       if (change.kind !== 'preview') refresh();
     });
     return session;
@@ -223,6 +238,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
     current = session;
     overlay.setModel(session?.model ?? null);
     overlay.setPreviewMask(null);
+    surfaces3d.setModel(session?.model ?? null, session ? surfaceGeometryOf(session.detail) : null, session?.detail.series.geometry?.frameOfReferenceUid ?? '');
     showLabelmap(session);
     refresh();
     for (const listener of modelListeners) listener(session?.model ?? null);
@@ -291,6 +307,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       redoButton.title = model?.redoLabel ? `Redo ${model.redoLabel} (Ctrl+Y)` : 'Redo (Ctrl+Y)';
       list.render();
       effects.render();
+      planes.configure();
       statistics.render();
       io.render();
     });
@@ -333,6 +350,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
         lastExportPath,
         autosaveSessionId: current?.sessionId ?? null,
         effect: effects.effectState(),
+        surfaces: surfaces3d.state,
       };
     },
     sliceCounts: (slice) => {
@@ -375,6 +393,8 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       return () => modelListeners.delete(listener);
     },
     showOnPlanes: (viewportIds) => csLabelmap.showOnPlanes(viewportIds),
+    editOnPlanes: (planeElement, toolGroupId, primaryTool) => planes.attach(planeElement, toolGroupId, primaryTool),
+    showIn3D: (viewportId) => surfaces3d.setViewport(viewportId),
     testHook,
   };
 }
@@ -383,6 +403,22 @@ function dimsOf(detail: SeriesDetail): LabelmapDims {
   const geometry = detail.series.geometry;
   if (!geometry || geometry.columns < 1 || geometry.rows < 1) throw new Error('the series has no single image size (rows × columns) to segment on');
   return { columns: geometry.columns, rows: geometry.rows, slices: detail.slices.length };
+}
+
+/** Where the series' voxels lie in patient space, for the 3D pane's surfaces; null without orientation or positions. */
+function surfaceGeometryOf(detail: SeriesDetail): SurfaceGeometry | null {
+  const geometry = detail.series.geometry;
+  const positions = detail.slices.map((slice) => slice.position);
+  if (!geometry?.orientation || !geometry.pixelSpacing || positions.some((p) => p === null)) return null;
+  const [rowSpacing, columnSpacing] = geometry.pixelSpacing;
+  const o = geometry.orientation;
+  return {
+    slicePositions: positions as SurfaceGeometry['slicePositions'],
+    rowDirection: [o[0], o[1], o[2]],
+    columnDirection: [o[3], o[4], o[5]],
+    columnMm: columnSpacing,
+    rowMm: rowSpacing,
+  };
 }
 
 function spacingOf(detail: SeriesDetail): VoxelSpacing {

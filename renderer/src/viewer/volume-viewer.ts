@@ -64,6 +64,7 @@ export class VolumeViewer {
   private identity = { patientName: '', seriesDescription: '', modality: '' };
   private readonly listeners = new Set<(state: VolumeViewState) => void>();
   private readonly planesListeners = new Set<(viewportIds: string[]) => void>();
+  private readonly volume3dListeners = new Set<(viewportId: string | null) => void>();
   private current: VolumeViewState = {
     layout: '1x1', seriesKey: null, volumeId: null, framesLoaded: 0, totalFrames: 0, loaded: false, error: null,
     crosshairCenter: null, windowCenter: null, windowWidth: null, renderCount: 0, maximized: null, primaryTool: 'crosshairs', volumePreset: 'CT-Soft-Tissue',
@@ -123,6 +124,12 @@ export class VolumeViewer {
     return () => this.planesListeners.delete(listener);
   }
 
+  /** Told the 3D pane's viewport id each time it gets the volume, and null when the pane is put away (the segment editor shows surfaces there). */
+  onVolume3DShown(listener: (viewportId: string | null) => void): () => void {
+    this.volume3dListeners.add(listener);
+    return () => this.volume3dListeners.delete(listener);
+  }
+
   /** Shows the panes of `layout` (hidden for 1×1) and puts the current volume in them. */
   async setLayout(layout: LayoutId): Promise<void> {
     const panes = panesOf(layout);
@@ -134,6 +141,7 @@ export class VolumeViewer {
       delete pane.cell.dataset['maximized'];
     }
     this.update({ layout, maximized: null });
+    if (!panes.includes('volume3d')) for (const listener of this.volume3dListeners) listener(null);
     if (panes.length === 0) {
       for (const listener of this.planesListeners) listener([]);
       return;
@@ -374,6 +382,7 @@ export class VolumeViewer {
     viewport.setCamera({ viewPlaneNormal: [0, -1, 0], viewUp: [0, 0, 1] });
     viewport.resetCamera();
     viewport.render();
+    for (const listener of this.volume3dListeners) listener(viewportIdOf('volume3d'));
   }
 
   private applyVolumePreset(): void {
