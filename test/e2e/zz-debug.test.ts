@@ -1,0 +1,40 @@
+import { it } from 'vitest';
+import type { MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
+import { launchChromium, openApp, screenshotPage, startWorkstation, waitForRenderedSlice } from './harness.ts';
+import { waitForSeg } from './segment-state.ts';
+import { waitForQuietPanes, waitForVolume } from './volume-panes.ts';
+it('debug', async () => {
+  const browser = await launchChromium();
+  const ws = await startWorkstation();
+  const app = await openApp(browser, ws.server);
+  const page = app.page;
+  await waitForRenderedSlice(page, (s) => s.seriesKey !== null, 'open', 120_000);
+  await page.getByTestId('layout-2x2').click();
+  await waitForVolume(page, (s) => s.layout === '2x2' && s.loaded, '2x2');
+  await page.getByTestId('layout-1x1').click();
+  await page.getByTestId('segment-term-search').fill('bone');
+  await page.getByTestId('segment-term-bone').click();
+  await waitForSeg(page, (s) => s.segments.length === 1 && s.labelmapRenderer === 'cornerstone', 'seg', 60000);
+  await page.getByTestId('segment-brush-radius').evaluate((input) => { (input as unknown as { value: string }).value = '30'; input.dispatchEvent(new Event('input', { bubbles: true })); });
+  await page.getByTestId('layout-2x2').click();
+  await waitForVolume(page, (s) => s.layout === '2x2' && s.loaded, '2x2');
+  await waitForQuietPanes(page, 700);
+  await screenshotPage(page, 'dbg3d-0');
+  await page.getByTestId('tool-seg-paint').click();
+  const f = await page.evaluate(() => (globalThis as MrTestGlobal).__mrTest!.volume!.paneFocalPoint('sagittal'));
+  const a = await page.evaluate((w) => (globalThis as MrTestGlobal).__mrTest!.volume!.worldToPage('sagittal', [w[0], w[1] - 30, w[2] + 6]), f!);
+  const b = await page.evaluate((w) => (globalThis as MrTestGlobal).__mrTest!.volume!.worldToPage('sagittal', [w[0], w[1] + 30, w[2] + 6]), f!);
+  await page.mouse.move(a!.x, a!.y); await page.mouse.down();
+  for (let i = 1; i <= 20; i++) await page.mouse.move(a!.x + (b!.x - a!.x) * i / 20, a!.y + (b!.y - a!.y) * i / 20);
+  await page.mouse.up();
+  await page.mouse.move(5, 5);
+  await waitForSeg(page, (s) => s.surfaces?.segments === 1 && !s.surfaces.pending, 'surf');
+  await page.waitForTimeout(1500);
+  await screenshotPage(page, 'dbg3d-1-soft');
+  for (const preset of ['CT-Bone', 'MIP']) {
+    await page.getByTestId(`vr-preset-${preset}`).click();
+    await page.waitForTimeout(2500);
+    await screenshotPage(page, `dbg3d-2-${preset}`);
+  }
+  await app.close(); await browser.close(); await ws.close();
+}, 300_000);
