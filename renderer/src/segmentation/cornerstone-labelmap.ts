@@ -122,7 +122,12 @@ export class CornerstoneLabelmap {
     if (!model || !id) return;
     // What Cornerstone's brush and scissors in the planes paint, and what they must leave alone.
     if (model.activeSegment !== null) segmentation.segmentIndex.setActiveSegmentIndex(id, model.activeSegment);
-    for (const segment of model.segments) segmentation.segmentLocking.setSegmentIndexLocked(id, segment.number, segment.locked);
+    // Cornerstone knows a segment only once something has been painted with it: lock the ones it knows
+    // (plane-editing.ts refuses a stroke's changes to locked segments in any case).
+    const known = segmentation.state.getSegmentation(id)?.segments ?? {};
+    for (const segment of model.segments) {
+      if (known[segment.number]) segmentation.segmentLocking.setSegmentIndexLocked(id, segment.number, segment.locked);
+    }
     for (const viewportId of [this.viewportId, ...this.planeViewportIds]) {
       if (!getEnabledElementByViewportId(viewportId)) continue;
       for (const segment of model.segments) {
