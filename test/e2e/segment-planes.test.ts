@@ -419,6 +419,9 @@ describe('editing in the planes', () => {
   });
 
   it('shows the segment in the 3D pane as a surface: pixels change where the stroke projects, and nowhere else', async () => {
+    // Inside the body a surface is hidden by the CT's own rendering: the Segments preset shows the surfaces alone.
+    await page.getByTestId('vr-preset-Segments').click();
+    await waitForVolume(page, (s) => s.volumePreset === 'Segments', 'the Segments preset');
     await page.mouse.move(5, 5);
     const withState = await waitForSeg(page, (s) => s.surfaces?.segments === 1 && !s.surfaces.pending, 'the stroke’s surface in the 3D pane', 60_000);
     expect(withState.surfaces!.triangles).toBeGreaterThan(100);

@@ -388,6 +388,12 @@ export class VolumeViewer {
   private applyVolumePreset(): void {
     const viewport = this.viewport3d();
     if (!viewport || !this.volumeId) return;
+    const volumeActor = viewport.getActors().find((entry) => entry.referencedId === this.volumeId)?.actor as { setVisibility?(visible: boolean): void } | undefined;
+    volumeActor?.setVisibility?.(this.volumePreset !== 'Segments');
+    if (this.volumePreset === 'Segments') {
+      viewport.render();
+      return;
+    }
     if (this.volumePreset === 'MIP') {
       viewport.setProperties({ preset: 'CT-MIP' });
       viewport.setBlendMode(Enums.BlendModes.MAXIMUM_INTENSITY_BLEND);
@@ -471,7 +477,7 @@ export class VolumeViewer {
   }
 
   private volumePresetLabel(): string {
-    return this.volumePreset === 'MIP' ? 'MIP' : this.volumePreset.replace(/^CT-/, '').replace('-', ' ');
+    return this.volumePreset === 'MIP' || this.volumePreset === 'Segments' ? this.volumePreset : this.volumePreset.replace(/^CT-/, '').replace('-', ' ');
   }
 
   private readVoi(extra: Partial<VolumeViewState> = {}): void {
