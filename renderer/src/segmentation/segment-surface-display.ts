@@ -10,7 +10,7 @@
 // for PolySeg; they are rebuilt when the labelmap settles after an edit.
 import { cache, Enums, eventTarget, geometryLoader, getEnabledElementByViewportId } from '@cornerstonejs/core';
 import { Enums as ToolEnums, segmentation } from '@cornerstonejs/tools';
-import type { EffectsWorkerClient } from './effects-worker-client.ts';
+import { EffectCancelledError, type EffectsWorkerClient } from './effects-worker-client.ts';
 import type { SurfaceGeometry } from './segment-surface.ts';
 import type { SegmentationModel } from './segmentation-model.ts';
 
@@ -80,9 +80,11 @@ export class SegmentSurfaceDisplay {
     let surfaces;
     try {
       surfaces = await this.worker.surfaces(model.labelmap, model, visible.map((s) => s.number), geometry);
-    } catch {
-      // Cancelled with an effect, or the worker failed: the next change tries again.
-      if (asked === this.request) this.builtRequest = asked;
+    } catch (error) {
+      if (asked !== this.request) return;
+      // A cancelled effect takes the meshing queued behind it along: mesh again. A failure waits for the next change.
+      if (error instanceof EffectCancelledError) this.schedule();
+      else this.builtRequest = asked;
       return;
     }
     if (asked !== this.request || model !== this.model || viewportId !== this.viewportId) return;
