@@ -1,7 +1,10 @@
 // The segment editor's segments in the volume planes (2×2): a threshold segment made in
 // the 1×1 view shows in its colour in the sagittal and coronal panes exactly where the
 // labelmap holds it, nowhere else, goes when the segment is hidden, and an undo done in
-// 1×1 is what the planes show next. Voxel positions come from the series' own geometry
+// 1×1 is what the planes show next; then editing in the planes (Cornerstone's brush): a
+// sagittal stroke lands on the voxels its world coordinates say, shows in the axial and
+// coronal panes, shares one undo history with a coronal stroke, shows in the 3D pane as a
+// surface, and erases the same way. Voxel positions come from the series' own geometry
 // (dicom.series: positions, orientation, spacing), labels from the editor's document
 // (__mrTest.segmentation.labelAt), pixels from screenshots.
 import type { Browser, Page } from 'playwright-core';
@@ -472,5 +475,39 @@ describe('editing in the planes', () => {
     expect(noise.inside + noise.outside, 'two frames of the same 3D view differ').toBeLessThan(20);
     expect(surface.inside, 'pixels the surface changed where the stroke projects').toBeGreaterThan(0.15 * surface.insideTotal);
     expect(surface.outside, 'pixels changed outside the stroke’s projection').toBeLessThan(Math.max(20, 0.002 * surface.outsideTotal));
+  });
+
+  it('erases with the brush in the sagittal pane: the eraser’s ball goes, the rest of the stroke stays, and one undo brings it back', async () => {
+    await page.keyboard.press('Control+y');
+    await expect.poll(async () => Buffer.compare(Buffer.from(await labelmapNow()), Buffer.from(afterSagittal)), { timeout: 10_000 }).toBe(0);
+    await page.getByTestId('tool-seg-erase').click();
+    await waitForVolume(page, (s) => s.primaryTool === 'seg-erase', 'the erase tool in the planes');
+    // Across the middle of the painted capsule, up and down the sagittal plane.
+    const eraser: Stroke = { from: [planeOf.x, planeOf.y, planeOf.z + 6 - 8], to: [planeOf.x, planeOf.y, planeOf.z + 6 + 8] };
+    await dragStroke('sagittal', eraser);
+    await waitForSeg(page, (s) => (s.message?.text ?? '').startsWith('Erase in the sagittal pane'), 'the erase in the document');
+    const erased = await labelmapNow();
+    const g = detail.series.geometry!;
+    const [columns, rows] = [g.columns, g.rows];
+    let kept = 0;
+    const wrong: string[] = [];
+    for (let i = 0; i < erased.length; i++) {
+      if (afterSagittal[i] !== BONE) {
+        if (erased[i] !== afterSagittal[i] && wrong.length < 10) wrong.push(`voxel ${i} changed outside the segment`);
+        continue;
+      }
+      const voxel: Voxel = [i % columns, Math.floor(i / columns) % rows, Math.floor(i / (columns * rows))];
+      const distance = distanceToStroke(voxelToWorld(voxel), eraser);
+      if (distance <= BRUSH_MM - EDGE_MM && erased[i] !== 0 && wrong.length < 10) wrong.push(`${voxel.join(',')} at ${distance.toFixed(1)} mm from the eraser is still painted`);
+      if (distance > BRUSH_MM + EDGE_MM) {
+        if (erased[i] === BONE) kept++;
+        else if (wrong.length < 10) wrong.push(`${voxel.join(',')} at ${distance.toFixed(1)} mm from the eraser was erased`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(kept, 'painted voxels well away from the eraser').toBeGreaterThan(1000);
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => Buffer.compare(Buffer.from(await labelmapNow()), Buffer.from(afterSagittal)), { timeout: 10_000 }).toBe(0);
+    await page.getByTestId('tool-crosshairs').click();
   });
 });
