@@ -15,7 +15,7 @@ import { createStatusLine } from './ui/status-line.ts';
 import { createStudyBrowser } from './ui/study-browser.ts';
 import { createViewerToolbar } from './ui/viewer-toolbar.ts';
 import { createViewportOverlay } from './ui/viewport-overlay.ts';
-import { VolumeViewer } from './viewer/volume-viewer.ts';
+import { PLANES_TOOL_GROUP_ID, VolumeViewer } from './viewer/volume-viewer.ts';
 import { createViewerWorkspace } from './viewer/workspace.ts';
 import { createPacsPanel } from './pacs/pacs-panel.ts';
 import { conflictNotice } from './pacs/pacs-text.ts';
@@ -51,8 +51,10 @@ export async function startApp(root: HTMLElement, host: HostApi, appInfo: AppInf
   installTestHook(viewer, () => phase, volume);
   const segmentEditor = createSegmentEditor({ host, viewer, seriesDetail: (key) => details.get(key) });
   installSegmentationTestHook(segmentEditor.testHook);
-  // The planes show the segments too (read-only): editing stays in the 1×1 view.
+  // The planes show the segments too, and the toolbar's segment tools (Paint, Erase, …) edit them there.
   volume.onPlanesShown((viewportIds) => segmentEditor.showOnPlanes(viewportIds));
+  segmentEditor.editOnPlanes(volume.element, PLANES_TOOL_GROUP_ID, () => volume.state.primaryTool);
+  volume.onVolume3DShown((viewportId) => segmentEditor.showIn3D(viewportId));
 
   const browser = createStudyBrowser({
     thumbnails,

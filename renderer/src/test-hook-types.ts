@@ -122,6 +122,25 @@ export type SegmentationTestState = {
   message: { text: string; kind: 'info' | 'error' } | null;
   lastExportPath: string | null;
   autosaveSessionId: string | null;
+  /** The effect running in the effects worker and how the last one ended. */
+  effect?: EffectTestState;
+  /** The segments' surfaces in the 3D pane: how many, their triangles, rebuilds so far, and whether one is due. */
+  surfaces?: { segments: number; triangles: number; builds: number; pending: boolean };
+};
+
+/** How one effect run in the worker ended, with where its time went (ms; null when it did not finish). */
+export type EffectRunReport = {
+  label: string;
+  outcome: 'applied' | 'unchanged' | 'cancelled' | 'stale' | 'failed';
+  progressEvents: number;
+  workerMs: number | null;
+  copyMs: number | null;
+  applyMs: number | null;
+};
+
+export type EffectTestState = {
+  running: { label: string; progress: number | null; progressEvents: number } | null;
+  last: EffectRunReport | null;
 };
 
 /** window.__mrTest.segmentation: the labelmap being edited, counted exactly. */
@@ -131,6 +150,8 @@ export type SegmentationTestHook = {
   sliceCounts(slice: number): Record<number, number>;
   /** [column, row] of every voxel of a segment on one slice. */
   segmentVoxelsOnSlice(segment: number, slice: number): Array<[number, number]>;
+  /** The whole labelmap (one byte a voxel, x fastest, series slice order) in base64; null with no series. */
+  labelmapBase64?(): string | null;
   /** The labelmap's value (segment number, 0 = none) at one voxel (series slice order); -1 outside or with no series. */
   labelAt?(column: number, row: number, slice: number): number;
 };

@@ -1,7 +1,10 @@
 // The segment editor's segments in the volume planes (2×2): a threshold segment made in
 // the 1×1 view shows in its colour in the sagittal and coronal panes exactly where the
 // labelmap holds it, nowhere else, goes when the segment is hidden, and an undo done in
-// 1×1 is what the planes show next. Voxel positions come from the series' own geometry
+// 1×1 is what the planes show next; then editing in the planes (Cornerstone's brush): a
+// sagittal stroke lands on the voxels its world coordinates say, shows in the axial and
+// coronal panes, shares one undo history with a coronal stroke, shows in the 3D pane as a
+// surface, and erases the same way. Voxel positions come from the series' own geometry
 // (dicom.series: positions, orientation, spacing), labels from the editor's document
 // (__mrTest.segmentation.labelAt), pixels from screenshots.
 import type { Browser, Page } from 'playwright-core';
@@ -104,7 +107,7 @@ async function showStack(): Promise<void> {
 }
 
 /** Page position of a world point on a pane, or null when the pane is not shown. */
-function worldToPage(pane: PlanePane | 'axial', world: Vec3): Promise<{ x: number; y: number } | null> {
+function worldToPage(pane: PlanePane | 'axial' | 'volume3d', world: Vec3): Promise<{ x: number; y: number } | null> {
   return page.evaluate(([p, w]) => (globalThis as MrTestGlobal).__mrTest!.volume!.worldToPage(p as PlanePane, w as Vec3), [pane, world] as const);
 }
 
@@ -244,5 +247,267 @@ describe('segments in the volume planes', () => {
       const seen = tintedByLabel(undone, pane);
       expect(seen.segmentTinted + seen.backgroundTinted, `${pane}: tinted probes after the undo`).toBe(0);
     }
+  });
+});
+
+// Painting in the planes with Cornerstone's brush (the toolbar's Paint): a stroke drawn in
+// the sagittal pane is a ball of the brush's radius swept along the stroke's world
+// coordinates (the voxels expected are computed here from the series' geometry), the
+// axial and coronal panes show it there, and a stroke in the coronal pane joins the same
+// undo history: two undos take both away, newest first.
+const BRUSH_MM = 15;
+/** Voxel centres this close to the brush's edge (mm) may fall either way: a mouse position is whole pixels, a voxel 1.4 × 1.4 × 2.5 mm. */
+const EDGE_MM = 2;
+
+type Stroke = { from: Vec3; to: Vec3 };
+let planeOf: { x: number; y: number; z: number };
+let beforePaint: Uint8Array;
+let afterSagittal: Uint8Array;
+
+async function labelmapNow(): Promise<Uint8Array> {
+  const text = await page.evaluate(() => (globalThis as MrTestGlobal).__mrTest!.segmentation!.labelmapBase64!());
+  if (text === null) throw new Error('the editor holds no labelmap');
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+function distanceToStroke(p: Vec3, stroke: Stroke): number {
+  const d = sub(stroke.to, stroke.from);
+  const t = Math.max(0, Math.min(1, dot(sub(p, stroke.from), d) / dot(d, d)));
+  const q: Vec3 = [stroke.from[0] + d[0] * t, stroke.from[1] + d[1] * t, stroke.from[2] + d[2] * t];
+  return Math.hypot(...sub(p, q));
+}
+
+/** Voxels the ball of BRUSH_MM along the stroke must cover, and voxels it must not reach, as [index, distance]. */
+function judgeStroke(labels: Uint8Array, stroke: Stroke, segment: number): { inside: number; missed: string[]; outsidePainted: string[] } {
+  const g = detail.series.geometry!;
+  const [columns, rows, slices] = [g.columns, g.rows, detail.slices.length];
+  const result = { inside: 0, missed: [] as string[], outsidePainted: [] as string[] };
+  // Only voxels in this box can lie inside the brush: elsewhere only painted voxels need a distance.
+  const ends = [worldToVoxel(stroke.from), worldToVoxel(stroke.to)];
+  const reach = [BRUSH_MM / geometry.columnMm, BRUSH_MM / geometry.rowMm, BRUSH_MM / Math.min(...geometry.positions.slice(1).map((p, i) => Math.abs(p - geometry.positions[i]!)))].map((v) => Math.ceil(v) + 2);
+  const low = [0, 1, 2].map((a) => Math.min(ends[0]![a]!, ends[1]![a]!) - reach[a]!);
+  const high = [0, 1, 2].map((a) => Math.max(ends[0]![a]!, ends[1]![a]!) + reach[a]!);
+  for (let s = 0; s < slices; s++) {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < columns; c++) {
+        const label = labels[(s * rows + r) * columns + c]!;
+        const near = c >= low[0]! && c <= high[0]! && r >= low[1]! && r <= high[1]! && s >= low[2]! && s <= high[2]!;
+        if (!near && label !== segment) continue;
+        const distance = distanceToStroke(voxelToWorld([c, r, s]), stroke);
+        if (distance <= BRUSH_MM - EDGE_MM) {
+          result.inside++;
+          if (label !== segment && result.missed.length < 10) result.missed.push(`${c},${r},${s} at ${distance.toFixed(1)} mm holds ${label}`);
+        } else if (distance > BRUSH_MM + EDGE_MM && label === segment && result.outsidePainted.length < 10) {
+          result.outsidePainted.push(`${c},${r},${s} at ${distance.toFixed(1)} mm`);
+        }
+      }
+    }
+  }
+  return result;
+}
+
+/** Drags the left button along a stroke in a pane, in small steps (the brush stamps at each). */
+async function dragStroke(pane: 'sagittal' | 'coronal', stroke: Stroke): Promise<void> {
+  const from = await worldToPage(pane, stroke.from);
+  const to = await worldToPage(pane, stroke.to);
+  if (!from || !to) throw new Error(`the ${pane} pane is not shown`);
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  const steps = Math.ceil(Math.hypot(to.x - from.x, to.y - from.y) / 2);
+  for (let i = 1; i <= steps; i++) await page.mouse.move(from.x + ((to.x - from.x) * i) / steps, from.y + ((to.y - from.y) * i) / steps);
+  await page.mouse.up();
+}
+
+/**
+ * Voxels of a pane's plane near a stroke, judged on screen: those well inside the brush
+ * must be tinted (untinted when the stroke is `painted` false: undone), those well
+ * outside not. Probes near the crosshair lines are skipped.
+ */
+async function strokeOnScreen(image: DecodedImage, pane: 'axial' | 'coronal', stroke: Stroke, painted = true): Promise<{ inside: number; outside: number; misses: string[] }> {
+  const g = detail.series.geometry!;
+  const [columns, rows, slices] = [g.columns, g.rows, detail.slices.length];
+  const focal = await page.evaluate((p) => (globalThis as MrTestGlobal).__mrTest!.volume!.paneFocalPoint(p), pane);
+  const centre = await worldToPage(pane, focal as Vec3);
+  if (!focal || !centre) throw new Error(`the ${pane} pane shows no plane`);
+  const [, fixedRow, fixedSlice] = worldToVoxel(focal as Vec3);
+  const candidates: Voxel[] = [];
+  if (pane === 'axial') for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) candidates.push([c, r, fixedSlice]);
+  else for (let s = 0; s < slices; s++) for (let c = 0; c < columns; c++) candidates.push([c, fixedRow, s]);
+  const result = { inside: 0, outside: 0, misses: [] as string[] };
+  for (const voxel of candidates) {
+    const distance = distanceToStroke(voxelToWorld(voxel), stroke);
+    const inside = distance <= BRUSH_MM - EDGE_MM - 1;
+    const outside = distance > BRUSH_MM + EDGE_MM + 1 && distance < BRUSH_MM + 20;
+    if (!inside && !outside) continue;
+    const point = await worldToPage(pane, voxelToWorld(voxel));
+    if (!point || Math.abs(point.x - centre.x) < 6 || Math.abs(point.y - centre.y) < 6) continue;
+    const tinted = tintOf(rgbAt(image, point.x, point.y)) > TINT;
+    if (inside) result.inside++;
+    else result.outside++;
+    if ((painted && inside) !== tinted && result.misses.length < 10) result.misses.push(`${pane} voxel ${voxel.join(',')} (${distance.toFixed(1)} mm from the stroke) is ${tinted ? '' : 'not '}tinted`);
+  }
+  return result;
+}
+
+describe('editing in the planes', () => {
+  it('paints with the brush in the sagittal pane: a ball of the radius swept along the stroke, shown in the axial and coronal panes', async () => {
+    await showStack();
+    // The editor's brush settings are the planes' too: 15 mm, a sphere.
+    await page.getByTestId('segment-brush-radius').evaluate((input, mm) => {
+      (input as unknown as { value: string }).value = String(mm);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }, BRUSH_MM);
+    await page.getByTestId('segment-brush-shape').evaluate((select) => {
+      (select as unknown as { value: string }).value = '3d';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    beforePaint = await labelmapNow();
+    await showPlanes();
+    await page.getByTestId('tool-seg-paint').click();
+    await waitForVolume(page, (s) => s.primaryTool === 'seg-paint', 'the paint tool in the planes');
+    const [sagittal, coronal, axial] = await Promise.all((['sagittal', 'coronal', 'axial'] as const).map((p) => page.evaluate((q) => (globalThis as MrTestGlobal).__mrTest!.volume!.paneFocalPoint(q), p)));
+    planeOf = { x: sagittal![0], y: coronal![1], z: axial![2] };
+    // Along the sagittal plane's y axis, 6 mm above the axial plane: it crosses the coronal plane and reaches into the axial one.
+    const stroke: Stroke = { from: [planeOf.x, planeOf.y - 30, planeOf.z + 6], to: [planeOf.x, planeOf.y + 30, planeOf.z + 6] };
+    await dragStroke('sagittal', stroke);
+    const state = await waitForSeg(page, (s) => (s.segments[0]?.voxels ?? 0) > 0 && (s.message?.text ?? '').includes('sagittal'), 'the sagittal stroke in the document');
+    afterSagittal = await labelmapNow();
+    const judged = judgeStroke(afterSagittal, stroke, BONE);
+    expect(judged.inside, 'voxels well inside the brush').toBeGreaterThan(1000);
+    expect(judged.missed, 'voxels well inside the brush that were not painted').toEqual([]);
+    expect(judged.outsidePainted, 'voxels well outside the brush that were painted').toEqual([]);
+    expect(state.canUndo).toBe(true);
+
+    // The brush's cursor follows the mouse: take it off the panes before judging them.
+    await page.mouse.move(5, 5);
+    await waitForQuietPanes(page, 700);
+    const shot = await pageShot('segment-planes-painted-sagittal');
+    for (const pane of ['axial', 'coronal'] as const) {
+      const seen = await strokeOnScreen(shot, pane, stroke);
+      expect(seen.inside, `${pane}: probes inside the stroke`).toBeGreaterThanOrEqual(20);
+      expect(seen.outside, `${pane}: probes around the stroke`).toBeGreaterThanOrEqual(50);
+      expect(seen.misses, `${pane}: the stroke on screen`).toEqual([]);
+    }
+  });
+
+  it('a stroke in the coronal pane joins the same undo history: two undos take back the coronal stroke, then the sagittal one', async () => {
+    const stroke: Stroke = { from: [planeOf.x + 20, planeOf.y, planeOf.z - 45], to: [planeOf.x + 60, planeOf.y, planeOf.z - 45] };
+    await dragStroke('coronal', stroke);
+    await waitForSeg(page, (s) => (s.message?.text ?? '').includes('coronal'), 'the coronal stroke in the document');
+    const afterCoronal = await labelmapNow();
+    const judged = judgeStroke(afterCoronal, stroke, BONE);
+    expect(judged.missed, 'the coronal stroke painted its ball').toEqual([]);
+    expect(judged.inside).toBeGreaterThan(1000);
+    // The sagittal stroke's voxels are all still there.
+    let lost = 0;
+    for (let i = 0; i < afterSagittal.length; i++) if (afterSagittal[i] === BONE && afterCoronal[i] !== BONE) lost++;
+    expect(lost).toBe(0);
+
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => Buffer.compare(Buffer.from(await labelmapNow()), Buffer.from(afterSagittal)), { timeout: 10_000 }).toBe(0);
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => Buffer.compare(Buffer.from(await labelmapNow()), Buffer.from(beforePaint)), { timeout: 10_000 }).toBe(0);
+    await page.keyboard.press('Control+y');
+    await expect.poll(async () => Buffer.compare(Buffer.from(await labelmapNow()), Buffer.from(afterSagittal)), { timeout: 10_000 }).toBe(0);
+    // What the panes show follows the undo: the coronal stroke is gone from the coronal pane.
+    // Crosshairs again, so the brush's cursor (left where the stroke ended) is not drawn.
+    await page.getByTestId('tool-crosshairs').click();
+    await page.mouse.move(5, 5);
+    await page.waitForTimeout(1500);
+    await waitForQuietPanes(page, 700);
+    const shot = await pageShot('segment-planes-undone-coronal');
+    const seen = await strokeOnScreen(shot, 'coronal', stroke, false);
+    expect(seen.inside, 'coronal-stroke probes').toBeGreaterThanOrEqual(20);
+    expect(seen.misses, 'the coronal pane after the undo of its stroke').toEqual([]);
+  });
+
+  it('shows the segment in the 3D pane as a surface: pixels change where the stroke projects, and nowhere else', async () => {
+    // Inside the body a surface is hidden by the CT's own rendering: the Segments preset shows the surfaces alone.
+    await page.getByTestId('vr-preset-Segments').click();
+    await waitForVolume(page, (s) => s.volumePreset === 'Segments', 'the Segments preset');
+    await page.mouse.move(5, 5);
+    const withState = await waitForSeg(page, (s) => s.surfaces?.segments === 1 && !s.surfaces.pending, 'the stroke’s surface in the 3D pane', 60_000);
+    expect(withState.surfaces!.triangles).toBeGreaterThan(100);
+    await waitForQuietPanes(page, 1000);
+    const withSurface = await pageShot('segment-3d-with-surface');
+    const builds = withState.surfaces!.builds;
+    await page.keyboard.press('Control+z');
+    await waitForSeg(page, (s) => s.surfaces?.segments === 0 && !s.surfaces.pending && s.surfaces.builds > builds, 'the surface to go with the undo', 60_000);
+    await waitForQuietPanes(page, 1000);
+    const without = await pageShot('segment-3d-without-surface');
+    await waitForQuietPanes(page, 300);
+    const withoutAgain = await pageShot('segment-3d-without-surface-again');
+
+    // Where the stroke's capsule (the segment's bounding box) lands on the 3D pane.
+    const stroke: Stroke = { from: [planeOf.x, planeOf.y - 30, planeOf.z + 6], to: [planeOf.x, planeOf.y + 30, planeOf.z + 6] };
+    const corners: Vec3[] = [];
+    for (const dx of [-BRUSH_MM, BRUSH_MM]) for (const y of [stroke.from[1] - BRUSH_MM, stroke.to[1] + BRUSH_MM]) for (const dz of [-BRUSH_MM, BRUSH_MM]) corners.push([planeOf.x + dx, y, planeOf.z + 6 + dz]);
+    const projected = await Promise.all(corners.map((corner) => worldToPage('volume3d', corner)));
+    if (projected.some((p) => p === null)) throw new Error('the 3D pane is not shown');
+    const xs = projected.map((p) => p!.x);
+    const ys = projected.map((p) => p!.y);
+    const rect = { x0: Math.min(...xs) - 3, x1: Math.max(...xs) + 3, y0: Math.min(...ys) - 3, y1: Math.max(...ys) + 3 };
+    const pane = await page.getByTestId('pane-volume3d').boundingBox();
+    if (!pane) throw new Error('the 3D pane has no box');
+    const changed = (a: DecodedImage, b: DecodedImage) => {
+      const counts = { inside: 0, insideTotal: 0, outside: 0, outsideTotal: 0 };
+      // Corners of the pane hold its text overlays: keep 40 px clear at the top and bottom.
+      for (let y = Math.ceil(pane.y + 40); y < pane.y + pane.height - 40; y++) {
+        for (let x = Math.ceil(pane.x + 4); x < pane.x + pane.width - 4; x++) {
+          const [r1, g1, b1] = rgbAt(a, x, y);
+          const [r2, g2, b2] = rgbAt(b, x, y);
+          const differs = Math.max(Math.abs(r1 - r2), Math.abs(g1 - g2), Math.abs(b1 - b2)) > 40;
+          const inside = x >= rect.x0 && x <= rect.x1 && y >= rect.y0 && y <= rect.y1;
+          if (inside) {
+            counts.insideTotal++;
+            if (differs) counts.inside++;
+          } else {
+            counts.outsideTotal++;
+            if (differs) counts.outside++;
+          }
+        }
+      }
+      return counts;
+    };
+    const noise = changed(without, withoutAgain);
+    const surface = changed(withSurface, without);
+    console.log(`3D pane: ${surface.inside} of ${surface.insideTotal} pixels changed where the stroke projects, ${surface.outside} of ${surface.outsideTotal} elsewhere; between two frames without it ${noise.inside + noise.outside}`);
+    expect(noise.inside + noise.outside, 'two frames of the same 3D view differ').toBeLessThan(20);
+    expect(surface.inside, 'pixels the surface changed where the stroke projects').toBeGreaterThan(0.15 * surface.insideTotal);
+    expect(surface.outside, 'pixels changed outside the stroke’s projection').toBeLessThan(Math.max(20, 0.002 * surface.outsideTotal));
+  });
+
+  it('erases with the brush in the sagittal pane: the eraser’s ball goes, the rest of the stroke stays, and one undo brings it back', async () => {
+    await page.keyboard.press('Control+y');
+    await expect.poll(async () => Buffer.compare(Buffer.from(await labelmapNow()), Buffer.from(afterSagittal)), { timeout: 10_000 }).toBe(0);
+    await page.getByTestId('tool-seg-erase').click();
+    await waitForVolume(page, (s) => s.primaryTool === 'seg-erase', 'the erase tool in the planes');
+    // Across the middle of the painted capsule, up and down the sagittal plane.
+    const eraser: Stroke = { from: [planeOf.x, planeOf.y, planeOf.z + 6 - 8], to: [planeOf.x, planeOf.y, planeOf.z + 6 + 8] };
+    await dragStroke('sagittal', eraser);
+    await waitForSeg(page, (s) => (s.message?.text ?? '').startsWith('Erase in the sagittal pane'), 'the erase in the document');
+    const erased = await labelmapNow();
+    const g = detail.series.geometry!;
+    const [columns, rows] = [g.columns, g.rows];
+    let kept = 0;
+    const wrong: string[] = [];
+    for (let i = 0; i < erased.length; i++) {
+      if (afterSagittal[i] !== BONE) {
+        if (erased[i] !== afterSagittal[i] && wrong.length < 10) wrong.push(`voxel ${i} changed outside the segment`);
+        continue;
+      }
+      const voxel: Voxel = [i % columns, Math.floor(i / columns) % rows, Math.floor(i / (columns * rows))];
+      const distance = distanceToStroke(voxelToWorld(voxel), eraser);
+      if (distance <= BRUSH_MM - EDGE_MM && erased[i] !== 0 && wrong.length < 10) wrong.push(`${voxel.join(',')} at ${distance.toFixed(1)} mm from the eraser is still painted`);
+      if (distance > BRUSH_MM + EDGE_MM) {
+        if (erased[i] === BONE) kept++;
+        else if (wrong.length < 10) wrong.push(`${voxel.join(',')} at ${distance.toFixed(1)} mm from the eraser was erased`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(kept, 'painted voxels well away from the eraser').toBeGreaterThan(1000);
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => Buffer.compare(Buffer.from(await labelmapNow()), Buffer.from(afterSagittal)), { timeout: 10_000 }).toBe(0);
+    await page.getByTestId('tool-crosshairs').click();
   });
 });

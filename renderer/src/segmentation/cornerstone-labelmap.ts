@@ -5,6 +5,8 @@
 // segmentation is also shown, read-only, on the volume planes: Cornerstone builds a
 // labelmap volume from these images (each keeps its source slice's geometry, so the
 // volume's voxel order follows the planes' volume whatever the series' slice order).
+// Cornerstone's brush and scissors in the planes write into that volume, whose voxels
+// are these images' own: plane-editing.ts then copies each stroke into the model.
 import { cache, getEnabledElementByViewportId, imageLoader } from '@cornerstonejs/core';
 import { Enums as ToolEnums, segmentation } from '@cornerstonejs/tools';
 import type { SegmentationModel } from './segmentation-model.ts';
@@ -101,11 +103,31 @@ export class CornerstoneLabelmap {
     this.syncSegments();
   }
 
+  get id(): string | null {
+    return this.segmentationId;
+  }
+
+  /** The labelmap image of one slice (series slice order), as Cornerstone's tools write it. */
+  sliceData(slice: number): Uint8Array | null {
+    const imageId = this.labelmapIds[slice];
+    const image = imageId ? cache.getImage(imageId) : undefined;
+    if (!image) return null;
+    return (image.voxelManager ? image.voxelManager.getScalarData() : image.getPixelData()) as Uint8Array;
+  }
+
   /** Colours and visibility of every segment, on every viewport that shows them. */
   syncSegments(): void {
     const model = this.model;
     const id = this.segmentationId;
     if (!model || !id) return;
+    // What Cornerstone's brush and scissors in the planes paint, and what they must leave alone.
+    if (model.activeSegment !== null) segmentation.segmentIndex.setActiveSegmentIndex(id, model.activeSegment);
+    // Cornerstone knows a segment only once something has been painted with it: lock the ones it knows
+    // (plane-editing.ts refuses a stroke's changes to locked segments in any case).
+    const known = segmentation.state.getSegmentation(id)?.segments ?? {};
+    for (const segment of model.segments) {
+      if (known[segment.number]) segmentation.segmentLocking.setSegmentIndexLocked(id, segment.number, segment.locked);
+    }
     for (const viewportId of [this.viewportId, ...this.planeViewportIds]) {
       if (!getEnabledElementByViewportId(viewportId)) continue;
       for (const segment of model.segments) {
@@ -120,8 +142,10 @@ export class CornerstoneLabelmap {
     if (!id) return;
     for (const viewportId of viewportIds) {
       if (!getEnabledElementByViewportId(viewportId)) continue;
-      if (segmentation.state.getSegmentationRepresentations(viewportId, { segmentationId: id }).length > 0) continue;
-      segmentation.addLabelmapRepresentationToViewport(viewportId, [{ segmentationId: id }]);
+      if (segmentation.state.getSegmentationRepresentations(viewportId, { segmentationId: id }).length === 0) {
+        segmentation.addLabelmapRepresentationToViewport(viewportId, [{ segmentationId: id }]);
+      }
+      segmentation.activeSegmentation.setActiveSegmentation(viewportId, id);
     }
   }
 }

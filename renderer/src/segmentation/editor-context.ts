@@ -5,6 +5,7 @@ import type { HostApi } from '../../../electron/common/contract.ts';
 import type { SeriesDetail } from '../../../electron/common/dicom-model.ts';
 import type { StackViewer } from '../cornerstone/stack-viewer.ts';
 import type { Target } from './effect-grid.ts';
+import type { EffectsWorkerClient } from './effects-worker-client.ts';
 import type { OverlayTool, SegmentOverlay } from './segment-overlay.ts';
 import type { SegmentationModel } from './segmentation-model.ts';
 
@@ -16,6 +17,8 @@ export type EditorContext = {
   detail(): SeriesDetail | null;
   /** The series' values in modality units, labelmap layout (loaded on first use). */
   intensities(): Promise<Float32Array>;
+  /** Runs effects and statistics off the page's thread. */
+  effects: EffectsWorkerClient;
   /** The active segment as an effect's target, or null (after saying why) when there is none or it is locked. */
   target(model: SegmentationModel): Target | null;
   setTool(tool: OverlayTool): void;

@@ -11,6 +11,9 @@ export type Target = { segment: number; locked: ReadonlySet<number> };
 /** A voxel position: column (x), row (y), slice index (series slice order). */
 export type Voxel = { column: number; row: number; slice: number };
 
+/** How far a long effect has come, 0…1 (the worker sends it on as progress events). */
+export type Progress = (fraction: number) => void;
+
 /** A slice range (inclusive); the whole series when an effect is given none. */
 export type SliceRange = { firstSlice: number; lastSlice: number };
 

@@ -1,12 +1,18 @@
 // The effect buttons and their options: mouse tools (paint, erase, scissors) and the
 // effects applied to the active segment at once (threshold, islands, smoothing,
-// margin, fill between slices, logical operations). Each application is one undoable
-// step of the model.
+// margin, fill between slices, logical operations). Those run in the effects worker
+// with a progress bar and Cancel; each application is one undoable step of the model.
 import { clear, el } from '../ui/dom.ts';
 import type { EditorContext } from './editor-context.ts';
 import { messageOf } from './error-text.ts';
-import { islands, logical, scissors, segmentMask, threshold, thresholdSliceMask, type BrushShape, type LogicalOperation } from './segment-effects.ts';
-import { fillBetweenSlices, margin, smooth, type Dimensionality, type SmoothingMethod } from './segment-morphology.ts';
+import type { EffectRunReport, EffectTestState } from '../test-hook-types.ts';
+import type { Target } from './effect-grid.ts';
+import { jobNeedsIntensities, type EffectJob } from './effect-job.ts';
+import { EffectCancelledError } from './effects-worker-client.ts';
+import type { PlaneEditingSettings } from './plane-editing.ts';
+import { scissors, thresholdSliceMask, type BrushShape, type LogicalOperation } from './segment-effects.ts';
+import type { Dimensionality, SmoothingMethod } from './segment-morphology.ts';
+import { StaleResultError, type SegmentationModel } from './segmentation-model.ts';
 
 type EffectName = 'threshold' | 'islands' | 'smoothing' | 'margin' | 'fill-between' | 'logical';
 
@@ -19,7 +25,16 @@ const EFFECTS: Array<[EffectName, string]> = [
   ['logical', 'Logical operators'],
 ];
 
-export function createEffectsView(context: EditorContext): { element: HTMLElement; render(): void; applyScissors(polygon: Array<{ column: number; row: number }>, slice: number): void } {
+export type EffectsView = {
+  element: HTMLElement;
+  render(): void;
+  applyScissors(polygon: Array<{ column: number; row: number }>, slice: number): void;
+  effectState(): EffectTestState;
+  /** What the planes' brush, threshold paint and scissors use: the same settings as here. */
+  planeSettings(): PlaneEditingSettings;
+};
+
+export function createEffectsView(context: EditorContext): EffectsView {
   const settings = {
     radiusMm: 5,
     shape: '2d' as BrushShape,
@@ -84,6 +99,12 @@ export function createEffectsView(context: EditorContext): { element: HTMLElemen
   const logicalOp = select('segment-logical-op', [['union', 'Add (union)'], ['subtract', 'Subtract'], ['intersect', 'Intersect']], 'union');
   const logicalOther = el('select', { class: 'text-input', 'data-testid': 'segment-logical-other', 'aria-label': 'Other segment' });
   const apply = el('button', { class: 'button button-primary button-small', type: 'button', 'data-testid': 'segment-effect-apply' }, 'Apply');
+  const cancel = el('button', { class: 'button button-small', type: 'button', 'data-testid': 'segment-effect-cancel', hidden: true }, 'Cancel');
+  const progress = el('progress', { max: 1, value: 0, 'data-testid': 'segment-effect-progress', hidden: true });
+  const progressText = el('span', { class: 'seg-hint', 'data-testid': 'segment-effect-progress-text' });
+  /** The effect running in the worker, and how the last one ended (the test hook reports both). */
+  let running: { label: string; progress: number | null; progressEvents: number } | null = null;
+  let lastEffect: EffectRunReport | null = null;
   const effectOptions = el('div', { class: 'seg-options', 'data-testid': 'segment-effect-options' });
 
   const optionsFor: Record<EffectName, () => Array<Node | string>> = {
@@ -136,44 +157,82 @@ export function createEffectsView(context: EditorContext): { element: HTMLElemen
   }
 
   apply.addEventListener('click', () => void applyEffect());
+  cancel.addEventListener('click', () => context.effects.cancel());
 
+  /** The job the options describe, with its undo label. */
+  function jobFromOptions(name: EffectName, model: SegmentationModel, target: Target): { job: EffectJob; label: string } {
+    if (name === 'threshold') {
+      const range = { low: Number(low.value), high: Number(high.value) };
+      if (!(range.low <= range.high)) throw new Error(`the range ${low.value}…${high.value} is empty`);
+      return { job: { kind: 'threshold', range }, label: `Threshold ${range.low}…${range.high}` };
+    }
+    if (name === 'islands') {
+      const options = islandsMode.value === 'keep-largest' ? ({ mode: 'keep-largest' } as const) : ({ mode: 'remove-small', minVoxels: Math.max(1, Math.round(Number(islandsMin.value))) } as const);
+      return { job: { kind: 'islands', options }, label: islandsMode.value === 'keep-largest' ? 'Keep largest island' : 'Remove small islands' };
+    }
+    if (name === 'smoothing') {
+      const method = smoothingMethod.value as SmoothingMethod;
+      return { job: { kind: 'smoothing', method, kernelMm: Number(smoothingKernel.value), dimensionality: smoothingDims.value as Dimensionality }, label: `Smoothing (${method})` };
+    }
+    if (name === 'margin') {
+      return { job: { kind: 'margin', marginMm: Number(marginMm.value), dimensionality: marginDims.value as Dimensionality }, label: `Margin ${marginMm.value} mm` };
+    }
+    if (name === 'fill-between') return { job: { kind: 'fill-between' }, label: 'Fill between slices' };
+    const other = Number(logicalOther.value);
+    if (!model.segment(other) || other === target.segment) throw new Error('choose another segment to combine with');
+    return { job: { kind: 'logical', operation: logicalOp.value as LogicalOperation, other }, label: `${logicalOp.value} ${model.segment(other)!.label}` };
+  }
+
+  /**
+   * Runs the effect in the worker on a copy of the labelmap, then applies the changed
+   * slices as one undoable step, in one copy, unless the document changed meanwhile.
+   */
   async function applyEffect(): Promise<void> {
     const model = context.model();
     if (!model) return context.report('Open a series first.', 'error');
     const target = context.target(model);
     if (!target) return;
     const name = effect.value as EffectName;
-    const label = EFFECTS.find(([key]) => key === name)?.[1] ?? name;
+    const title = EFFECTS.find(([key]) => key === name)?.[1] ?? name;
+    let progressEvents = 0;
     try {
-      let changed = 0;
-      apply.disabled = true;
+      const { job, label } = jobFromOptions(name, model, target);
+      running = { label, progress: 0, progressEvents: 0 };
+      showRunning();
+      const values = jobNeedsIntensities(job) ? { key: model.seriesKey, values: await context.intensities() } : null;
+      const outcome = await context.track(
+        context.effects.runEffect(job, { labelmap: model.labelmap, revision: model.changeRevision, grid: model }, { segment: target.segment, locked: [...target.locked] }, values, (fraction) => {
+          progressEvents++;
+          if (running) running = { ...running, progress: fraction, progressEvents };
+          showRunning();
+        }),
+      );
+      const applyStart = performance.now();
+      const changed = outcome.change ? model.applySlices(label, outcome.change, outcome.revision) : 0;
+      const applyMs = performance.now() - applyStart;
+      lastEffect = { label, outcome: changed === 0 ? 'unchanged' : 'applied', progressEvents, workerMs: outcome.workerMs, copyMs: outcome.copyMs, applyMs };
       if (name === 'threshold') {
-        const range = { low: Number(low.value), high: Number(high.value) };
-        if (!(range.low <= range.high)) throw new Error(`the range ${low.value}…${high.value} is empty`);
-        const values = await context.intensities();
-        changed = model.edit(`Threshold ${range.low}…${range.high}`, (labelmap) => threshold(labelmap, model, values, range, target));
         previewToggle.checked = false;
-        await updatePreview();
-      } else if (name === 'islands') {
-        const options = islandsMode.value === 'keep-largest' ? ({ mode: 'keep-largest' } as const) : ({ mode: 'remove-small', minVoxels: Math.max(1, Math.round(Number(islandsMin.value))) } as const);
-        changed = model.edit(islandsMode.value === 'keep-largest' ? 'Keep largest island' : 'Remove small islands', (labelmap) => void islands(labelmap, model, options, target));
-      } else if (name === 'smoothing') {
-        changed = model.edit(`Smoothing (${smoothingMethod.value})`, (labelmap) => smooth(labelmap, model, smoothingMethod.value as SmoothingMethod, Number(smoothingKernel.value), smoothingDims.value as Dimensionality, target));
-      } else if (name === 'margin') {
-        changed = model.edit(`Margin ${marginMm.value} mm`, (labelmap) => margin(labelmap, model, Number(marginMm.value), marginDims.value as Dimensionality, target));
-      } else if (name === 'fill-between') {
-        changed = model.edit('Fill between slices', (labelmap) => void fillBetweenSlices(labelmap, model, target));
-      } else {
-        const other = Number(logicalOther.value);
-        if (!model.segment(other) || other === target.segment) throw new Error('choose another segment to combine with');
-        changed = model.edit(`${logicalOp.value} ${model.segment(other)!.label}`, (labelmap) => logical(labelmap, logicalOp.value as LogicalOperation, segmentMask(labelmap, other), target));
+        void updatePreview();
       }
-      context.report(changed === 0 ? `${label}: nothing changed.` : `${label}: ${changed.toLocaleString('en')} voxels changed.`);
+      context.report(changed === 0 ? `${title}: nothing changed.` : `${title}: ${changed.toLocaleString('en')} voxels changed.`);
     } catch (error) {
-      context.report(`${label} failed: ${messageOf(error)}`, 'error');
+      const cancelled = error instanceof EffectCancelledError;
+      lastEffect = { label: running?.label ?? title, outcome: cancelled ? 'cancelled' : error instanceof StaleResultError ? 'stale' : 'failed', progressEvents, workerMs: null, copyMs: null, applyMs: null };
+      if (cancelled) context.report(`${title} cancelled: the segmentation is as it was.`);
+      else context.report(`${title} failed: ${messageOf(error)}`, 'error');
     } finally {
-      apply.disabled = false;
+      running = null;
+      showRunning();
     }
+  }
+
+  function showRunning(): void {
+    apply.hidden = running !== null;
+    cancel.hidden = running === null;
+    progress.hidden = running === null;
+    progress.value = running?.progress ?? 0;
+    progressText.textContent = running ? `${running.label}: ${Math.round((running.progress ?? 0) * 100)} %` : '';
   }
 
   function applyScissors(polygon: Array<{ column: number; row: number }>, slice: number): void {
@@ -198,13 +257,21 @@ export function createEffectsView(context: EditorContext): { element: HTMLElemen
     el('div', { class: 'button-row' }, paint, erase, cut),
     brushOptions,
     scissorsOptions,
-    el('div', { class: 'button-row' }, effect, apply),
+    el('div', { class: 'button-row' }, effect, apply, cancel),
+    el('div', { class: 'seg-progress' }, progress, progressText),
     effectOptions,
   );
 
   return {
     element,
     applyScissors,
+    planeSettings: () => ({
+      radiusMm: settings.radiusMm,
+      shape: settings.shape,
+      threshold: { low: Number(low.value), high: Number(high.value) },
+      scissors: settings.scissorsOperation,
+    }),
+    effectState: () => ({ running: running ? { ...running } : null, last: lastEffect ? { ...lastEffect } : null }),
     render() {
       const model = context.model();
       const tool = context.tool();
@@ -219,7 +286,7 @@ export function createEffectsView(context: EditorContext): { element: HTMLElemen
       }
       brushOptions.hidden = tool.kind !== 'brush';
       scissorsOptions.hidden = tool.kind !== 'scissors';
-      apply.disabled = !model || model.activeSegment === null;
+      apply.disabled = !model || model.activeSegment === null || running !== null;
       const chosen = logicalOther.value;
       clear(logicalOther);
       for (const segment of model?.segments ?? []) {

@@ -11,8 +11,12 @@ import type { SegmentationTestHook } from '../test-hook-types.ts';
 import { el } from '../ui/dom.ts';
 import { CornerstoneLabelmap } from './cornerstone-labelmap.ts';
 import { createEffectsView } from './effects-view.ts';
+import { EffectsWorkerClient } from './effects-worker-client.ts';
 import type { EditorContext } from './editor-context.ts';
 import { messageOf } from './error-text.ts';
+import { PlaneEditing } from './plane-editing.ts';
+import { SegmentSurfaceDisplay } from './segment-surface-display.ts';
+import type { SurfaceGeometry } from './segment-surface.ts';
 import { paintStroke } from './segment-effects.ts';
 import { createSegmentIoView } from './segment-io-view.ts';
 import { createSegmentListView } from './segment-list-view.ts';
@@ -41,8 +45,15 @@ export type SegmentEditor = {
   element: HTMLElement;
   model(): SegmentationModel | null;
   onModelChange(listener: (model: SegmentationModel | null) => void): () => void;
-  /** Shows the current series' segments, read-only, on these volume viewports (the planes) as well. */
+  /** Shows the current series' segments on these volume viewports (the planes and the 3D pane) as well. */
   showOnPlanes(viewportIds: readonly string[]): void;
+  /**
+   * Lets the planes' segment tools (Cornerstone's brush and scissors, tool group
+   * `toolGroupId`) edit the document: strokes in `element` become undoable edits.
+   */
+  editOnPlanes(element: HTMLElement, toolGroupId: string, primaryTool: () => string): void;
+  /** The 3D pane's viewport (null when it is put away): the segments show there as surfaces. */
+  showIn3D(viewportId: string | null): void;
   testHook: SegmentationTestHook;
 };
 
@@ -80,10 +91,13 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
     onPolygon: (polygon, slice) => effects.applyScissors(polygon, slice),
   });
 
+  const effectsWorker = new EffectsWorkerClient();
+  const surfaces3d = new SegmentSurfaceDisplay(effectsWorker);
   const context: EditorContext = {
     host,
     viewer,
     overlay,
+    effects: effectsWorker,
     model: () => current?.model ?? null,
     detail: () => current?.detail ?? null,
     intensities: () => {
@@ -128,6 +142,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
 
   const list = createSegmentListView(context);
   const effects = createEffectsView(context);
+  const planes = new PlaneEditing({ labelmap: csLabelmap, model: () => current?.model ?? null, target: editTarget, settings: () => effects.planeSettings(), report });
   const statistics = createStatisticsView(context);
   const io = createSegmentIoView(context);
   const undoButton = el('button', { class: 'button button-small', type: 'button', 'data-testid': 'segment-undo', title: 'Undo (Ctrl+Z)' }, 'Undo');
@@ -206,10 +221,13 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       }
       if (csLabelmap.attachedModel === model) {
         if (change.kind === 'labelmap') csLabelmap.syncSlices(change.firstSlice, change.lastSlice);
-        if (change.kind === 'segments') csLabelmap.syncSegments();
+        if (change.kind === 'segments' || change.kind === 'active') csLabelmap.syncSegments();
       }
       if (current?.model !== model) return;
-      if (change.kind === 'labelmap' || change.kind === 'segments') overlay.requestDraw();
+      if (change.kind === 'labelmap' || change.kind === 'segments') {
+        overlay.requestDraw();
+        surfaces3d.schedule();
+      }
       if (change.kind !== 'preview') refresh();
     });
     return session;
@@ -220,6 +238,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
     current = session;
     overlay.setModel(session?.model ?? null);
     overlay.setPreviewMask(null);
+    surfaces3d.setModel(session?.model ?? null, session ? surfaceGeometryOf(session.detail) : null, session?.detail.series.geometry?.frameOfReferenceUid ?? '');
     showLabelmap(session);
     refresh();
     for (const listener of modelListeners) listener(session?.model ?? null);
@@ -288,15 +307,26 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       redoButton.title = model?.redoLabel ? `Redo ${model.redoLabel} (Ctrl+Y)` : 'Redo (Ctrl+Y)';
       list.render();
       effects.render();
+      planes.configure();
       statistics.render();
       io.render();
     });
   }
 
+  // Tests poll the state every 100 ms: count the voxels once per revision, not once per poll,
+  // so the polling itself adds no long tasks to what the long-task test measures.
+  let counted: { model: SegmentationModel; revision: number; segments: readonly unknown[]; stats: ReturnType<typeof segmentStatistics> } | null = null;
+  function countsOf(model: SegmentationModel): ReturnType<typeof segmentStatistics> {
+    if (counted?.model !== model || counted.revision !== model.changeRevision || counted.segments !== model.segments) {
+      counted = { model, revision: model.changeRevision, segments: model.segments, stats: segmentStatistics(model.labelmap, model, model.segments.map((s) => s.number)) };
+    }
+    return counted.stats;
+  }
+
   const testHook: SegmentationTestHook = {
     state: () => {
       const model = current?.model ?? null;
-      const counts = model ? segmentStatistics(model.labelmap, model, model.segments.map((s) => s.number)) : [];
+      const counts = model ? countsOf(model) : [];
       return {
         seriesKey: model?.seriesKey ?? null,
         dims: model ? { ...model.dims } : null,
@@ -319,6 +349,8 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
         message: lastMessage,
         lastExportPath,
         autosaveSessionId: current?.sessionId ?? null,
+        effect: effects.effectState(),
+        surfaces: surfaces3d.state,
       };
     },
     sliceCounts: (slice) => {
@@ -334,6 +366,14 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       const offset = slice * columns * rows;
       for (let i = 0; i < columns * rows; i++) if (model.labelmap[offset + i] === segment) out.push([i % columns, Math.floor(i / columns)]);
       return out;
+    },
+    labelmapBase64: () => {
+      const model = current?.model;
+      if (!model) return null;
+      let text = '';
+      const chunk = 0x8000;
+      for (let i = 0; i < model.labelmap.length; i += chunk) text += String.fromCharCode(...model.labelmap.subarray(i, i + chunk));
+      return btoa(text);
     },
     labelAt: (column, row, slice) => {
       const model = current?.model;
@@ -353,6 +393,8 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       return () => modelListeners.delete(listener);
     },
     showOnPlanes: (viewportIds) => csLabelmap.showOnPlanes(viewportIds),
+    editOnPlanes: (planeElement, toolGroupId, primaryTool) => planes.attach(planeElement, toolGroupId, primaryTool),
+    showIn3D: (viewportId) => surfaces3d.setViewport(viewportId),
     testHook,
   };
 }
@@ -361,6 +403,22 @@ function dimsOf(detail: SeriesDetail): LabelmapDims {
   const geometry = detail.series.geometry;
   if (!geometry || geometry.columns < 1 || geometry.rows < 1) throw new Error('the series has no single image size (rows × columns) to segment on');
   return { columns: geometry.columns, rows: geometry.rows, slices: detail.slices.length };
+}
+
+/** Where the series' voxels lie in patient space, for the 3D pane's surfaces; null without orientation or positions. */
+function surfaceGeometryOf(detail: SeriesDetail): SurfaceGeometry | null {
+  const geometry = detail.series.geometry;
+  const positions = detail.slices.map((slice) => slice.position);
+  if (!geometry?.orientation || !geometry.pixelSpacing || positions.some((p) => p === null)) return null;
+  const [rowSpacing, columnSpacing] = geometry.pixelSpacing;
+  const o = geometry.orientation;
+  return {
+    slicePositions: positions as SurfaceGeometry['slicePositions'],
+    rowDirection: [o[0], o[1], o[2]],
+    columnDirection: [o[3], o[4], o[5]],
+    columnMm: columnSpacing,
+    rowMm: rowSpacing,
+  };
 }
 
 function spacingOf(detail: SeriesDetail): VoxelSpacing {

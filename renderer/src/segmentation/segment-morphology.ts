@@ -3,7 +3,7 @@
 // cut out around it, with exact Euclidean distances in millimetres (Felzenszwalb's
 // separable distance transform), so a 3 mm margin is 3 mm on any voxel size and a big
 // kernel costs no more than a small one.
-import { canWrite, growBox, indexOf, segmentBox, type Box, type Grid, type Target } from './effect-grid.ts';
+import { canWrite, growBox, indexOf, segmentBox, type Box, type Grid, type Progress, type Target } from './effect-grid.ts';
 
 /** 2D: each slice on its own. 3D: through the slices too. */
 export type Dimensionality = '2d' | '3d';
@@ -58,7 +58,7 @@ function writeBack(labelmap: Uint8Array, grid: Grid, crop: Crop, result: Uint8Ar
  * Squared distance (mm²) from every voxel to the nearest voxel where mask === feature.
  * Infinity when there is none. 2D: distances within each slice only.
  */
-export function squaredDistance(mask: Uint8Array, columns: number, rows: number, slices: number, spacing: { column: number; row: number; slice: number }, feature: 0 | 1, dimensionality: Dimensionality): Float64Array {
+export function squaredDistance(mask: Uint8Array, columns: number, rows: number, slices: number, spacing: { column: number; row: number; slice: number }, feature: 0 | 1, dimensionality: Dimensionality, progress?: Progress): Float64Array {
   const d = new Float64Array(mask.length);
   for (let i = 0; i < mask.length; i++) d[i] = mask[i] === feature ? 0 : Infinity;
   const longest = Math.max(columns, rows, slices);
@@ -66,20 +66,27 @@ export function squaredDistance(mask: Uint8Array, columns: number, rows: number,
   const out = new Float64Array(longest);
   const v = new Int32Array(longest);
   const z = new Float64Array(longest + 1);
-  const pass = (count: number, stride: number, step: number, starts: Iterable<number>) => {
+  const passes = dimensionality === '3d' && slices > 1 ? 3 : 2;
+  let passIndex = 0;
+  const pass = (count: number, stride: number, step: number, lines: number, starts: Iterable<number>) => {
+    // A progress report every 1/16 of a pass: often enough for a bar, rare enough to cost nothing.
+    const every = Math.max(1, Math.ceil(lines / 16));
+    let line = 0;
     for (const start of starts) {
       for (let q = 0; q < count; q++) f[q] = d[start + q * stride]!;
       transform1d(f, count, step, out, v, z);
       for (let q = 0; q < count; q++) d[start + q * stride] = out[q]!;
+      if (progress && ++line % every === 0) progress((passIndex + line / lines) / passes);
     }
+    passIndex++;
   };
   const lineStarts = function* (outer: number, outerStride: number, inner: number, innerStride: number) {
     for (let a = 0; a < outer; a++) for (let b = 0; b < inner; b++) yield a * outerStride + b * innerStride;
   };
   const n = columns * rows;
-  pass(columns, 1, spacing.column, lineStarts(slices, n, rows, columns));
-  pass(rows, columns, spacing.row, lineStarts(slices, n, columns, 1));
-  if (dimensionality === '3d' && slices > 1) pass(slices, n, spacing.slice, lineStarts(rows, columns, columns, 1));
+  pass(columns, 1, spacing.column, slices * rows, lineStarts(slices, n, rows, columns));
+  pass(rows, columns, spacing.row, slices * columns, lineStarts(slices, n, columns, 1));
+  if (passes === 3) pass(slices, n, spacing.slice, rows * columns, lineStarts(rows, columns, columns, 1));
   return d;
 }
 
@@ -125,16 +132,16 @@ function transform1d(f: Float64Array, n: number, step: number, out: Float64Array
   }
 }
 
-function dilate(mask: Uint8Array, crop: Crop, grid: Grid, radiusMm: number, dimensionality: Dimensionality): Uint8Array {
-  const d = squaredDistance(mask, crop.columns, crop.rows, crop.slices, grid.spacing, 1, dimensionality);
+function dilate(mask: Uint8Array, crop: Crop, grid: Grid, radiusMm: number, dimensionality: Dimensionality, progress?: Progress): Uint8Array {
+  const d = squaredDistance(mask, crop.columns, crop.rows, crop.slices, grid.spacing, 1, dimensionality, progress);
   const r2 = radiusMm * radiusMm + 1e-9;
   const out = new Uint8Array(mask.length);
   for (let i = 0; i < out.length; i++) if (d[i]! <= r2) out[i] = 1;
   return out;
 }
 
-function erode(mask: Uint8Array, crop: Crop, grid: Grid, radiusMm: number, dimensionality: Dimensionality): Uint8Array {
-  const d = squaredDistance(mask, crop.columns, crop.rows, crop.slices, grid.spacing, 0, dimensionality);
+function erode(mask: Uint8Array, crop: Crop, grid: Grid, radiusMm: number, dimensionality: Dimensionality, progress?: Progress): Uint8Array {
+  const d = squaredDistance(mask, crop.columns, crop.rows, crop.slices, grid.spacing, 0, dimensionality, progress);
   const r2 = radiusMm * radiusMm + 1e-9;
   const out = new Uint8Array(mask.length);
   for (let i = 0; i < out.length; i++) if (mask[i] && d[i]! > r2) out[i] = 1;
@@ -142,11 +149,11 @@ function erode(mask: Uint8Array, crop: Crop, grid: Grid, radiusMm: number, dimen
 }
 
 /** Grows (positive mm) or shrinks (negative mm) a segment by a distance. */
-export function margin(labelmap: Uint8Array, grid: Grid, marginMm: number, dimensionality: Dimensionality, target: Target): void {
+export function margin(labelmap: Uint8Array, grid: Grid, marginMm: number, dimensionality: Dimensionality, target: Target, progress?: Progress): void {
   if (!Number.isFinite(marginMm) || marginMm === 0) return;
   const crop = cropAround(labelmap, grid, target.segment, Math.max(0, marginMm), dimensionality);
   if (!crop) return;
-  const result = marginMm > 0 ? dilate(crop.mask, crop, grid, marginMm, dimensionality) : erode(crop.mask, crop, grid, -marginMm, dimensionality);
+  const result = marginMm > 0 ? dilate(crop.mask, crop, grid, marginMm, dimensionality, progress) : erode(crop.mask, crop, grid, -marginMm, dimensionality, progress);
   writeBack(labelmap, grid, crop, result, target);
 }
 
@@ -157,14 +164,17 @@ export type SmoothingMethod = 'median' | 'opening' | 'closing';
  * extrusions thinner than the kernel, closing fills gaps and holes narrower than it,
  * median (majority within a box of that size) does a little of both.
  */
-export function smooth(labelmap: Uint8Array, grid: Grid, method: SmoothingMethod, kernelMm: number, dimensionality: Dimensionality, target: Target): void {
+export function smooth(labelmap: Uint8Array, grid: Grid, method: SmoothingMethod, kernelMm: number, dimensionality: Dimensionality, target: Target, progress?: Progress): void {
   if (!(kernelMm > 0)) throw new RangeError(`a smoothing kernel must be positive, got ${kernelMm} mm`);
   const radius = kernelMm / 2;
   const crop = cropAround(labelmap, grid, target.segment, kernelMm, dimensionality);
   if (!crop) return;
+  // Opening and closing are two distance transforms: each reports half of the way.
+  const first = progress && ((fraction: number) => progress(fraction / 2));
+  const second = progress && ((fraction: number) => progress(0.5 + fraction / 2));
   let result: Uint8Array;
-  if (method === 'opening') result = dilate(erode(crop.mask, crop, grid, radius, dimensionality), crop, grid, radius, dimensionality);
-  else if (method === 'closing') result = erode(dilate(crop.mask, crop, grid, radius, dimensionality), crop, grid, radius, dimensionality);
+  if (method === 'opening') result = dilate(erode(crop.mask, crop, grid, radius, dimensionality, first), crop, grid, radius, dimensionality, second);
+  else if (method === 'closing') result = erode(dilate(crop.mask, crop, grid, radius, dimensionality, first), crop, grid, radius, dimensionality, second);
   else result = majority(crop, grid, radius, dimensionality);
   writeBack(labelmap, grid, crop, result, target);
 }

@@ -6,6 +6,7 @@
 // The labelmap layout is the host contract's: columns × rows × slices, x fastest,
 // slices in the series' slice order (dicom.series), one byte a voxel (≤ 255 segments).
 import { encodeLabelmap, type ProvenanceSchema, type SegmentationPayload, type SegmentSchema } from '../../../electron/common/contract-seg.ts';
+import type { SliceChange } from './effect-job.ts';
 
 export type LabelmapDims = { columns: number; rows: number; slices: number };
 /** Millimetres: column spacing, row spacing, slice spacing. */
@@ -241,6 +242,34 @@ export class SegmentationModel {
     return changed;
   }
 
+  /**
+   * Applies an effect computed elsewhere (the effects worker) as one undoable step: the
+   * changed slices are copied in whole, so the page does one copy rather than the
+   * effect. `basedOnRevision` is the revision the worker's copy was taken at: when the
+   * document has changed since, nothing is applied and this throws, since the result
+   * would undo that change.
+   */
+  applySlices(label: string, change: SliceChange, basedOnRevision: number, options: Pick<EditOptions, 'keepProvenance'> = {}): number {
+    if (basedOnRevision !== this.revision) throw new StaleResultError(label);
+    const n = this.sliceLength;
+    if (change.after.length === 0 || change.after.length % n !== 0) throw new RangeError(`a change holds ${change.after.length} voxels, not whole slices of ${n}`);
+    const lastSlice = change.firstSlice + change.after.length / n - 1;
+    if (change.firstSlice < 0 || lastSlice >= this.dims.slices) throw new RangeError(`slices ${change.firstSlice}…${lastSlice} are outside the series (0…${this.dims.slices - 1})`);
+    const offset = change.firstSlice * n;
+    const before = this.labelmap.slice(offset, offset + change.after.length);
+    const segmentsBefore = this.segmentList;
+    this.labelmap.set(change.after, offset);
+    if (!options.keepProvenance && change.changed > 0) {
+      const touched = new Set(change.touched);
+      this.segmentList = this.segmentList.map((s) => (touched.has(s.number) && s.provenance.source === 'ai' ? { ...s, provenance: markEdited(s.provenance) } : s));
+    }
+    const block: SliceBlock = { firstSlice: change.firstSlice, before, after: change.after };
+    this.push({ label, blocks: [block], segmentsBefore, segmentsAfter: this.segmentList, bytes: 2 * before.length });
+    if (this.segmentList !== segmentsBefore) this.emit({ kind: 'segments' });
+    this.emitBlock(block);
+    return change.changed;
+  }
+
   undo(): boolean {
     const entry = this.undoStack.pop();
     if (!entry) return false;
@@ -371,6 +400,14 @@ export class SegmentationModel {
 
   private emit(change: ModelChange): void {
     for (const listener of this.listeners) listener(change);
+  }
+}
+
+/** An effect's result arrived after the document changed under it. */
+export class StaleResultError extends Error {
+  constructor(label: string) {
+    super(`the segmentation changed while "${label}" ran, so its result was not applied: apply it again`);
+    this.name = 'StaleResultError';
   }
 }
 

@@ -1,9 +1,12 @@
 // The statistics table: voxels and volume of every segment at every change, and the
-// intensity statistics (HU on CT) once the image values have been read.
+// intensity statistics (HU on CT) once the image values have been read. Counted in the
+// effects worker: a pass over a 512×512×500 labelmap is too long for the page.
 import { clear, el } from '../ui/dom.ts';
 import type { EditorContext } from './editor-context.ts';
 import { messageOf } from './error-text.ts';
-import { segmentStatistics } from './segment-statistics.ts';
+import { EffectCancelledError } from './effects-worker-client.ts';
+import type { SegmentStatistics } from './segment-statistics.ts';
+import type { SegmentationModel } from './segmentation-model.ts';
 
 export function createStatisticsView(context: EditorContext): { element: HTMLElement; render(): void } {
   const body = el('tbody', {});
@@ -43,16 +46,36 @@ export function createStatisticsView(context: EditorContext): { element: HTMLEle
     }, 150);
   }
 
+  /** Counts run in the effects worker; only the newest request's answer is shown. */
+  let request = 0;
   function render(): void {
     const model = context.model();
-    clear(body);
-    if (!model) return;
+    const asked = ++request;
+    if (!model) {
+      clear(body);
+      return;
+    }
     const intensities = valuesFor === model.seriesKey ? values : null;
-    unit.textContent = intensities ? (context.detail()?.series.modality === 'CT' ? ' (HU)' : ' (modality units)') : '';
-    const stats = segmentStatistics(model.labelmap, model, model.segments.map((s) => s.number), intensities);
+    const segments = model.segments.map((s) => s.number);
+    context.effects
+      .statistics(model.labelmap, model, segments, intensities ? { key: model.seriesKey, values: intensities } : null)
+      .then((stats) => {
+        if (asked === request && context.model() === model) show(model, stats, intensities !== null);
+      })
+      .catch((error: unknown) => {
+        // A cancelled effect takes the statistics queued behind it along: count again.
+        if (error instanceof EffectCancelledError) schedule();
+        else if (asked === request) context.report(`Statistics failed: ${messageOf(error)}`, 'error');
+      });
+  }
+
+  function show(model: SegmentationModel, stats: SegmentStatistics[], withValues: boolean): void {
+    clear(body);
+    unit.textContent = withValues ? (context.detail()?.series.modality === 'CT' ? ' (HU)' : ' (modality units)') : '';
     const format = (value: number | null, digits = 1) => (value === null ? '–' : value.toFixed(digits));
     model.segments.forEach((segment, i) => {
-      const s = stats[i]!;
+      const s = stats[i];
+      if (!s || s.segment !== segment.number) return;
       body.append(
         el(
           'tr',

@@ -4,6 +4,8 @@
 import {
   addTool,
   AngleTool,
+  BrushTool,
+  CircleScissorsTool,
   CrosshairsTool,
   EllipticalROITool,
   Enums as ToolEnums,
@@ -35,11 +37,29 @@ export const primaryTools = [
   { id: 'ellipse', label: 'Ellipse', toolName: EllipticalROITool.toolName, hotkey: 'e' },
   { id: 'rectangle', label: 'Rectangle', toolName: RectangleROITool.toolName, hotkey: 'b' },
   { id: 'probe', label: 'Probe', toolName: ProbeTool.toolName, hotkey: 'p' },
+  // The segment editor's tools in the planes: Cornerstone's brush and scissors on the labelmap all panes show.
+  { id: 'seg-paint', label: 'Paint', toolName: 'MrPlanePaint', hotkey: 'd' },
+  { id: 'seg-erase', label: 'Erase', toolName: 'MrPlaneErase', hotkey: 'x' },
+  { id: 'seg-threshold', label: 'Threshold paint', toolName: 'MrPlaneThresholdPaint', hotkey: 't' },
+  { id: 'seg-scissors', label: 'Scissors', toolName: CircleScissorsTool.toolName, hotkey: 'u' },
 ] as const;
 export type PrimaryToolId = (typeof primaryTools)[number]['id'];
 
-/** The left-button tools of the stack view (1×1): all but the crosshairs, which link planes. */
-export const stackPrimaryToolIds: readonly PrimaryToolId[] = primaryTools.map((tool) => tool.id).filter((id) => id !== 'crosshairs');
+/** Left-button tools that edit the segment editor's labelmap in the planes. */
+export const segmentToolIds: readonly PrimaryToolId[] = ['seg-paint', 'seg-erase', 'seg-threshold', 'seg-scissors'];
+
+/**
+ * The left-button tools of the stack view (1×1): all but the crosshairs, which link planes,
+ * and the segment tools, which the segment editor's own panel offers there.
+ */
+export const stackPrimaryToolIds: readonly PrimaryToolId[] = primaryTools.map((tool) => tool.id).filter((id) => id !== 'crosshairs' && !segmentToolIds.includes(id));
+
+/** Brush instances (one BrushTool class, one strategy each) of the planes' segment tools. */
+const planeBrushes = [
+  ['MrPlanePaint', 'FILL_INSIDE_CIRCLE'],
+  ['MrPlaneErase', 'ERASE_INSIDE_CIRCLE'],
+  ['MrPlaneThresholdPaint', 'THRESHOLD_INSIDE_CIRCLE'],
+] as const;
 
 export const measurementToolNames: readonly string[] = [LengthTool.toolName, AngleTool.toolName, EllipticalROITool.toolName, RectangleROITool.toolName, ProbeTool.toolName];
 
@@ -47,7 +67,7 @@ let registered = false;
 function registerTools(): void {
   if (registered) return;
   for (const tool of [
-    WindowLevelTool, PanTool, ZoomTool, StackScrollTool, CrosshairsTool, LengthTool, AngleTool, EllipticalROITool, RectangleROITool, ProbeTool, TrackballRotateTool,
+    WindowLevelTool, PanTool, ZoomTool, StackScrollTool, CrosshairsTool, LengthTool, AngleTool, EllipticalROITool, RectangleROITool, ProbeTool, TrackballRotateTool, BrushTool, CircleScissorsTool,
   ]) {
     // The stack view's group may have registered some of them already.
     try {
@@ -90,6 +110,8 @@ export function createPlanesToolGroup(): ToolTypes.IToolGroup {
   // Ctrl + left drag is window/level whatever the left button does.
   group.setToolActive(WindowLevelTool.toolName, { bindings: [{ mouseButton: MouseBindings.Primary, modifierKey: KeyboardBindings.Ctrl }] });
   for (const name of measurementToolNames) group.setToolPassive(name);
+  for (const [name, strategy] of planeBrushes) group.addToolInstance(name, BrushTool.toolName, { activeStrategy: strategy });
+  group.addTool(CircleScissorsTool.toolName, { activeStrategy: 'FILL_INSIDE' });
   return group;
 }
 
@@ -101,6 +123,11 @@ export function setPrimaryTool(group: ToolTypes.IToolGroup, tool: PrimaryToolId)
   // Ctrl + left drag and scrolling keeps the wheel (setToolActive would only add bindings).
   for (const candidate of primaryTools) {
     if (candidate.id === tool) continue;
+    // A passive brush would still draw its cursor: the segment tools are off unless chosen (and absent from the stack's group).
+    if (segmentToolIds.includes(candidate.id)) {
+      if (group.hasTool(candidate.toolName)) group.setToolDisabled(candidate.toolName);
+      continue;
+    }
     // Passive crosshairs keep drawing the reference lines, and their handles stay draggable.
     if (candidate.toolName === CrosshairsTool.toolName && !(group.hasTool(CrosshairsTool.toolName) && group.getToolOptions(CrosshairsTool.toolName))) continue;
     group.setToolPassive(candidate.toolName);

@@ -76,6 +76,7 @@ export class VolumeViewer {
   private identity = { patientName: '', seriesDescription: '', modality: '' };
   private readonly listeners = new Set<(state: VolumeViewState) => void>();
   private readonly planesListeners = new Set<(viewportIds: string[]) => void>();
+  private readonly volume3dListeners = new Set<(viewportId: string | null) => void>();
   private current: VolumeViewState = {
     layout: '1x1', seriesKey: null, volumeId: null, framesLoaded: 0, totalFrames: 0, loaded: false, error: null,
     crosshairCenter: null, windowCenter: null, windowWidth: null, renderCount: 0, maximized: null, primaryTool: 'crosshairs', volumePreset: 'CT-Soft-Tissue',
@@ -137,6 +138,12 @@ export class VolumeViewer {
     return () => this.planesListeners.delete(listener);
   }
 
+  /** Told the 3D pane's viewport id each time it gets the volume, and null when the pane is put away (the segment editor shows surfaces there). */
+  onVolume3DShown(listener: (viewportId: string | null) => void): () => void {
+    this.volume3dListeners.add(listener);
+    return () => this.volume3dListeners.delete(listener);
+  }
+
   /** Shows the panes of `layout` (hidden for 1×1) and puts the current volume in them. */
   async setLayout(layout: LayoutId): Promise<void> {
     const panes = panesOf(layout);
@@ -148,6 +155,7 @@ export class VolumeViewer {
       delete pane.cell.dataset['maximized'];
     }
     this.update({ layout, maximized: null });
+    if (!panes.includes('volume3d')) for (const listener of this.volume3dListeners) listener(null);
     if (panes.length === 0) {
       for (const listener of this.planesListeners) listener([]);
       return;
@@ -421,11 +429,18 @@ export class VolumeViewer {
     viewport.setCamera({ viewPlaneNormal: [0, -1, 0], viewUp: [0, 0, 1] });
     viewport.resetCamera();
     viewport.render();
+    for (const listener of this.volume3dListeners) listener(viewportIdOf('volume3d'));
   }
 
   private applyVolumePreset(): void {
     const viewport = this.viewport3d();
     if (!viewport || !this.volumeId) return;
+    const volumeActor = viewport.getActors().find((entry) => entry.referencedId === this.volumeId)?.actor as { setVisibility?(visible: boolean): void } | undefined;
+    volumeActor?.setVisibility?.(this.volumePreset !== 'Segments');
+    if (this.volumePreset === 'Segments') {
+      viewport.render();
+      return;
+    }
     if (this.volumePreset === 'MIP') {
       viewport.setProperties({ preset: 'CT-MIP' });
       viewport.setBlendMode(Enums.BlendModes.MAXIMUM_INTENSITY_BLEND);
@@ -514,7 +529,7 @@ export class VolumeViewer {
   }
 
   private volumePresetLabel(): string {
-    return this.volumePreset === 'MIP' ? 'MIP' : this.volumePreset.replace(/^CT-/, '').replace('-', ' ');
+    return this.volumePreset === 'MIP' || this.volumePreset === 'Segments' ? this.volumePreset : this.volumePreset.replace(/^CT-/, '').replace('-', ' ');
   }
 
   private readVoi(extra: Partial<VolumeViewState> = {}): void {

@@ -18,5 +18,7 @@ export const volumePresets = [
   { id: 'CT-Soft-Tissue', label: 'Soft tissue' },
   { id: 'CT-Lung', label: 'Lung' },
   { id: 'MIP', label: 'MIP' },
+  // The CT's rendering off: only the segments' surfaces, as Slicer's 3D view shows them (inside the body they are hidden otherwise).
+  { id: 'Segments', label: 'Segments' },
 ] as const;
 export type VolumePresetId = (typeof volumePresets)[number]['id'];
