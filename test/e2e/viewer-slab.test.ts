@@ -1,5 +1,5 @@
 // Thick slabs in the planes (issue #18): MIP, MinIP and average over a slab of the sample
-// CT, chosen with the toolbar's Slab control and the T hotkey, judged against the same
+// CT, chosen with the toolbar's Slab control and the M hotkey, judged against the same
 // projection computed here from the series' own voxel values (pydicom decodes the slice
 // files; the test takes the maximum, minimum or mean over the slab and maps it through
 // the pane's window). Slab off shows the plain slice again.
@@ -234,17 +234,17 @@ describe('thick slabs in the planes', () => {
     const mipError = judge(await screenshotAxial(), 'mip', 6);
 
     // The hotkey cycles MIP → MinIP → average → off.
-    await page.keyboard.press('t');
+    await page.keyboard.press('m');
     await expect.poll(async () => (await volumeState(page)).slabMode).toBe('minip');
     const minipError = judge(await screenshotAxial(), 'minip', 6);
-    await page.keyboard.press('t');
+    await page.keyboard.press('m');
     await expect.poll(async () => (await volumeState(page)).slabMode).toBe('average');
     const averageShot = await screenshotAxial();
     const averageError = errors(averageShot, 'average');
     expect(averageError, 'average: median grey-level error against the mean over the slab').toBeLessThan(6);
     // The mean is close to the slice itself on smooth anatomy; it is less noisy, so it matches the mean better than the slice.
     expect(errors(averageShot, 'plain')).toBeGreaterThan(averageError);
-    await page.keyboard.press('t');
+    await page.keyboard.press('m');
     await expect.poll(async () => (await volumeState(page)).slabMode).toBe('off');
     expect(await page.getByTestId('pane-axial-slab').innerText()).toBe('');
     const offError = judge(await screenshotAxial(), 'plain', 3);

@@ -23,7 +23,7 @@ export function shortcutList(): ShortcutEntry[] {
     { keys: '0', action: 'Automatic window (1st to 99th percentile of the values; for MR and other series without presets)' },
     { keys: 'K', action: 'Cine: play / pause the slices of the view (the plane under the mouse)' },
     { keys: '[ ]', action: 'Cine: slower / faster (frames per second)' },
-    { keys: 'T', action: 'Thick slab in the planes: off → MIP → MinIP → average (thickness in mm beside the Slab control)' },
+    { keys: 'M', action: 'Thick slab in the planes: off → MIP → MinIP → average (thickness in mm beside the Slab control)' },
     { keys: 'I', action: 'Invert' },
     { keys: 'H / V', action: 'Flip horizontally / vertically' },
     { keys: 'R', action: 'Rotate 90° clockwise' },

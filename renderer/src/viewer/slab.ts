@@ -13,7 +13,7 @@ export const slabModes: ReadonlyArray<{ id: SlabMode; label: string; title: stri
 ];
 
 /** Cycles off → MIP → MinIP → average → off. */
-export const SLAB_HOTKEY = 't';
+export const SLAB_HOTKEY = 'm';
 /** What the thickness field starts at, in mm: about a radiologist's usual 10 mm MIP. */
 export const DEFAULT_SLAB_MM = 10;
 /** Past this the slab is most of a body: a typing slip, not a choice. */
