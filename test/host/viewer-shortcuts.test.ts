@@ -1,7 +1,7 @@
 // Every key in the shortcuts help does one thing: two features on one key means one of them
 // never runs (the keydown handler takes the first match).
 import { describe, expect, test } from 'vitest';
-import { shortcutList } from '../../renderer/src/viewer/shortcuts.ts';
+import { shortcutList } from '../../renderer/src/viewer/shortcut-list.ts';
 
 describe('viewer shortcuts', () => {
   test('no key is listed for two actions', () => {

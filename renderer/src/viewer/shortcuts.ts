@@ -1,36 +1,7 @@
-// Keyboard shortcuts, close to OHIF's and Slicer's, and the help panel that lists them.
+// The help panel that lists the keyboard shortcuts (shortcut-list.ts), and which key
+// presses are typing rather than shortcuts.
 import { el } from '../ui/dom.ts';
-import { layouts } from './layouts.ts';
-import { primaryTools } from './mpr-tool-groups.ts';
-import { ctWindowPresets } from './window-presets.ts';
-
-export type ShortcutEntry = { keys: string; action: string };
-
-export function shortcutList(): ShortcutEntry[] {
-  return [
-    { keys: '↑ ↓ ← →', action: 'Previous / next slice' },
-    { keys: 'PgUp PgDn', action: 'Jump a tenth of the slices' },
-    { keys: 'Home End', action: 'First / last slice' },
-    { keys: 'Wheel', action: 'Scroll slices (3D: zoom)' },
-    { keys: 'Left drag', action: 'Current tool (W/L, Scroll or a measurement; rotate in 3D)' },
-    { keys: 'Ctrl + left drag', action: 'Window/level, whatever the current tool' },
-    { keys: 'Middle / Shift + left drag', action: 'Pan' },
-    { keys: 'Right drag', action: 'Zoom' },
-    { keys: 'Double-click', action: 'Maximise the view / restore' },
-    ...layouts.map((layout) => ({ keys: layout.hotkey, action: `Layout ${layout.label}: ${layout.title}` })),
-    ...primaryTools.map((tool) => ({ keys: tool.hotkey.toUpperCase(), action: `Tool: ${tool.label}` })),
-    ...ctWindowPresets.map((preset) => ({ keys: preset.hotkey, action: `CT preset ${preset.label} (W ${preset.windowWidth} L ${preset.windowCenter})` })),
-    { keys: '0', action: 'Automatic window (1st to 99th percentile of the values; for MR and other series without presets)' },
-    { keys: 'K', action: 'Cine: play / pause the slices of the view (the plane under the mouse)' },
-    { keys: '[ ]', action: 'Cine: slower / faster (frames per second)' },
-    { keys: 'M', action: 'Thick slab in the planes: off → MIP → MinIP → average (thickness in mm beside the Slab control)' },
-    { keys: 'I', action: 'Invert' },
-    { keys: 'H / V', action: 'Flip horizontally / vertically' },
-    { keys: 'R', action: 'Rotate 90° clockwise' },
-    { keys: 'Space', action: 'Reset the view' },
-    { keys: '?', action: 'This help' },
-  ];
-}
+import { shortcutList } from './shortcut-list.ts';
 
 export function createHelpPanel(): { element: HTMLElement; toggle(): void } {
   const rows = shortcutList().map((entry) => el('tr', {}, el('th', {}, entry.keys), el('td', {}, entry.action)));
