@@ -43,26 +43,60 @@ export function parseBatchKeys(query: string | null): { keys: string[] } | { ref
   return { keys };
 }
 
-/** Splits a whole batch response into its records; throws on a truncated or malformed body. */
-export function decodeFileBatch(body: ArrayBuffer): FileBatchRecord[] {
-  const view = new DataView(body);
+/**
+ * Reads a batch response as it streams in, yielding each record once its bytes are all
+ * there (so the first files decode while the rest still arrive), each file copied once
+ * into its own buffer. Throws on a truncated or malformed body.
+ */
+export async function* readFileBatch(body: ReadableStream<Uint8Array>): AsyncGenerator<FileBatchRecord> {
+  const reader = body.getReader();
   const text = new TextDecoder();
-  const records: FileBatchRecord[] = [];
-  let at = 0;
-  while (at < body.byteLength) {
-    if (at + 3 > body.byteLength) throw new Error(`file batch truncated in a record header at byte ${at}`);
-    const status = view.getUint8(at);
-    const keyLength = view.getUint16(at + 1, true);
-    if (at + RECORD_HEADER_BYTES + keyLength > body.byteLength) throw new Error(`file batch truncated in a record header at byte ${at}`);
-    const key = text.decode(new Uint8Array(body, at + 3, keyLength));
-    const length = view.getUint32(at + 3 + keyLength, true);
-    const start = at + RECORD_HEADER_BYTES + keyLength;
-    if (start + length > body.byteLength) throw new Error(`file batch truncated in the bytes of ${key}`);
-    if (status === FileBatchStatus.ok) records.push({ key, ok: true, bytes: body.slice(start, start + length) });
-    else if (status === FileBatchStatus.unknown || status === FileBatchStatus.unreadable) {
-      records.push({ key, ok: false, status, reason: text.decode(new Uint8Array(body, start, length)) });
-    } else throw new Error(`file batch record ${key} has an unknown status ${status}`);
-    at = start + length;
+  const header = new Uint8Array(RECORD_HEADER_BYTES + 0xffff);
+  let headerFilled = 0;
+  let current: { status: number; key: string; target: Uint8Array; filled: number } | null = null;
+  const finish = (record: { status: number; key: string; target: Uint8Array }): FileBatchRecord => {
+    if (record.status === FileBatchStatus.ok) return { key: record.key, ok: true, bytes: record.target.buffer as ArrayBuffer };
+    if (record.status === FileBatchStatus.unknown || record.status === FileBatchStatus.unreadable) {
+      return { key: record.key, ok: false, status: record.status, reason: text.decode(record.target) };
+    }
+    throw new Error(`file batch record ${record.key} has an unknown status ${record.status}`);
+  };
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      let chunk = value;
+      while (chunk.length > 0) {
+        if (current) {
+          const take = Math.min(chunk.length, current.target.length - current.filled);
+          current.target.set(chunk.subarray(0, take), current.filled);
+          current.filled += take;
+          chunk = chunk.subarray(take);
+          if (current.filled === current.target.length) {
+            yield finish(current);
+            current = null;
+          }
+          continue;
+        }
+        const keyLength = headerFilled >= 3 ? header[1]! | (header[2]! << 8) : -1;
+        const needed = keyLength < 0 ? 3 : RECORD_HEADER_BYTES + keyLength;
+        const take = Math.min(chunk.length, needed - headerFilled);
+        header.set(chunk.subarray(0, take), headerFilled);
+        headerFilled += take;
+        chunk = chunk.subarray(take);
+        if (keyLength < 0 || headerFilled < needed) continue;
+        const view = new DataView(header.buffer, 0, headerFilled);
+        current = { status: header[0]!, key: text.decode(header.subarray(3, 3 + keyLength)), target: new Uint8Array(view.getUint32(3 + keyLength, true)), filled: 0 };
+        headerFilled = 0;
+        if (current.target.length === 0) {
+          yield finish(current);
+          current = null;
+        }
+      }
+    }
+  } finally {
+    reader.releaseLock();
   }
-  return records;
+  if (current) throw new Error(`file batch truncated in the bytes of ${current.key}`);
+  if (headerFilled > 0) throw new Error('file batch truncated in a record header');
 }

@@ -2,6 +2,7 @@
 // Cornerstone, then the first screen.
 import './styles.css';
 import { startApp } from './app.ts';
+import { installBatchedFileLoader } from './cornerstone/batched-file-loader.ts';
 import { initCornerstone } from './cornerstone/init-cornerstone.ts';
 import { connectHost } from './host/connect.ts';
 
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
   try {
     const host = await connectHost();
     const [appInfo] = await Promise.all([host.call('app.info', {}), initCornerstone()]);
+    installBatchedFileLoader(host);
     await startApp(root, host, appInfo);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { startBrowserServer, type BrowserServer } from '../../electron/server/browser-server.ts';
 import { planFileBatch } from '../../electron/server/file-batch.ts';
-import { decodeFileBatch, FILE_BATCH_CONTENT_TYPE, MAX_BATCH_FILES } from '../../electron/common/file-batch-format.ts';
+import { FILE_BATCH_CONTENT_TYPE, MAX_BATCH_FILES, readFileBatch, type FileBatchRecord } from '../../electron/common/file-batch-format.ts';
 import { PYDICOM_TEST_FILES, requireDir } from './real-parts.ts';
 
 const SOURCES = ['CT_small.dcm', 'MR_small.dcm', 'JPEG2000.dcm'].map((name) => path.join(PYDICOM_TEST_FILES, name));
@@ -77,6 +77,19 @@ function readRecords(body: Buffer): Array<{ status: number; key: string; payload
   return records;
 }
 
+/** The body through the renderer's reader, delivered in chunks of `chunkSize` bytes. */
+async function readAll(body: Buffer, chunkSize: number): Promise<FileBatchRecord[]> {
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let at = 0; at < body.length; at += chunkSize) controller.enqueue(new Uint8Array(body.subarray(at, at + chunkSize)));
+      controller.close();
+    },
+  });
+  const records: FileBatchRecord[] = [];
+  for await (const record of readFileBatch(stream)) records.push(record);
+  return records;
+}
+
 describe('file batch endpoint', () => {
   it('returns the requested indexed files in request order, each byte for byte as on disk', async () => {
     const keys = [...filesByKey.keys()].reverse();
@@ -90,9 +103,9 @@ describe('file batch endpoint', () => {
       expect(record.status).toBe(0);
       expect(record.payload.equals(await readFile(filesByKey.get(record.key) as string))).toBe(true);
     }
-    // The renderer's decoder reads the same records.
-    const body = response.body.buffer.slice(response.body.byteOffset, response.body.byteOffset + response.body.length) as ArrayBuffer;
-    const decoded = decodeFileBatch(body);
+    // The renderer's streaming reader reads the same records, however the body is cut into chunks.
+    const decoded = await readAll(response.body, 7);
+    expect(await readAll(response.body, response.body.length)).toEqual(decoded);
     expect(decoded.map((record) => record.key)).toEqual(keys);
     for (const record of decoded) {
       if (!record.ok) throw new Error(`${record.key} not ok: ${record.reason}`);
@@ -124,6 +137,10 @@ describe('file batch endpoint', () => {
     expect(records[1]?.payload.toString('utf8')).toBe(`No such file in the index: ${unknown}`);
     expect(records[0]?.payload.equals(await readFile(filesByKey.get(first) as string))).toBe(true);
     expect(records[3]?.payload.equals(await readFile(filesByKey.get(second) as string))).toBe(true);
+    const decoded = await readAll(response.body, 1000);
+    expect(decoded.map((record) => record.ok)).toEqual([true, false, false, true]);
+    expect(decoded[1]).toEqual({ key: unknown, ok: false, status: 1, reason: `No such file in the index: ${unknown}` });
+    await expect(readAll(response.body.subarray(0, response.body.length - 1), 1000)).rejects.toThrow(`file batch truncated in the bytes of ${second}`);
   });
 
   it('refuses a batch past its limits with the reason, and an empty one', async () => {
