@@ -6,34 +6,37 @@
 //
 // Three ways of loading the same files are measured in one run, each in a fresh browser
 // context (no shared cache), alternating, N times (default 2), medians printed:
-//   - 'stack-first' (today's loading, renderer/src/viewer/load-plan.ts): the 1×1 view's slice is
-//     requested first, its neighbours after it is drawn, and the volume fills nearest it first;
-//   - 'volume-first': the loading before issue #18 (the volume's requests first, in
-//     Cornerstone's default order), selected in the same build through the page global
-//     `__mrLoadPlan`;
-//   - the peer: the app's page with no series open, fetching the same files with six requests
-//     in flight, parsing each with dicom-parser and applying the rescale into one Int16
-//     volume (what "decoding" is for this uncompressed series), no Cornerstone.
+//   - 'now': the 1×1 view's slice is requested first, its neighbours after it is drawn, the
+//     volume fills nearest it first (renderer/src/viewer/load-plan.ts), and the bytes come in
+//     file batches (renderer/src/cornerstone/batched-file-loader.ts, /file-batch);
+//   - 'before batches': the same order, one request per file (the image loader's own XHRs),
+//     selected through the page global `__mrFileBatches = false`;
+//   - 'before #18': one request per file and the volume's requests first, in Cornerstone's
+//     default order (`__mrLoadPlan = 'volume-first'`);
+//   - two peers: the app's page with no series open, fetching the same files (six requests
+//     in flight, one per file; or four /file-batch requests of 24 files in flight, the same
+//     transport as 'now'), parsing each with dicom-parser and applying the rescale into one
+//     Int16 volume (what "decoding" is for this uncompressed series), no Cornerstone.
 //
 // Times are taken in the page (performance.now() at the click, when the series' image is
 // first drawn, when the volume's first and last slices arrive). The figures of issue #18
 // (first image 2.0 s) were this process's polls, which the page answers late while its main
 // thread is busy: they are printed too, as "as this process saw it".
 //
-// Measured 2026-12-02 02:07 UTC, `--runs 3`, on the 2-core machine shared with four other
-// sessions (load average 8–9 throughout, so a figure moves by a second between runs):
-//   | 512×512×500 CT, median of 3 | before #18 (volume-first) | now | peer: fetch + dicom-parser + rescale |
-//   |---|---|---|---|
-//   | first image (stack view) | 390 ms | 278 ms | 219 ms (first slice decoded) |
-//   | first image as this process saw it | 2007 ms | 2023 ms | – |
-//   | first slices in the volume | 1101 ms | 1239 ms | – |
-//   | full volume | 5134 ms | 5093 ms | 5120 ms (all slices decoded) |
-//   | full volume ÷ peer | 1.00 | 0.99 | 1 |
-// The full volume is as fast as reading and parsing the files at all (the peer); fetching
-// alone (no parsing) took 4.3–6.2 s here. What the poll shows (~1.7 s after the image is
-// drawn) is the page's main thread held by the segment editor at series open: it loads
-// every slice at once for its labelmap display (cornerstone-labelmap.ts attach) and counts
-// the whole 131-million-voxel labelmap on the main thread (statistics view).
+// Measured 2026-12-02 02:52 UTC, `--runs 3`, on the 2-core machine shared with other sessions
+// (load average 7–8 throughout, so a figure moves by a second or more between runs):
+//   | 512×512×500 CT, median of 3 | before #18 | before batches | now | peer, a request per file | peer, file batches |
+//   |---|---|---|---|---|---|
+//   | first image (stack view) | 525 ms | 388 ms | 139 ms | 253 ms | 276 ms (first slice decoded) |
+//   | first image as this process saw it | 2569 ms | 1624 ms | 924 ms | – | – |
+//   | first slices in the volume | 3384 ms | 988 ms | 791 ms | – | – |
+//   | full volume | 6562 ms | 5993 ms | 6371 ms | 6409 ms | 2720 ms (all slices decoded) |
+//   | full volume ÷ peer in file batches | 2.41 | 2.20 | 2.34 | 2.36 | 1 |
+// File batches take the peer from 6.4 s to 2.7 s: the transport was its bottleneck. The
+// viewer's full volume does not follow (6.0 s → 6.4 s, within the noise): in a CPU profile
+// the bytes are all in by ~3.6 s and the rest is the page's own work per slice (the image
+// loader's dcmjs metadata, its worker round trip, the volume's per-slice copy and events),
+// which is where the remaining gap to ≤ 3 s lies.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
