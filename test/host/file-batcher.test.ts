@@ -35,7 +35,7 @@ function fakeHost(options: { delay?: number; refuseBatchesOver?: number } = {}) 
       const payload = bytes ?? new TextEncoder().encode(`No such file in the index: ${key}`);
       parts.push(encodeRecordHeader(bytes ? FileBatchStatus.ok : FileBatchStatus.unknown, keyBytes, payload.length), payload);
     }
-    return new Response(new Blob(parts as BlobPart[]));
+    return new Response(new Blob(parts));
   };
   return { asked, singles, aborted, fetch };
 }
