@@ -6,34 +6,37 @@
 //
 // Three ways of loading the same files are measured in one run, each in a fresh browser
 // context (no shared cache), alternating, N times (default 2), medians printed:
-//   - 'stack-first' (today's loading, renderer/src/viewer/load-plan.ts): the 1×1 view's slice is
-//     requested first, its neighbours after it is drawn, and the volume fills nearest it first;
-//   - 'volume-first': the loading before issue #18 (the volume's requests first, in
-//     Cornerstone's default order), selected in the same build through the page global
-//     `__mrLoadPlan`;
-//   - the peer: the app's page with no series open, fetching the same files with six requests
-//     in flight, parsing each with dicom-parser and applying the rescale into one Int16
-//     volume (what "decoding" is for this uncompressed series), no Cornerstone.
+//   - 'now': the 1×1 view's slice is requested first, its neighbours after it is drawn, the
+//     volume fills nearest it first (renderer/src/viewer/load-plan.ts), and the bytes come in
+//     file batches (renderer/src/cornerstone/batched-file-loader.ts, /file-batch);
+//   - 'before batches': the same order, one request per file (the image loader's own XHRs),
+//     selected through the page global `__mrFileBatches = false`;
+//   - 'before #18': one request per file and the volume's requests first, in Cornerstone's
+//     default order (`__mrLoadPlan = 'volume-first'`);
+//   - two peers: the app's page with no series open, fetching the same files (six requests
+//     in flight, one per file; or four /file-batch requests of 24 files in flight, the same
+//     transport as 'now'), parsing each with dicom-parser and applying the rescale into one
+//     Int16 volume (what "decoding" is for this uncompressed series), no Cornerstone.
 //
 // Times are taken in the page (performance.now() at the click, when the series' image is
 // first drawn, when the volume's first and last slices arrive). The figures of issue #18
 // (first image 2.0 s) were this process's polls, which the page answers late while its main
 // thread is busy: they are printed too, as "as this process saw it".
 //
-// Measured 2026-12-02 02:07 UTC, `--runs 3`, on the 2-core machine shared with four other
-// sessions (load average 8–9 throughout, so a figure moves by a second between runs):
-//   | 512×512×500 CT, median of 3 | before #18 (volume-first) | now | peer: fetch + dicom-parser + rescale |
-//   |---|---|---|---|
-//   | first image (stack view) | 390 ms | 278 ms | 219 ms (first slice decoded) |
-//   | first image as this process saw it | 2007 ms | 2023 ms | – |
-//   | first slices in the volume | 1101 ms | 1239 ms | – |
-//   | full volume | 5134 ms | 5093 ms | 5120 ms (all slices decoded) |
-//   | full volume ÷ peer | 1.00 | 0.99 | 1 |
-// The full volume is as fast as reading and parsing the files at all (the peer); fetching
-// alone (no parsing) took 4.3–6.2 s here. What the poll shows (~1.7 s after the image is
-// drawn) is the page's main thread held by the segment editor at series open: it loads
-// every slice at once for its labelmap display (cornerstone-labelmap.ts attach) and counts
-// the whole 131-million-voxel labelmap on the main thread (statistics view).
+// Measured 2026-12-02 02:52 UTC, `--runs 3`, on the 2-core machine shared with other sessions
+// (load average 7–8 throughout, so a figure moves by a second or more between runs):
+//   | 512×512×500 CT, median of 3 | before #18 | before batches | now | peer, a request per file | peer, file batches |
+//   |---|---|---|---|---|---|
+//   | first image (stack view) | 525 ms | 388 ms | 139 ms | 253 ms | 276 ms (first slice decoded) |
+//   | first image as this process saw it | 2569 ms | 1624 ms | 924 ms | – | – |
+//   | first slices in the volume | 3384 ms | 988 ms | 791 ms | – | – |
+//   | full volume | 6562 ms | 5993 ms | 6371 ms | 6409 ms | 2720 ms (all slices decoded) |
+//   | full volume ÷ peer in file batches | 2.41 | 2.20 | 2.34 | 2.36 | 1 |
+// File batches take the peer from 6.4 s to 2.7 s: the transport was its bottleneck. The
+// viewer's full volume does not follow (6.0 s → 6.4 s, within the noise): in a CPU profile
+// the bytes are all in by ~3.6 s and the rest is the page's own work per slice (the image
+// loader's dcmjs metadata, its worker round trip, the volume's per-slice copy and events),
+// which is where the remaining gap to ≤ 3 s lies.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -57,9 +60,12 @@ type PeerRun = { firstSlice: number; full: number };
  * The app in a fresh context (the harness's openApp, whichever way the server hands out its
  * session), reloaded with the given loading plan set before the page's scripts run.
  */
-async function openAppWithPlan(browser: Browser, workstation: Workstation, plan: LoadPlan): Promise<{ page: Page; close(): Promise<void> }> {
+async function openAppWithPlan(browser: Browser, workstation: Workstation, plan: LoadPlan, fileBatches = true): Promise<{ page: Page; close(): Promise<void> }> {
   const app = await openApp(browser, workstation.server);
-  await app.context.addInitScript((chosen) => ((globalThis as MrLoadPlanGlobal).__mrLoadPlan = chosen), plan);
+  await app.context.addInitScript(
+    ([chosen, batches]) => Object.assign(globalThis as MrLoadPlanGlobal, { __mrLoadPlan: chosen, __mrFileBatches: batches }),
+    [plan, fileBatches] as const,
+  );
   await app.page.reload();
   await app.page.waitForFunction(() => (globalThis as MrTestGlobal).__mrTest?.appPhase() === 'ready', undefined, { timeout: 60_000 });
   const applied = await app.page.evaluate(() => (globalThis as MrLoadPlanGlobal).__mrLoadPlan);
@@ -67,8 +73,8 @@ async function openAppWithPlan(browser: Browser, workstation: Workstation, plan:
   return { page: app.page, close: app.close };
 }
 
-async function measureViewer(browser: Browser, workstation: Workstation, seriesKey: string, plan: LoadPlan): Promise<ViewerRun> {
-  const app = await openAppWithPlan(browser, workstation, plan);
+async function measureViewer(browser: Browser, workstation: Workstation, seriesKey: string, plan: LoadPlan, fileBatches: boolean): Promise<ViewerRun> {
+  const app = await openAppWithPlan(browser, workstation, plan, fileBatches);
   const page = app.page;
   try {
     const cdp = await page.context().newCDPSession(page);
@@ -117,24 +123,33 @@ async function measureViewer(browser: Browser, workstation: Workstation, seriesK
   }
 }
 
-/** Fetch + dicom-parser + rescale into one volume, in the app's page with nothing open: the floor for the viewer. */
-async function measurePeer(browser: Browser, workstation: Workstation, urls: string[]): Promise<PeerRun> {
+/**
+ * Fetch + dicom-parser + rescale into one volume, in the app's page with nothing open: the floor
+ * for the viewer. `batchUrls` null: one request per file, six in flight (what a browser does
+ * with plain URLs); otherwise the same files through /file-batch (the URLs given, four in
+ * flight, the framing of electron/common/file-batch-format.ts read here by hand), so the
+ * viewer's batched loading is compared with the same transport.
+ */
+async function measurePeer(browser: Browser, workstation: Workstation, urls: string[], batchUrls: string[] | null): Promise<PeerRun> {
   const app = await openAppWithPlan(browser, workstation, 'stack-first');
   try {
     const parserSource = readFileSync(createRequire(import.meta.url).resolve('dicom-parser/dist/dicomParser.min.js'), 'utf8');
     // Evaluated over the DevTools protocol, which the page's CSP (script-src 'self') does not govern.
     await app.page.evaluate(parserSource);
-    return await app.page.evaluate(async (fileUrls) => {
+    return await app.page.evaluate(async ([fileUrls, batches]) => {
       type DataSet = { uint16(tag: string): number | undefined; floatString(tag: string): number | undefined; elements: Record<string, { dataOffset: number; length: number } | undefined> };
       const parser = (globalThis as unknown as { dicomParser: { parseDicom(bytes: Uint8Array): DataSet } }).dicomParser;
       const started = performance.now();
       let firstSlice = Number.NaN;
       let volume: Int16Array | null = null;
       let next = 0;
-      const decode = async (index: number) => {
-        const response = await fetch(fileUrls[index] as string);
-        if (!response.ok) throw new Error(`${fileUrls[index]}: HTTP ${response.status}`);
-        const bytes = new Uint8Array(await response.arrayBuffer());
+      const decode = async (index: number, fetched?: Uint8Array) => {
+        let bytes = fetched;
+        if (!bytes) {
+          const response = await fetch(fileUrls[index] as string);
+          if (!response.ok) throw new Error(`${fileUrls[index]}: HTTP ${response.status}`);
+          bytes = new Uint8Array(await response.arrayBuffer());
+        }
         const dataSet = parser.parseDicom(bytes);
         const rows = dataSet.uint16('x00280010') ?? 0;
         const columns = dataSet.uint16('x00280011') ?? 0;
@@ -154,12 +169,42 @@ async function measurePeer(browser: Browser, workstation: Workstation, urls: str
         for (let i = 0; i < count; i++) slice[i] = (stored[i] as number) * slope + intercept;
         if (Number.isNaN(firstSlice)) firstSlice = performance.now() - started;
       };
-      const lane = async () => {
-        while (next < fileUrls.length) await decode(next++);
+      if (!batches) {
+        const lane = async () => {
+          while (next < fileUrls.length) await decode(next++);
+        };
+        await Promise.all(Array.from({ length: 6 }, lane));
+        return { firstSlice, full: performance.now() - started };
+      }
+      let nextBatch = 0;
+      let fileIndex = 0;
+      const starts: number[] = [];
+      for (const url of batches) {
+        starts.push(fileIndex);
+        fileIndex += url.split(',').length;
+      }
+      const batchLane = async () => {
+        while (nextBatch < batches.length) {
+          const which = nextBatch++;
+          const response = await fetch(batches[which] as string);
+          if (!response.ok) throw new Error(`${batches[which]}: HTTP ${response.status}`);
+          const body = await response.arrayBuffer();
+          const view = new DataView(body);
+          let at = 0;
+          let index = starts[which] as number;
+          while (at < body.byteLength) {
+            const keyLength = view.getUint16(at + 1, true);
+            const length = view.getUint32(at + 3 + keyLength, true);
+            const start = at + 7 + keyLength;
+            if (view.getUint8(at) !== 0) throw new Error(`file ${index} missing from its batch`);
+            await decode(index++, new Uint8Array(body, start, length));
+            at = start + length;
+          }
+        }
       };
-      await Promise.all(Array.from({ length: 6 }, lane));
+      await Promise.all(Array.from({ length: 4 }, batchLane));
       return { firstSlice, full: performance.now() - started };
-    }, urls);
+    }, [urls, batchUrls] as const);
   } finally {
     await app.close();
   }
@@ -188,28 +233,43 @@ async function main(): Promise<void> {
     if (!seriesKey) throw new Error('the generated series was not imported');
     const detail = (await workstation.call('dicom.series', { seriesKey })) as SeriesDetail;
     const urls = detail.slices.map((slice) => `/files/${slice.fileKey}`);
-    const runs: Record<LoadPlan, ViewerRun[]> = { 'stack-first': [], 'volume-first': [] };
+    const batchUrls: string[] = [];
+    for (let at = 0; at < detail.slices.length; at += 24) {
+      batchUrls.push(`/file-batch?keys=${detail.slices.slice(at, at + 24).map((slice) => slice.fileKey).join(',')}`);
+    }
+    const variants = {
+      'before #18': { plan: 'volume-first', fileBatches: false },
+      'before batches': { plan: 'stack-first', fileBatches: false },
+      now: { plan: 'stack-first', fileBatches: true },
+    } as const satisfies Record<string, { plan: LoadPlan; fileBatches: boolean }>;
+    type Variant = keyof typeof variants;
+    const runs: Record<Variant, ViewerRun[]> = { 'before #18': [], 'before batches': [], now: [] };
     const peers: PeerRun[] = [];
+    const batchPeers: PeerRun[] = [];
     for (let run = 0; run < RUNS; run++) {
       // Alternating, so a burst of load on the machine does not land on one way only.
-      const order: LoadPlan[] = run % 2 === 0 ? ['volume-first', 'stack-first'] : ['stack-first', 'volume-first'];
-      for (const plan of order) runs[plan].push(await measureViewer(browser, workstation, seriesKey, plan));
-      peers.push(await measurePeer(browser, workstation, urls));
+      const names = Object.keys(variants) as Variant[];
+      const order = run % 2 === 0 ? names : [...names].reverse();
+      for (const name of order) runs[name].push(await measureViewer(browser, workstation, seriesKey, variants[name].plan, variants[name].fileBatches));
+      peers.push(await measurePeer(browser, workstation, urls, null));
+      batchPeers.push(await measurePeer(browser, workstation, urls, batchUrls));
     }
-    const before = runs['volume-first'];
-    const now = runs['stack-first'];
-    const column = (values: ViewerRun[], key: keyof ViewerRun) => ms(median(values.map((value) => value[key])));
+    const columns = Object.keys(variants) as Variant[];
+    const cells = (key: keyof ViewerRun) => columns.map((name) => ms(median(runs[name].map((value) => value[key])))).join(' | ');
     const peerFull = median(peers.map((peer) => peer.full));
-    console.log(`| ${LARGE_SAMPLE_SPEC.columns}×${LARGE_SAMPLE_SPEC.rows}×${LARGE_SAMPLE_SPEC.slices} CT, median of ${RUNS} | before #18 (volume-first) | now (stack-first, nearest-first volume) | peer: fetch + dicom-parser + rescale |`);
-    console.log('|---|---|---|---|');
-    console.log(`| first image (stack view) | ${column(before, 'firstImage')} | ${column(now, 'firstImage')} | ${ms(median(peers.map((peer) => peer.firstSlice)))} (first slice decoded) |`);
-    console.log(`| first image as this process saw it (a poll of the page, answered late while its main thread is busy) | ${column(before, 'firstImagePolled')} | ${column(now, 'firstImagePolled')} | – |`);
-    console.log(`| first slices in the volume | ${column(before, 'firstVolumeSlices')} | ${column(now, 'firstVolumeSlices')} | – |`);
-    console.log(`| full volume | ${column(before, 'full')} | ${column(now, 'full')} | ${ms(peerFull)} (all slices decoded) |`);
-    console.log(`| full volume ÷ peer | ${(median(before.map((r) => r.full)) / peerFull).toFixed(2)} | ${(median(now.map((r) => r.full)) / peerFull).toFixed(2)} | 1 |`);
-    console.log(`| renderer JS heap before / after (the voxel buffer is outside the JS heap) | ${mb(median(before.map((r) => r.heapBefore)))} / ${mb(median(before.map((r) => r.heapAfter)))} | ${mb(median(now.map((r) => r.heapBefore)))} / ${mb(median(now.map((r) => r.heapAfter)))} | – |`);
-    console.log(`| host RSS peak (host and browser server in this process) | ${mb(Math.max(...before.map((r) => r.hostPeak)))} | ${mb(Math.max(...now.map((r) => r.hostPeak)))} | – |`);
-    console.log(`\nper run (first image / full, ms): before ${before.map((r) => `${Math.round(r.firstImage)}/${Math.round(r.full)}`).join(', ')}; now ${now.map((r) => `${Math.round(r.firstImage)}/${Math.round(r.full)}`).join(', ')}; peer ${peers.map((p) => `${Math.round(p.firstSlice)}/${Math.round(p.full)}`).join(', ')}`);
+    const batchPeerFull = median(batchPeers.map((peer) => peer.full));
+    const fullOf = (name: Variant) => median(runs[name].map((r) => r.full));
+    console.log(`| ${LARGE_SAMPLE_SPEC.columns}×${LARGE_SAMPLE_SPEC.rows}×${LARGE_SAMPLE_SPEC.slices} CT, median of ${RUNS} | before #18 (volume-first, a request per file) | before batches (stack-first, nearest-first volume, a request per file) | now (stack-first, file batches) | peer: fetch a request per file + dicom-parser + rescale | peer: fetch in file batches + dicom-parser + rescale |`);
+    console.log('|---|---|---|---|---|---|');
+    console.log(`| first image (stack view) | ${cells('firstImage')} | ${ms(median(peers.map((peer) => peer.firstSlice)))} (first slice decoded) | ${ms(median(batchPeers.map((peer) => peer.firstSlice)))} (first slice decoded) |`);
+    console.log(`| first image as this process saw it (a poll of the page, answered late while its main thread is busy) | ${cells('firstImagePolled')} | – | – |`);
+    console.log(`| first slices in the volume | ${cells('firstVolumeSlices')} | – | – |`);
+    console.log(`| full volume | ${cells('full')} | ${ms(peerFull)} (all slices decoded) | ${ms(batchPeerFull)} (all slices decoded) |`);
+    console.log(`| full volume ÷ peer in file batches | ${columns.map((name) => (fullOf(name) / batchPeerFull).toFixed(2)).join(' | ')} | ${(peerFull / batchPeerFull).toFixed(2)} | 1 |`);
+    console.log(`| renderer JS heap before / after (the voxel buffer is outside the JS heap) | ${columns.map((name) => `${mb(median(runs[name].map((r) => r.heapBefore)))} / ${mb(median(runs[name].map((r) => r.heapAfter)))}`).join(' | ')} | – | – |`);
+    console.log(`| host RSS peak (host and browser server in this process) | ${columns.map((name) => mb(Math.max(...runs[name].map((r) => r.hostPeak)))).join(' | ')} | – | – |`);
+    const perRun = (values: Array<{ firstImage?: number; firstSlice?: number; full: number }>) => values.map((r) => `${Math.round(r.firstImage ?? r.firstSlice ?? Number.NaN)}/${Math.round(r.full)}`).join(', ');
+    console.log(`\nper run (first image / full, ms): ${columns.map((name) => `${name} ${perRun(runs[name])}`).join('; ')}; peer ${perRun(peers)}; peer in batches ${perRun(batchPeers)}`);
     console.log(`total run ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     await browser.close();

@@ -115,6 +115,8 @@ export interface HostApi {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
   /** URL the dicom-image-loader fetches a file's bytes from (custom protocol or HTTP). */
   fileUrl(fileKey: string): string;
+  /** URL of many indexed files in one response (framing in file-batch-format.ts). */
+  fileBatchUrl(fileKeys: readonly string[]): string;
 }
 
 /** Error thrown on the client when the host answered { ok: false }. */

@@ -17,6 +17,8 @@ import {
   sessionCookieName,
 } from './session-auth.ts';
 import { resolveInside, sendFile } from './static-files.ts';
+import { FILE_BATCH_CONTENT_TYPE, FILE_BATCH_PATH } from '../common/file-batch-format.ts';
+import { FILE_KEY, fileBatchBody, planFileBatch } from './file-batch.ts';
 
 export interface BrowserServerOptions {
   host: Host;
@@ -50,7 +52,6 @@ export interface BrowserServer {
 
 // Labelmaps cross the boundary (seg.export, seg.autosave): a 512×512×500 one, run-length encoded, can take tens of MB.
 const MAX_BODY_BYTES = 256 * 1024 * 1024;
-const FILE_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const { host } = options;
@@ -144,6 +145,18 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       if (!file || !(await sendFile(response, file, { ...securityHeaders(), 'Content-Type': 'application/dicom' }))) {
         reply(response, 404, 'No such file in the index');
       }
+      return;
+    }
+
+    if (url.pathname === FILE_BATCH_PATH) {
+      const plan = await planFileBatch(url.searchParams.get('keys'), (key) => host.resolveFile(key));
+      if ('refused' in plan) return reply(response, plan.status, plan.refused);
+      response.writeHead(200, { ...securityHeaders(), 'Content-Type': FILE_BATCH_CONTENT_TYPE });
+      if (request.method === 'HEAD') return void response.end();
+      for await (const chunk of fileBatchBody(plan.items)) {
+        if (!response.write(chunk)) await new Promise<void>((resolve) => response.once('drain', resolve));
+      }
+      response.end();
       return;
     }
 

@@ -1,6 +1,7 @@
 // The privileged medreasoner:// scheme: medreasoner://app/… serves the renderer
 // bundle, medreasoner://app/files/<fileKey> the DICOM bytes the index handed out
-// (same origin as the page, so the image loader's requests need no CORS).
+// (same origin as the page, so the image loader's requests need no CORS), and
+// medreasoner://app/file-batch?keys=… many of them in one response (common/file-batch-format.ts).
 // A custom scheme rather than file:// because fetch() of file:// fails inside web
 // workers (where the image loader decodes) and file:// would expose the whole disk.
 import { net, protocol } from 'electron';
@@ -10,6 +11,8 @@ import { APP_SCHEME } from '../common/bridge.ts';
 import { contentSecurityPolicy } from '../common/content-security-policy.ts';
 import type { Host } from '../host/host.ts';
 import { contentTypeFor } from '../server/static-files.ts';
+import { FILE_BATCH_CONTENT_TYPE, FILE_BATCH_PATH } from '../common/file-batch-format.ts';
+import { fileBatchBody, planFileBatch } from '../server/file-batch.ts';
 
 /** Must run before app 'ready'. */
 export function registerAppScheme(): void {
@@ -33,6 +36,22 @@ export function serveAppScheme(host: Host, rendererDir: string): void {
       if (!file) return new Response('No such file in the index', { status: 404 });
       const response = await net.fetch(pathToFileURL(file).toString());
       return new Response(response.body, { status: response.status, headers: { 'Content-Type': 'application/dicom' } });
+    }
+    if (url.pathname === FILE_BATCH_PATH) {
+      const plan = await planFileBatch(url.searchParams.get('keys'), (key) => host.resolveFile(key));
+      if ('refused' in plan) return new Response(plan.refused, { status: plan.status });
+      const body = fileBatchBody(plan.items);
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await body.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+        async cancel() {
+          await body.return(undefined);
+        },
+      });
+      return new Response(stream, { status: 200, headers: { 'Content-Type': FILE_BATCH_CONTENT_TYPE } });
     }
     const relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
     const full = path.resolve(root, `.${relative}`);

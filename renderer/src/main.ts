@@ -2,8 +2,10 @@
 // Cornerstone, then the first screen.
 import './styles.css';
 import { startApp } from './app.ts';
+import { installBatchedFileLoader } from './cornerstone/batched-file-loader.ts';
 import { initCornerstone } from './cornerstone/init-cornerstone.ts';
 import { connectHost } from './host/connect.ts';
+import type { MrLoadPlanGlobal } from './test-hook-types.ts';
 
 async function main(): Promise<void> {
   const root = document.getElementById('app');
@@ -11,6 +13,7 @@ async function main(): Promise<void> {
   try {
     const host = await connectHost();
     const [appInfo] = await Promise.all([host.call('app.info', {}), initCornerstone()]);
+    if ((globalThis as MrLoadPlanGlobal).__mrFileBatches !== false) installBatchedFileLoader(host);
     await startApp(root, host, appInfo);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

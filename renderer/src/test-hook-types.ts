@@ -200,4 +200,8 @@ export type AskTestState = {
  * starting the page with `globalThis.__mrLoadPlan = 'volume-first'` to measure both.
  */
 export type LoadPlan = 'stack-first' | 'volume-first';
-export type MrLoadPlanGlobal = { __mrLoadPlan?: LoadPlan };
+/**
+ * `__mrFileBatches = false` keeps the image loader's own one-request-per-file XHRs instead of
+ * file batches (cornerstone/batched-file-loader.ts): only so the benchmark measures both.
+ */
+export type MrLoadPlanGlobal = { __mrLoadPlan?: LoadPlan; __mrFileBatches?: boolean };

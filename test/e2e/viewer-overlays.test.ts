@@ -468,13 +468,15 @@ async function switchAwayWhileStreaming(copyDir: string, fileCount: number): Pro
   const copyRequests: string[] = [];
   const copyDownloaded = new Set<string>();
   const copyAborted: string[] = [];
-  const pathOf = (request: { url(): string }): string | null => {
-    const { pathname } = new URL(request.url());
-    return copyPaths.has(pathname) ? pathname : null;
+  // The copy's files a request carries: one for /files/<key>, those of its keys for a file batch.
+  const pathsOf = (request: { url(): string }): string[] => {
+    const url = new URL(request.url());
+    const paths = url.pathname === '/file-batch' ? (url.searchParams.get('keys') ?? '').split(',').map((key) => `/files/${encodeURIComponent(key)}`) : [url.pathname];
+    return paths.filter((file) => copyPaths.has(file));
   };
-  const onRequest = (request: { url(): string }) => void (pathOf(request) && copyRequests.push(pathOf(request) as string));
-  const onFinished = (request: { url(): string }) => void (pathOf(request) && copyDownloaded.add(pathOf(request) as string));
-  const onFailed = (request: { url(): string }) => void (pathOf(request) && copyAborted.push(pathOf(request) as string));
+  const onRequest = (request: { url(): string }) => void (pathsOf(request).length > 0 && copyRequests.push(request.url()));
+  const onFinished = (request: { url(): string }) => void pathsOf(request).forEach((file) => copyDownloaded.add(file));
+  const onFailed = (request: { url(): string }) => void pathsOf(request).forEach((file) => copyAborted.push(file));
   page.on('request', onRequest);
   page.on('requestfinished', onFinished);
   page.on('requestfailed', onFailed);

@@ -4,6 +4,12 @@
 // keep downloading the series the user left; aborting them frees the connections for
 // the one they turned to.
 const inFlight = new Map<XMLHttpRequest, string>();
+/** Other ways downloads travel (file batches): each drops those of the given download keys, returning how many. */
+const cancellers: Array<(downloadKeys: ReadonlySet<string>) => number> = [];
+
+export function registerDownloadCanceller(cancel: (downloadKeys: ReadonlySet<string>) => number): void {
+  cancellers.push(cancel);
+}
 
 /** A file's key: the image id without the frame number, since all frames share one download. */
 export function downloadKeyOf(imageId: string): string {
@@ -20,6 +26,7 @@ export function trackImageRequest(xhr: XMLHttpRequest, imageId: string): void {
 export function abortImageRequests(imageIds: Iterable<string>): number {
   const keys = new Set([...imageIds].map(downloadKeyOf));
   let aborted = 0;
+  for (const cancel of cancellers) aborted += cancel(keys);
   for (const [xhr, key] of inFlight) {
     if (!keys.has(key)) continue;
     inFlight.delete(xhr);

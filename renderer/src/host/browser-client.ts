@@ -12,6 +12,7 @@ import {
   type HostApi,
   type HostEvent,
 } from '../../../electron/common/contract.ts';
+import { FILE_BATCH_PATH } from '../../../electron/common/file-batch-format.ts';
 
 type Listener = (payload: unknown) => void;
 
@@ -59,5 +60,6 @@ export function createBrowserClient(origin: string = window.location.origin): Ho
       return () => set.delete(wrapped);
     },
     fileUrl: (fileKey) => `${origin}/files/${encodeURIComponent(fileKey)}`,
+    fileBatchUrl: (fileKeys) => `${origin}${FILE_BATCH_PATH}?keys=${fileKeys.map(encodeURIComponent).join(',')}`,
   };
 }

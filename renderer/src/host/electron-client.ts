@@ -9,6 +9,7 @@ import {
   type HostApi,
 } from '../../../electron/common/contract.ts';
 import { APP_SCHEME, type PreloadBridge } from '../../../electron/common/bridge.ts';
+import { FILE_BATCH_PATH } from '../../../electron/common/file-batch-format.ts';
 
 export function createElectronClient(bridge: PreloadBridge): HostApi {
   return {
@@ -23,5 +24,6 @@ export function createElectronClient(bridge: PreloadBridge): HostApi {
       });
     },
     fileUrl: (fileKey) => `${APP_SCHEME}://app/files/${encodeURIComponent(fileKey)}`,
+    fileBatchUrl: (fileKeys) => `${APP_SCHEME}://app${FILE_BATCH_PATH}?keys=${fileKeys.map(encodeURIComponent).join(',')}`,
   };
 }

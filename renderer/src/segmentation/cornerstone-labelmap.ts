@@ -9,6 +9,7 @@
 // are these images' own: plane-editing.ts then copies each stroke into the model.
 import { cache, getEnabledElementByViewportId, imageLoader } from '@cornerstonejs/core';
 import { Enums as ToolEnums, segmentation } from '@cornerstonejs/tools';
+import { loadSeriesMetadata } from '../cornerstone/batched-file-loader.ts';
 import type { SegmentationModel } from './segmentation-model.ts';
 
 const LABELMAP = ToolEnums.SegmentationRepresentations.Labelmap;
@@ -32,12 +33,15 @@ export class CornerstoneLabelmap {
 
   /**
    * Creates the labelmap images for a model's series and shows them on the viewport.
-   * Every source slice must be loaded first: a derived image copies its geometry.
+   * A derived image copies its source's geometry: every source slice's metadata must be
+   * there first, which needs its file's bytes but not its decoding. Those come through the
+   * same file batches as the view's own loads, nearest the middle first, so the labelmap
+   * neither decodes the series a second time nor decides the order the volume fills in.
    */
   async attach(model: SegmentationModel, imageIds: readonly string[]): Promise<void> {
     this.detach();
     if (imageIds.length !== model.dims.slices) throw new Error(`the series lists ${imageIds.length} images for ${model.dims.slices} slices`);
-    await Promise.all(imageIds.map((imageId) => imageLoader.loadAndCacheImage(imageId)));
+    await loadSeriesMetadata(imageIds);
     const id = `mr-seg-${++attachCounter}`;
     const images = imageLoader.createAndCacheDerivedLabelmapImages([...imageIds]);
     this.labelmapIds = images.map((image) => image.imageId);
