@@ -9,6 +9,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { writeTinyModels } from '../../native-models/tiny/make-tiny-models.ts';
 import { startBrowserServer, type BrowserServer } from '../../electron/server/browser-server.ts';
+import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import type { MrTestGlobal, ViewerState } from '../../renderer/src/test-hook-types.ts';
 import { decodePng, type DecodedImage } from './png.ts';
 
@@ -182,6 +183,41 @@ export async function openApp(browser: Browser, server: BrowserServer, viewport 
     throw new Error(`The app did not become ready: ${String(error)}\nPage problems:\n${problems.join('\n') || '(none)'}`);
   }
   return { context, page, problems, close: () => context.close() };
+}
+
+/** A fresh workstation and the app in Chromium, on the sample it opens by itself on first start. */
+export interface SampleApp {
+  browser: Browser;
+  workstation: Workstation;
+  app: AppPage;
+  page: Page;
+  /** The sample series as the host lists it. */
+  detail: SeriesDetail;
+  close(): Promise<void>;
+}
+
+/** Most viewer tests start here: nothing imported, the sample shown, its first slice drawn. */
+export async function openSampleApp(): Promise<SampleApp> {
+  const browser = await launchChromium();
+  let workstation: Workstation | undefined;
+  let app: AppPage | undefined;
+  const close = async () => {
+    await app?.close();
+    await browser.close();
+    await workstation?.close();
+  };
+  try {
+    workstation = await startWorkstation();
+    app = await openApp(browser, workstation.server);
+    const page = app.page;
+    await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open on first start', 120_000);
+    const seriesKey = (await viewportState(page)).seriesKey as string;
+    const detail = (await workstation.call('dicom.series', { seriesKey })) as SeriesDetail;
+    return { browser, workstation, app, page, detail, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 export function viewportState(page: Page): Promise<ViewerState> {

@@ -9,26 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
 import type { MrTestGlobal, ViewerState } from '../../renderer/src/test-hook-types.ts';
-import {
-  launchChromium,
-  openApp,
-  sampleImagePixels,
-  screenshotPage,
-  screenshotViewport,
-  startWorkstation,
-  viewportState,
-  waitForQuietViewport,
-  waitForRenderedSlice,
-  type AppPage,
-  type SampledImage,
-  type Workstation,
-} from './harness.ts';
+import { openSampleApp, sampleImagePixels, screenshotPage, screenshotViewport, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type SampleApp, type SampledImage, type Workstation } from './harness.ts';
 import { compareImages, decodePng, pixelStats } from './png.ts';
 import { distanceOutside, expectedDisplayRange, referenceImage, type ReferenceImage } from './reference-pixels.ts';
 
 const LUNG_LABELS = new Set([2, 3]);
 const BODY_LABEL = 1;
 
+let sample: SampleApp;
 let browser: Browser;
 let workstation: Workstation;
 let app: AppPage;
@@ -41,22 +29,15 @@ let viewerIndexOfTruthSlice: number[];
 let openingWindow: [number | null, number | null];
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  workstation = await startWorkstation();
-  app = await openApp(browser, workstation.server);
-  page = app.page;
-  // Nothing was imported: the app must open the sample by itself and show it.
-  await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open on first start', 120_000);
-  const seriesKey = (await viewportState(page)).seriesKey as string;
-  detail = (await workstation.call('dicom.series', { seriesKey })) as SeriesDetail;
+  sample = await openSampleApp();
+  ({ browser, workstation, app, page } = sample);
+  detail = sample.detail;
   truth = await readGroundTruth(path.join(workstation.dataDir, 'sample'));
   viewerIndexOfTruthSlice = mapTruthSlicesToViewer(truth, detail);
 });
 
 afterAll(async () => {
-  await app?.close();
-  await browser?.close();
-  await workstation?.close();
+  await sample?.close();
 });
 
 /** Matches ground-truth slice k to the viewer's slice by position along the normal; checks the pixel grids coincide. */

@@ -12,12 +12,13 @@ import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
 import { LABEL } from '../../electron/host/sample/label-table.ts';
 import type { MrTestGlobal, SegmentationTestState } from '../../renderer/src/test-hook-types.ts';
-import { launchChromium, openApp, openSeriesFromBrowser, screenshotPage, screenshotViewport, startWorkstation, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type Screenshot, type Workstation } from './harness.ts';
+import { openApp, openSampleApp, openSeriesFromBrowser, screenshotPage, screenshotViewport, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type SampleApp, type Screenshot, type Workstation } from './harness.ts';
 import { segState, waitForSeg } from './segment-state.ts';
 
 const BRUSH_MM = 4;
 const BONE_HU = { low: 150, high: 3000 };
 
+let sample: SampleApp;
 let browser: Browser;
 let workstation: Workstation;
 let app: AppPage;
@@ -34,13 +35,9 @@ let stroke: { from: [number, number]; to: [number, number] };
 let afterErase: number;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  workstation = await startWorkstation();
-  app = await openApp(browser, workstation.server);
-  page = app.page;
-  await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open on first start', 120_000);
-  const seriesKey = (await viewportState(page)).seriesKey as string;
-  detail = (await workstation.call('dicom.series', { seriesKey })) as SeriesDetail;
+  sample = await openSampleApp();
+  ({ browser, workstation, app, page } = sample);
+  detail = sample.detail;
   truth = await readGroundTruth(path.join(workstation.dataDir, 'sample'));
   huOfSlice = await readSampleHu(detail);
   truthSliceOf = mapTruthSlices(truth, detail);
@@ -48,9 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app?.close();
-  await browser?.close();
-  await workstation?.close();
+  await sample?.close();
 });
 
 /** Every slice file of the sample, decoded independently of the app: HU = stored × slope + intercept. */

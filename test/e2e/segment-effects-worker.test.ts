@@ -9,13 +9,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import type { MrTestGlobal, SegmentationTestState } from '../../renderer/src/test-hook-types.ts';
-import { launchChromium, openApp, startWorkstation, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { openSampleApp, waitForQuietViewport, type AppPage, type SampleApp, type Workstation } from './harness.ts';
 import { segState, waitForSeg } from './segment-state.ts';
 
 const BONE_HU = { low: 150, high: 3000 };
 const MARGIN_MM = 3;
 const LONG_TASK_LIMIT_MS = 100;
 
+let sample: SampleApp;
 let browser: Browser;
 let workstation: Workstation;
 let app: AppPage;
@@ -26,13 +27,9 @@ type LongTask = { start: number; duration: number };
 type LongTaskGlobal = { __longTasks?: LongTask[] };
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  workstation = await startWorkstation();
-  app = await openApp(browser, workstation.server);
-  page = app.page;
-  await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open on first start', 120_000);
-  const seriesKey = (await viewportState(page)).seriesKey as string;
-  detail = (await workstation.call('dicom.series', { seriesKey })) as SeriesDetail;
+  sample = await openSampleApp();
+  ({ browser, workstation, app, page } = sample);
+  detail = sample.detail;
   await page.evaluate(() => {
     const store: LongTask[] = [];
     (globalThis as LongTaskGlobal).__longTasks = store;
@@ -43,9 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app?.close();
-  await browser?.close();
-  await workstation?.close();
+  await sample?.close();
 });
 
 const now = () => page.evaluate(() => performance.now());

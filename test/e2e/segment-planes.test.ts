@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import type { MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
-import { launchChromium, openApp, screenshotPage, startWorkstation, viewportState, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { openSampleApp, screenshotPage, type AppPage, type SampleApp, type Workstation } from './harness.ts';
 import { waitForSeg } from './segment-state.ts';
 import { waitForQuietPanes, waitForVolume } from './volume-panes.ts';
 import { decodePng, type DecodedImage } from './png.ts';
@@ -30,6 +30,7 @@ const CLEARANCE_PX = 14;
 /** A screen pixel is "coloured" when its channels differ by more than this (CT is grey). */
 const TINT = 10;
 
+let sample: SampleApp;
 let browser: Browser;
 let workstation: Workstation;
 let app: AppPage;
@@ -40,13 +41,9 @@ let boneColor: [number, number, number];
 const probes = new Map<PlanePane, Probe[]>();
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  workstation = await startWorkstation();
-  app = await openApp(browser, workstation.server);
-  page = app.page;
-  await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open on first start', 120_000);
-  const seriesKey = (await viewportState(page)).seriesKey as string;
-  detail = (await workstation.call('dicom.series', { seriesKey })) as SeriesDetail;
+  sample = await openSampleApp();
+  ({ browser, workstation, app, page } = sample);
+  detail = sample.detail;
   const g = detail.series.geometry;
   if (!g?.orientation || !g.pixelSpacing || !g.normal) throw new Error('the sample lacks orientation or spacing');
   const rowDir = g.orientation.slice(0, 3) as Vec3;
@@ -66,9 +63,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app?.close();
-  await browser?.close();
-  await workstation?.close();
+  await sample?.close();
 });
 
 function dot(a: Vec3, b: Vec3): number {

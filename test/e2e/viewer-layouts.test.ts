@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
 import type { MeasurementReport, MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
-import { ARTIFACT_DIR, launchChromium, openApp, startWorkstation, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { ARTIFACT_DIR, openSampleApp, waitForRenderedSlice, type AppPage, type SampleApp, type Workstation } from './harness.ts';
 import { volumeState, waitForQuietPanes, waitForVolume } from './volume-panes.ts';
 import { decodePng, type DecodedImage } from './png.ts';
 import { execFileSync } from 'node:child_process';
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 type PaneId = 'axial' | 'sagittal' | 'coronal' | 'volume3d';
 type Vec3 = [number, number, number];
 
+let sample: SampleApp;
 let browser: Browser;
 let workstation: Workstation;
 let app: AppPage;
@@ -24,18 +25,13 @@ let page: Page;
 let truth: GroundTruth;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  workstation = await startWorkstation();
-  app = await openApp(browser, workstation.server);
-  page = app.page;
-  await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open on first start', 120_000);
+  sample = await openSampleApp();
+  ({ browser, workstation, app, page } = sample);
   truth = await readGroundTruth(path.join(workstation.dataDir, 'sample'));
 });
 
 afterAll(async () => {
-  await app?.close();
-  await browser?.close();
-  await workstation?.close();
+  await sample?.close();
 });
 
 function worldToPage(pane: PaneId, world: Vec3): Promise<{ x: number; y: number }> {

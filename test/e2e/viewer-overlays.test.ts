@@ -12,12 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
 import type { MeasurementReport, MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
 import { DEBIAN_PYTHON, PYDICOM_TEST_FILES, requireDir } from '../host/real-parts.ts';
-import { ARTIFACT_DIR, launchChromium, openApp, startWorkstation, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { ARTIFACT_DIR, openSampleApp, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type SampleApp, type Workstation } from './harness.ts';
 import { volumeState, waitForQuietPanes, waitForVolume } from './volume-panes.ts';
 
 type Plane = 'axial' | 'sagittal' | 'coronal';
 type Vec3 = [number, number, number];
 
+let sample: SampleApp;
 let browser: Browser;
 let workstation: Workstation;
 let app: AppPage;
@@ -25,18 +26,13 @@ let page: Page;
 let truth: GroundTruth;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  workstation = await startWorkstation();
-  app = await openApp(browser, workstation.server);
-  page = app.page;
-  await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open on first start', 120_000);
+  sample = await openSampleApp();
+  ({ browser, workstation, app, page } = sample);
   truth = await readGroundTruth(path.join(workstation.dataDir, 'sample'));
 });
 
 afterAll(async () => {
-  await app?.close();
-  await browser?.close();
-  await workstation?.close();
+  await sample?.close();
 });
 
 async function saveArtifact(fileName: string): Promise<void> {

@@ -18,7 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import type { MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
-import { launchChromium, openApp, startWorkstation, viewportState, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { openSampleApp, type AppPage, type SampleApp, type Workstation } from './harness.ts';
 import { decodePng, type DecodedImage } from './png.ts';
 import { referenceImage } from './reference-pixels.ts';
 import { volumeState, waitForQuietPanes, waitForVolume } from './volume-panes.ts';
@@ -31,6 +31,7 @@ const SLAB_MM = 12.5;
 /** The Abdomen preset (C 40, W 400): fat, muscle and organs inside it, air and bone clipped (and left out). */
 const WINDOW = { center: 40, width: 400 };
 
+let sample: SampleApp;
 let browser: Browser;
 let workstation: Workstation;
 let app: AppPage;
@@ -38,19 +39,13 @@ let page: Page;
 let detail: SeriesDetail;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  workstation = await startWorkstation();
-  app = await openApp(browser, workstation.server);
-  page = app.page;
-  await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open on first start', 120_000);
-  const seriesKey = (await viewportState(page)).seriesKey as string;
-  detail = (await workstation.call('dicom.series', { seriesKey })) as SeriesDetail;
+  sample = await openSampleApp();
+  ({ browser, workstation, app, page } = sample);
+  detail = sample.detail;
 });
 
 afterAll(async () => {
-  await app?.close();
-  await browser?.close();
-  await workstation?.close();
+  await sample?.close();
 });
 
 function worldToPage(world: Vec3): Promise<{ x: number; y: number }> {

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
 import { readGroundTruth, type GroundTruth } from '../../electron/host/sample/ground-truth.ts';
 import type { AskTestState, MeasurementReport, MrTestGlobal, SegmentationTestState } from '../../renderer/src/test-hook-types.ts';
-import { ARTIFACT_DIR, launchChromium, openApp, startWorkstation, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type Workstation } from './harness.ts';
+import { ARTIFACT_DIR, openSampleApp, viewportState, waitForQuietViewport, waitForRenderedSlice, type AppPage, type SampleApp, type Workstation } from './harness.ts';
 
+let sample: SampleApp;
 let browser: Browser;
 let workstation: Workstation;
 let app: AppPage;
@@ -21,21 +22,15 @@ let detail: SeriesDetail;
 let viewerIndexOfTruthSlice: number[];
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  workstation = await startWorkstation();
-  app = await openApp(browser, workstation.server);
-  page = app.page;
-  await waitForRenderedSlice(page, (state) => state.seriesKey !== null, 'the sample to open on first start', 120_000);
-  const seriesKey = (await viewportState(page)).seriesKey as string;
-  detail = (await workstation.call('dicom.series', { seriesKey })) as SeriesDetail;
+  sample = await openSampleApp();
+  ({ browser, workstation, app, page } = sample);
+  detail = sample.detail;
   truth = await readGroundTruth(path.join(workstation.dataDir, 'sample'));
   viewerIndexOfTruthSlice = mapTruthSlicesToViewer(truth, detail);
 });
 
 afterAll(async () => {
-  await app?.close();
-  await browser?.close();
-  await workstation?.close();
+  await sample?.close();
 });
 
 /** Matches ground-truth slice k to the viewer's slice by position along the normal; checks the pixel grids coincide. */

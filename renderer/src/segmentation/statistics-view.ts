@@ -55,8 +55,14 @@ export function createStatisticsView(context: EditorContext): { element: HTMLEle
       clear(body);
       return;
     }
-    const intensities = valuesFor === model.seriesKey ? values : null;
     const segments = model.segments.map((s) => s.number);
+    // Nothing to count: copying a large series' empty labelmap to the worker would cost the
+    // page a long task (a 512×512×500 series opens with one) for an empty table.
+    if (segments.length === 0) {
+      clear(body);
+      return;
+    }
+    const intensities = valuesFor === model.seriesKey ? values : null;
     context.effects
       .statistics(model.labelmap, model, segments, intensities ? { key: model.seriesKey, values: intensities } : null)
       .then((stats) => {
