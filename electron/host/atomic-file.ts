@@ -4,7 +4,7 @@
 // itself survives.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -92,6 +92,25 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /** Folders the app makes under its data folder: patient data, readable by their owner only. */
+/** Errors of link() on a file system (or between two) that has no hard links for us. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS']);
+
+/**
+ * A hard link that fails when the target exists: the one step that puts a file in place
+ * without ever replacing another (rename would). 'unsupported' leaves the fallback to the caller.
+ */
+export async function linkExclusive(from: string, to: string): Promise<'linked' | 'exists' | 'unsupported'> {
+  try {
+    await link(from, to);
+    return 'linked';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return 'exists';
+    if (code !== undefined && NO_HARD_LINKS.has(code)) return 'unsupported';
+    throw error;
+  }
+}
+
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 

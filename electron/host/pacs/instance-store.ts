@@ -6,8 +6,8 @@
 // The received file is parsed in a worker thread (instance-info-client.ts), never here.
 import { randomBytes, createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { chmod, link, rename, rm, stat } from 'node:fs/promises';
-import { mkdirPrivate, mkdirPrivateSync, PRIVATE_FILE_MODE } from '../atomic-file.ts';
+import { chmod, rename, rm, stat } from 'node:fs/promises';
+import { linkExclusive, mkdirPrivate, mkdirPrivateSync, PRIVATE_FILE_MODE } from '../atomic-file.ts';
 import path from 'node:path';
 import type { StoreConflict } from '../../common/contract-pacs.ts';
 import type { InstanceInfo } from './instance-info.ts';
@@ -154,14 +154,8 @@ export class InstanceStore {
  * a copy by rename, which only a race between two arrivals could get wrong.
  */
 async function linkIfAbsent(from: string, to: string): Promise<boolean> {
-  try {
-    await link(from, to);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
-  }
+  const linked = await linkExclusive(from, to);
+  if (linked !== 'unsupported') return linked === 'linked';
   if (await stat(to).then(() => true, () => false)) return false;
   await rename(from, to);
   return true;

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { linkExclusive } from '../atomic-file.ts';
 import { isProcessAlive } from '../process-alive.ts';
 
 interface LockContent {
@@ -73,12 +74,8 @@ async function createWithContent(file: string, content: LockContent): Promise<bo
   const temporary = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
   await writeSynced(temporary, 'w', content);
   try {
-    await link(temporary, file);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    const linked = await linkExclusive(temporary, file);
+    if (linked !== 'unsupported') return linked === 'linked';
   } finally {
     await rm(temporary, { force: true });
   }
