@@ -60,11 +60,11 @@ type PeerRun = { firstSlice: number; full: number };
  * The app in a fresh context (the harness's openApp, whichever way the server hands out its
  * session), reloaded with the given loading plan set before the page's scripts run.
  */
-async function openAppWithPlan(browser: Browser, workstation: Workstation, plan: LoadPlan, fileBatches = true): Promise<{ page: Page; close(): Promise<void> }> {
+async function openAppWithPlan(browser: Browser, workstation: Workstation, plan: LoadPlan, fileBatches = true, sliceWorker = true): Promise<{ page: Page; close(): Promise<void> }> {
   const app = await openApp(browser, workstation.server);
   await app.context.addInitScript(
-    ([chosen, batches]) => Object.assign(globalThis as MrLoadPlanGlobal, { __mrLoadPlan: chosen, __mrFileBatches: batches }),
-    [plan, fileBatches] as const,
+    ([chosen, batches, worker]) => Object.assign(globalThis as MrLoadPlanGlobal, { __mrLoadPlan: chosen, __mrFileBatches: batches, __mrSliceWorker: worker }),
+    [plan, fileBatches, sliceWorker] as const,
   );
   await app.page.reload();
   await app.page.waitForFunction(() => (globalThis as MrTestGlobal).__mrTest?.appPhase() === 'ready', undefined, { timeout: 60_000 });
@@ -73,8 +73,8 @@ async function openAppWithPlan(browser: Browser, workstation: Workstation, plan:
   return { page: app.page, close: app.close };
 }
 
-async function measureViewer(browser: Browser, workstation: Workstation, seriesKey: string, plan: LoadPlan, fileBatches: boolean): Promise<ViewerRun> {
-  const app = await openAppWithPlan(browser, workstation, plan, fileBatches);
+async function measureViewer(browser: Browser, workstation: Workstation, seriesKey: string, plan: LoadPlan, fileBatches: boolean, sliceWorker: boolean): Promise<ViewerRun> {
+  const app = await openAppWithPlan(browser, workstation, plan, fileBatches, sliceWorker);
   const page = app.page;
   try {
     const cdp = await page.context().newCDPSession(page);
@@ -238,19 +238,24 @@ async function main(): Promise<void> {
       batchUrls.push(`/file-batch?keys=${detail.slices.slice(at, at + 24).map((slice) => slice.fileKey).join(',')}`);
     }
     const variants = {
-      'before #18': { plan: 'volume-first', fileBatches: false },
-      'before batches': { plan: 'stack-first', fileBatches: false },
-      now: { plan: 'stack-first', fileBatches: true },
-    } as const satisfies Record<string, { plan: LoadPlan; fileBatches: boolean }>;
+      'before #18': { plan: 'volume-first', fileBatches: false, sliceWorker: false },
+      'before batches': { plan: 'stack-first', fileBatches: false, sliceWorker: false },
+      'before the slice worker': { plan: 'stack-first', fileBatches: true, sliceWorker: false },
+      now: { plan: 'stack-first', fileBatches: true, sliceWorker: true },
+    } as const satisfies Record<string, { plan: LoadPlan; fileBatches: boolean; sliceWorker: boolean }>;
     type Variant = keyof typeof variants;
-    const runs: Record<Variant, ViewerRun[]> = { 'before #18': [], 'before batches': [], now: [] };
+    const runs: Record<Variant, ViewerRun[]> = { 'before #18': [], 'before batches': [], 'before the slice worker': [], now: [] };
     const peers: PeerRun[] = [];
     const batchPeers: PeerRun[] = [];
+    // The browser's first load of the series compiles shaders and the workers' code and reads the
+    // files from disk into the page cache (4–7 s whichever way): a warm-up, not counted.
+    const warmUp = await measureViewer(browser, workstation, seriesKey, 'stack-first', true, true);
+    console.log(`warm-up (first load after the browser starts, not counted): first image ${ms(warmUp.firstImage)}, full volume ${ms(warmUp.full)}`);
     for (let run = 0; run < RUNS; run++) {
       // Alternating, so a burst of load on the machine does not land on one way only.
       const names = Object.keys(variants) as Variant[];
       const order = run % 2 === 0 ? names : [...names].reverse();
-      for (const name of order) runs[name].push(await measureViewer(browser, workstation, seriesKey, variants[name].plan, variants[name].fileBatches));
+      for (const name of order) runs[name].push(await measureViewer(browser, workstation, seriesKey, variants[name].plan, variants[name].fileBatches, variants[name].sliceWorker));
       peers.push(await measurePeer(browser, workstation, urls, null));
       batchPeers.push(await measurePeer(browser, workstation, urls, batchUrls));
     }
@@ -259,8 +264,8 @@ async function main(): Promise<void> {
     const peerFull = median(peers.map((peer) => peer.full));
     const batchPeerFull = median(batchPeers.map((peer) => peer.full));
     const fullOf = (name: Variant) => median(runs[name].map((r) => r.full));
-    console.log(`| ${LARGE_SAMPLE_SPEC.columns}×${LARGE_SAMPLE_SPEC.rows}×${LARGE_SAMPLE_SPEC.slices} CT, median of ${RUNS} | before #18 (volume-first, a request per file) | before batches (stack-first, nearest-first volume, a request per file) | now (stack-first, file batches) | peer: fetch a request per file + dicom-parser + rescale | peer: fetch in file batches + dicom-parser + rescale |`);
-    console.log('|---|---|---|---|---|---|');
+    console.log(`| ${LARGE_SAMPLE_SPEC.columns}×${LARGE_SAMPLE_SPEC.rows}×${LARGE_SAMPLE_SPEC.slices} CT, median of ${RUNS} | before #18 (volume-first, a request per file) | before batches (stack-first, nearest-first volume, a request per file) | before the slice worker (file batches, parsed and handed to dicom-image-loader on the page) | now (file batches fetched, parsed and decoded in the slice-batch worker) | peer: fetch a request per file + dicom-parser + rescale | peer: fetch in file batches + dicom-parser + rescale |`);
+    console.log('|---|---|---|---|---|---|---|');
     console.log(`| first image (stack view) | ${cells('firstImage')} | ${ms(median(peers.map((peer) => peer.firstSlice)))} (first slice decoded) | ${ms(median(batchPeers.map((peer) => peer.firstSlice)))} (first slice decoded) |`);
     console.log(`| first image as this process saw it (a poll of the page, answered late while its main thread is busy) | ${cells('firstImagePolled')} | – | – |`);
     console.log(`| first slices in the volume | ${cells('firstVolumeSlices')} | – | – |`);

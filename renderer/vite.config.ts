@@ -17,6 +17,13 @@ export default defineConfig({
   base: './',
   publicDir: false,
   plugins: [jpeg12LevelShiftFix()],
+  resolve: {
+    alias: {
+      // dicom-image-loader's worker-side decoder (every codec, its rescale and buffer-type rules),
+      // which its package exports do not name: the slice-batch worker decodes with it too.
+      'cornerstone-decode-image-frame': resolve(rendererRoot, '../node_modules/@cornerstonejs/dicom-image-loader/dist/esm/decodeImageFrameWorker.js'),
+    },
+  },
   build: {
     outDir: resolve(rendererRoot, '../dist/renderer'),
     emptyOutDir: true,

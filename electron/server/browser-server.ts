@@ -153,8 +153,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       if ('refused' in plan) return reply(response, plan.status, plan.refused);
       response.writeHead(200, { ...securityHeaders(), 'Content-Type': FILE_BATCH_CONTENT_TYPE });
       if (request.method === 'HEAD') return void response.end();
-      for await (const chunk of fileBatchBody(plan.items)) {
-        if (!response.write(chunk)) await new Promise<void>((resolve) => response.once('drain', resolve));
+      // Each chunk written out before the next is read: the body reuses one buffer for every file.
+      for await (const chunk of fileBatchBody(plan.items, { reuseBuffer: true })) {
+        await new Promise<void>((resolve, reject) => response.write(chunk, (error) => (error ? reject(error) : resolve())));
       }
       response.end();
       return;

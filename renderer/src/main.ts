@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   try {
     const host = await connectHost();
     const [appInfo] = await Promise.all([host.call('app.info', {}), initCornerstone()]);
-    if ((globalThis as MrLoadPlanGlobal).__mrFileBatches !== false) installBatchedFileLoader(host);
+    const plan = globalThis as MrLoadPlanGlobal;
+    if (plan.__mrFileBatches !== false) installBatchedFileLoader(host, { sliceWorker: plan.__mrSliceWorker !== false });
     await startApp(root, host, appInfo);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -37,6 +37,8 @@ export type MrTestHook = {
   imagePointToPage(column: number, row: number): { x: number; y: number } | null;
   /** The measurements of the 1×1 stack view, with their statistics (the panel shows them rounded). */
   stackMeasurements?(): MeasurementReport[];
+  /** The file loaded both ways (worker and dicom-image-loader's own), for the decode-path test. */
+  decodePaths?(fileKey: string, asked: { targetType: 'Uint8Array' | 'Int8Array' | 'Uint16Array' | 'Int16Array' | 'Uint32Array' | 'Float32Array' | null; preScale: boolean }): Promise<DecodePathsReport>;
   /** The volume panes (added for the viewer tests); absent in builds before them. */
   volume?: VolumeTestHook;
   /** The segment editor's document (added with it). */
@@ -204,4 +206,30 @@ export type LoadPlan = 'stack-first' | 'volume-first';
  * `__mrFileBatches = false` keeps the image loader's own one-request-per-file XHRs instead of
  * file batches (cornerstone/batched-file-loader.ts): only so the benchmark measures both.
  */
-export type MrLoadPlanGlobal = { __mrLoadPlan?: LoadPlan; __mrFileBatches?: boolean };
+export type MrLoadPlanGlobal = {
+  __mrLoadPlan?: LoadPlan;
+  __mrFileBatches?: boolean;
+  /** false: the batches are fetched and split on the page and every file goes dicom-image-loader's own way (bench/viewer-load.ts's "before the worker"). */
+  __mrSliceWorker?: boolean;
+};
+
+/** One image as a decode path made it (renderer/src/cornerstone/batched-file-loader.ts probeDecodePaths). */
+export type ImageSummary = {
+  dataType: string;
+  length: number;
+  sum: number;
+  /** FNV-1a over every value (×1000, rounded): equal arrays give equal hashes. */
+  hash: number;
+  fields: Record<string, unknown>;
+  preScale: unknown;
+  plane: Record<string, unknown>;
+  pixel: Record<string, unknown>;
+};
+
+/** A file loaded through the slice-batch worker and through dicom-image-loader's own path. */
+export type DecodePathsReport = {
+  /** 'decoded', or why the worker handed the file back ('handed back: …') or its result was not used ('disagrees: …'). */
+  workerPath: string;
+  worker: ImageSummary | null;
+  loader: ImageSummary;
+};

@@ -1,5 +1,6 @@
 // Installs window.__mrTest (see test-hook-types.ts). It changes nothing in the app,
 // so it ships in every build.
+import { probeDecodePaths } from './cornerstone/batched-file-loader.ts';
 import type { StackViewer } from './cornerstone/stack-viewer.ts';
 import type { AppPhase, AskTestState, MrTestGlobal, SegmentationTestHook } from './test-hook-types.ts';
 import type { VolumeViewer } from './viewer/volume-viewer.ts';
@@ -10,6 +11,7 @@ export function installTestHook(viewer: StackViewer, phase: () => AppPhase, volu
     viewportState: () => viewer.state,
     imagePointToPage: (column, row) => viewer.imagePointToPage(column, row),
     stackMeasurements: () => viewer.measurements(),
+    decodePaths: (fileKey, asked) => probeDecodePaths(fileKey, asked),
     ...(volume
       ? {
           volume: {

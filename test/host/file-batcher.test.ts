@@ -3,7 +3,7 @@
 // the urgent jump, cancel, a refused (413) batch, and an unknown key.
 import { describe, expect, it } from 'vitest';
 import { encodeRecordHeader, FileBatchStatus } from '../../electron/common/file-batch-format.ts';
-import { FileBatcher } from '../../renderer/src/cornerstone/file-batcher.ts';
+import { fetchBatchTransport, FileBatcher } from '../../renderer/src/cornerstone/file-batcher.ts';
 
 const files = new Map(Array.from({ length: 10 }, (_, i) => [`k${i}`, new Uint8Array(Array.from({ length: 100 + i }, (_, j) => (i * 7 + j) % 256))]));
 
@@ -42,11 +42,9 @@ function fakeHost(options: { delay?: number; refuseBatchesOver?: number } = {}) 
 
 function batcher(host: ReturnType<typeof fakeHost>, filesPerBatch = 3, batchesInFlight = 1) {
   return new FileBatcher({
-    batchUrl: (keys) => `/file-batch?keys=${keys.join(',')}`,
-    fileUrl: (key) => `/files/${key}`,
     filesPerBatch,
     batchesInFlight,
-    fetch: host.fetch,
+    transport: fetchBatchTransport({ batchUrl: (keys) => `/file-batch?keys=${keys.join(',')}`, fileUrl: (key) => `/files/${key}`, fetch: host.fetch }),
   });
 }
 

@@ -119,7 +119,7 @@ export class StackViewer {
     // browser serves requests in the order they were made. setStack finds it in the cache.
     const first = imageIds[startIndex];
     const plan = loadPlan();
-    if (plan === 'stack-first' && first && !cache.getImageLoadObject(first)) imageLoader.loadAndCacheImage(first).catch(() => {});
+    if (plan === 'stack-first' && first && !cache.getImageLoadObject(first)) imageLoader.loadAndCacheImage(first, { priority: 0, requestType: Enums.RequestType.Interaction }).catch(() => {});
     this.update({
       ...emptyState,
       seriesKey: detail.series.seriesKey,

@@ -56,7 +56,8 @@ export class CornerstoneLabelmap {
     this.model = model;
     this.addToPlanes(this.planeViewportIds);
     this.syncSegments();
-    this.syncSlices(0, model.dims.slices - 1);
+    // The images start empty: only the model's painted slices need copying (a new series has none).
+    this.syncSlices(0, model.dims.slices - 1, { skipEmpty: true });
   }
 
   detach(): void {
@@ -71,16 +72,17 @@ export class CornerstoneLabelmap {
     this.labelmapIds = [];
   }
 
-  /** Copies slices of the model's labelmap into the labelmap images and redraws. */
-  syncSlices(firstSlice: number, lastSlice: number): void {
+  /** Copies slices of the model's labelmap into the labelmap images and redraws; `skipEmpty` leaves out slices without a label (for images known to be empty). */
+  syncSlices(firstSlice: number, lastSlice: number, options: { skipEmpty?: boolean } = {}): void {
     const model = this.model;
     const id = this.segmentationId;
     if (!model || !id) return;
     const n = model.sliceLength;
     for (let s = Math.max(0, firstSlice); s <= Math.min(model.dims.slices - 1, lastSlice); s++) {
+      const source = model.labelmap.subarray(s * n, (s + 1) * n);
+      if (options.skipEmpty && isEmpty(source)) continue;
       const image = cache.getImage(this.labelmapIds[s]!);
       if (!image) continue;
-      const source = model.labelmap.subarray(s * n, (s + 1) * n);
       const voxels = image.voxelManager;
       if (voxels) {
         const target = voxels.getScalarData() as Uint8Array;
@@ -157,4 +159,13 @@ export class CornerstoneLabelmap {
 function removeFrom(viewportId: string, segmentationId: string): void {
   if (!getEnabledElementByViewportId(viewportId)) return;
   segmentation.removeSegmentationRepresentations(viewportId, { segmentationId });
+}
+
+/** Whether every label of `slice` is 0, read four bytes at a time where the slice is aligned for it. */
+function isEmpty(slice: Uint8Array): boolean {
+  const words = slice.byteOffset % 4 === 0 ? Math.floor(slice.length / 4) : 0;
+  const wide = new Uint32Array(slice.buffer, slice.byteOffset, words);
+  for (let i = 0; i < words; i++) if (wide[i] !== 0) return false;
+  for (let i = words * 4; i < slice.length; i++) if (slice[i] !== 0) return false;
+  return true;
 }
