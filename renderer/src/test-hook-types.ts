@@ -128,7 +128,11 @@ export type SegmentationTestState = {
   effect?: EffectTestState;
   /** The segments' surfaces in the 3D pane: how many, their triangles, rebuilds so far, and whether one is due. */
   surfaces?: { segments: number; triangles: number; builds: number; pending: boolean };
+  /** The last stroke committed from the planes: its undo label, the slices and voxels compared, voxels changed and refused. */
+  planeStroke?: PlaneStrokeReport | null;
 };
+
+export type PlaneStrokeReport = { label: string; firstSlice: number | null; lastSlice: number | null; compared: number; changed: number; rejected: number };
 
 /** How one effect run in the worker ended, with where its time went (ms; null when it did not finish). */
 export type EffectRunReport = {
@@ -156,6 +160,11 @@ export type SegmentationTestHook = {
   labelmapBase64?(): string | null;
   /** The labelmap's value (segment number, 0 = none) at one voxel (series slice order); -1 outside or with no series. */
   labelAt?(column: number, row: number, slice: number): number;
+  /**
+   * Voxels where Cornerstone's labelmap images (what the panes show and the planes' tools
+   * paint) differ from the document, over the whole series; null while they are not attached.
+   */
+  labelmapImageMismatches?(): number | null;
 };
 
 /** window.__mrTest.ask: what the ask panel holds, in image pixels of the answer's slice. */

@@ -4,15 +4,18 @@
 // 1×1 is what the planes show next; then editing in the planes (Cornerstone's brush): a
 // sagittal stroke lands on the voxels its world coordinates say, shows in the axial and
 // coronal panes, shares one undo history with a coronal stroke, shows in the 3D pane as a
-// surface, and erases the same way. Voxel positions come from the series' own geometry
-// (dicom.series: positions, orientation, spacing), labels from the editor's document
+// surface, and erases the same way; threshold paint sets only the voxels in range (HU
+// from pydicom), circle scissors fill a disc on one sagittal slice, each one undo step of
+// the same history. Voxel positions come from the series' own geometry (dicom.series:
+// positions, orientation, spacing), labels from the editor's document
 // (__mrTest.segmentation.labelAt), pixels from screenshots.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDetail } from '../../electron/common/dicom-model.ts';
-import type { MrTestGlobal } from '../../renderer/src/test-hook-types.ts';
+import type { MrTestGlobal, PlaneStrokeReport } from '../../renderer/src/test-hook-types.ts';
 import { openSampleApp, screenshotPage, type AppPage, type SampleApp, type Workstation } from './harness.ts';
-import { waitForSeg } from './segment-state.ts';
+import { referenceImage } from './reference-pixels.ts';
+import { segState, waitForSeg } from './segment-state.ts';
 import { waitForQuietPanes, waitForVolume } from './volume-panes.ts';
 import { decodePng, type DecodedImage } from './png.ts';
 
@@ -265,6 +268,28 @@ async function labelmapNow(): Promise<Uint8Array> {
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
+/**
+ * After a stroke's commit: Cornerstone's labelmap images (what the panes show and the
+ * tools paint) hold exactly the document's voxels, over the whole series — so the
+ * commit, which compares only what the stroke touched, missed nothing — and it compared
+ * far fewer voxels than the series has.
+ */
+async function expectStrokeCommitted(what: string): Promise<PlaneStrokeReport> {
+  await expectImagesMatchDocument(what);
+  const report = (await segState(page)).planeStroke;
+  if (!report) throw new Error(`${what}: no stroke was committed from the planes`);
+  const g = detail.series.geometry!;
+  const total = g.columns * g.rows * detail.slices.length;
+  expect(report.compared, `${what}: voxels the commit compared (${report.compared} of ${total})`).toBeLessThan(total / 20);
+  expect(report.compared, `${what}: the commit compared at least what changed`).toBeGreaterThanOrEqual(report.changed);
+  return report;
+}
+
+async function expectImagesMatchDocument(what: string): Promise<void> {
+  const mismatches = await page.evaluate(() => (globalThis as MrTestGlobal).__mrTest!.segmentation!.labelmapImageMismatches!());
+  expect(mismatches, `${what}: voxels where the panes' labelmap images differ from the document`).toBe(0);
+}
+
 function distanceToStroke(p: Vec3, stroke: Stroke): number {
   const d = sub(stroke.to, stroke.from);
   const t = Math.max(0, Math.min(1, dot(sub(p, stroke.from), d) / dot(d, d)));
@@ -372,6 +397,8 @@ describe('editing in the planes', () => {
     expect(judged.missed, 'voxels well inside the brush that were not painted').toEqual([]);
     expect(judged.outsidePainted, 'voxels well outside the brush that were painted').toEqual([]);
     expect(state.canUndo).toBe(true);
+    const report = await expectStrokeCommitted('the sagittal stroke');
+    expect(report.label).toBe('Paint (sagittal)');
 
     // The brush's cursor follows the mouse: take it off the panes before judging them.
     await page.mouse.move(5, 5);
@@ -393,6 +420,7 @@ describe('editing in the planes', () => {
     const judged = judgeStroke(afterCoronal, stroke, BONE);
     expect(judged.missed, 'the coronal stroke painted its ball').toEqual([]);
     expect(judged.inside).toBeGreaterThan(1000);
+    await expectStrokeCommitted('the coronal stroke');
     // The sagittal stroke's voxels are all still there.
     let lost = 0;
     for (let i = 0; i < afterSagittal.length; i++) if (afterSagittal[i] === BONE && afterCoronal[i] !== BONE) lost++;
@@ -501,8 +529,190 @@ describe('editing in the planes', () => {
     }
     expect(wrong).toEqual([]);
     expect(kept, 'painted voxels well away from the eraser').toBeGreaterThan(1000);
+    await expectStrokeCommitted('the erase');
     await page.keyboard.press('Control+z');
     await expect.poll(async () => Buffer.compare(Buffer.from(await labelmapNow()), Buffer.from(afterSagittal)), { timeout: 10_000 }).toBe(0);
+    await page.getByTestId('tool-crosshairs').click();
+  });
+});
+
+// Threshold paint and scissors in the planes (the toolbar's Threshold paint, T, and
+// Scissors, U). Threshold paint sets, of the voxels under the brush, exactly those whose
+// value lies in the range, judged against the HU pydicom reads from the slice files (not
+// against the app's numbers); the circle scissors fill a disc on the one sagittal slice
+// they are drawn on. Each is one undo step of the same history as the paint strokes above.
+const THRESHOLD_HU = { low: -50, high: 300 };
+const THRESHOLD_BRUSH_MM = 12;
+const SCISSORS_MM = 18;
+/** Where the threshold stroke runs: this far below the axial plane, in the coronal one. */
+const THRESHOLD_BELOW_MM = 45;
+let beforeThreshold: Uint8Array;
+let afterThreshold: Uint8Array;
+
+const huOfSlice = new Map<number, Float64Array>();
+/** One slice's HU (columns × rows, x fastest), decoded by pydicom from the slice's own file. */
+function sliceHu(slice: number): Float64Array {
+  const cached = huOfSlice.get(slice);
+  if (cached) return cached;
+  const ref = detail.slices[slice];
+  const file = ref ? workstation.host.resolveFile(ref.fileKey) : undefined;
+  if (!file) throw new Error(`slice ${slice} has no file`);
+  const image = referenceImage(file, 'pydicom');
+  const slope = image.rescaleSlope ?? 1;
+  const intercept = image.rescaleIntercept ?? 0;
+  const rows = image.pixels[0] as number[][];
+  const hu = new Float64Array(image.rows * image.columns);
+  for (let r = 0; r < image.rows; r++) for (let c = 0; c < image.columns; c++) hu[r * image.columns + c] = (rows[r]?.[c] ?? 0) * slope + intercept;
+  huOfSlice.set(slice, hu);
+  return hu;
+}
+
+/** Sets one of the editor's fields as typing would; the panel is put away in 2×2, its settings still count. */
+async function setField(testId: string, value: string, event: 'input' | 'change'): Promise<void> {
+  await page.getByTestId(testId).evaluate(
+    (field, [v, e]) => {
+      (field as unknown as { value: string }).value = v!;
+      field.dispatchEvent(new Event(e!, { bubbles: true }));
+    },
+    [value, event],
+  );
+}
+
+async function expectLabelmap(expected: Uint8Array, what: string): Promise<void> {
+  await expect.poll(async () => Buffer.compare(Buffer.from(await labelmapNow()), Buffer.from(expected)), { timeout: 10_000, message: what }).toBe(0);
+}
+
+describe('threshold paint and scissors in the planes', () => {
+  it('threshold paint in the coronal pane sets exactly the voxels under the brush whose HU (read by pydicom) lies in the range, on that one coronal slice', async () => {
+    // The brush's own keys: '-' three times takes the one brush radius from 15 to 12 mm.
+    await page.mouse.move(5, 5);
+    for (let i = 0; i < BRUSH_MM - THRESHOLD_BRUSH_MM; i++) await page.keyboard.press('-');
+    await expect.poll(() => page.getByTestId('segment-brush-radius-value').textContent()).toBe(`${THRESHOLD_BRUSH_MM} mm`);
+    expect((await segState(page)).message?.text).toBe(`Brush radius ${THRESHOLD_BRUSH_MM} mm.`);
+    await setField('segment-brush-shape', '2d', 'change');
+    await setField('segment-threshold-low', String(THRESHOLD_HU.low), 'input');
+    await setField('segment-threshold-high', String(THRESHOLD_HU.high), 'input');
+
+    // Across the body's edge on the coronal plane's row: muscle, fat and air under one brush.
+    const g = detail.series.geometry!;
+    const [columns, rows, slices] = [g.columns, g.rows, detail.slices.length];
+    const z = planeOf.z - THRESHOLD_BELOW_MM;
+    const [centreColumn, row, centreSlice] = worldToVoxel([planeOf.x, planeOf.y, z]);
+    const centreHu = sliceHu(centreSlice);
+    let edge = -1;
+    for (let c = centreColumn; c < columns - 3 && edge < 0; c++) if ([0, 1, 2].every((d) => centreHu[row * columns + c + d]! < -500)) edge = c;
+    if (edge < 0) throw new Error(`no edge of the body on row ${row} of slice ${centreSlice}`);
+    const edgeX = voxelToWorld([edge, row, centreSlice])[0];
+    const outwards = Math.sign(geometry.rowDir[0]) || 1;
+    const stroke: Stroke = { from: [edgeX - outwards * 35, planeOf.y, z], to: [edgeX + outwards * 8, planeOf.y, z] };
+    const box = await page.getByTestId('pane-coronal').boundingBox();
+    const reach = await worldToPage('coronal', [stroke.to[0] + outwards * THRESHOLD_BRUSH_MM, planeOf.y, z]);
+    if (!box || !reach || reach.x < box.x || reach.x > box.x + box.width) throw new Error('the brush at the stroke’s end would leave the coronal pane');
+
+    beforeThreshold = await labelmapNow();
+    expect(Buffer.compare(Buffer.from(beforeThreshold), Buffer.from(afterSagittal)), 'the labelmap holds the sagittal paint stroke alone').toBe(0);
+    await page.getByTestId('tool-seg-threshold').click();
+    await waitForVolume(page, (s) => s.primaryTool === 'seg-threshold', 'the threshold paint tool in the planes');
+    await dragStroke('coronal', stroke);
+    await waitForSeg(page, (s) => (s.message?.text ?? '').startsWith('Threshold paint in the coronal pane'), 'the threshold stroke in the document');
+    afterThreshold = await labelmapNow();
+    const report = await expectStrokeCommitted('the threshold stroke');
+    expect(report.label).toBe('Threshold paint (coronal)');
+
+    // Every changed voxel lies on the coronal slice the stroke was drawn on.
+    const changedRows = new Set<number>();
+    for (let i = 0; i < afterThreshold.length; i++) if (afterThreshold[i] !== beforeThreshold[i]) changedRows.add(Math.floor(i / columns) % rows);
+    expect([...changedRows], 'rows (coronal slices) the threshold stroke changed').toEqual([row]);
+    const result = { insideInRange: 0, insideOutOfRange: 0, wrong: [] as string[] };
+    const sliceReach = Math.ceil((THRESHOLD_BRUSH_MM + EDGE_MM) / g.sliceSpacing!) + 1;
+    for (let s = Math.max(0, centreSlice - sliceReach); s <= Math.min(slices - 1, centreSlice + sliceReach); s++) {
+      const hu = sliceHu(s);
+      for (let c = 0; c < columns; c++) {
+        const i = (s * rows + row) * columns + c;
+        const distance = distanceToStroke(voxelToWorld([c, row, s]), stroke);
+        const value = hu[row * columns + c]!;
+        const inRange = value >= THRESHOLD_HU.low && value <= THRESHOLD_HU.high;
+        const [was, now] = [beforeThreshold[i]!, afterThreshold[i]!];
+        const note = (why: string) => result.wrong.length < 10 && result.wrong.push(`${c},${row},${s} (${value} HU, ${distance.toFixed(1)} mm from the stroke) ${why}`);
+        if (distance <= THRESHOLD_BRUSH_MM - EDGE_MM) {
+          if (inRange) {
+            result.insideInRange++;
+            if (now !== BONE) note(`holds ${now}, not the segment`);
+          } else {
+            result.insideOutOfRange++;
+            if (now !== was) note(`changed from ${was} to ${now} out of the range`);
+          }
+        } else if (distance > THRESHOLD_BRUSH_MM + EDGE_MM || !inRange) {
+          if (now !== was) note(`changed from ${was} to ${now} ${inRange ? 'outside the brush' : 'out of the range'}`);
+        }
+      }
+    }
+    console.log(
+      `threshold stroke: ${result.insideInRange} voxels in range and ${result.insideOutOfRange} out of range well inside the brush; ` +
+        `the commit compared ${report.compared} voxels on slices ${report.firstSlice}–${report.lastSlice} and changed ${report.changed}`,
+    );
+    expect(result.wrong, 'voxels the threshold stroke set, or left, against the brush and the range').toEqual([]);
+    expect(result.insideInRange, 'voxels in range well inside the brush').toBeGreaterThan(50);
+    expect(result.insideOutOfRange, 'voxels out of range well inside the brush').toBeGreaterThan(50);
+
+    // One undo step, in the history the paint strokes are in.
+    await page.keyboard.press('Control+z');
+    await expectLabelmap(beforeThreshold, 'the undo of the threshold stroke');
+    await page.keyboard.press('Control+y');
+    await expectLabelmap(afterThreshold, 'the redo of the threshold stroke');
+    await expectImagesMatchDocument('after the threshold stroke’s undo and redo');
+  });
+
+  it('circle scissors in the sagittal pane fill the disc on that one sagittal slice, judged in the axial images’ columns, rows and slices; undo takes it back, then the threshold stroke, then the paint stroke', async () => {
+    await setField('segment-scissors-operation', 'fill', 'change');
+    await page.getByTestId('tool-seg-scissors').click();
+    await waitForVolume(page, (s) => s.primaryTool === 'seg-scissors', 'the scissors in the planes');
+    // Below the painted capsule, clear of the crosshair lines: the press is the disc's centre, the release its edge.
+    const centre: Vec3 = [planeOf.x, planeOf.y + 15, planeOf.z - 40];
+    const rim: Vec3 = [planeOf.x, planeOf.y + 15, planeOf.z - 40 + SCISSORS_MM];
+    await dragStroke('sagittal', { from: centre, to: rim });
+    await waitForSeg(page, (s) => (s.message?.text ?? '').startsWith('Scissors in the sagittal pane'), 'the scissors in the document');
+    const afterScissors = await labelmapNow();
+    const report = await expectStrokeCommitted('the scissors');
+    expect(report.label).toBe('Scissors (sagittal)');
+
+    const g = detail.series.geometry!;
+    const [columns, rows] = [g.columns, g.rows];
+    const [column] = worldToVoxel(centre);
+    const wrong: string[] = [];
+    let inside = 0;
+    let filled = 0;
+    for (let i = 0; i < afterScissors.length; i++) {
+      const voxel: Voxel = [i % columns, Math.floor(i / columns) % rows, Math.floor(i / (columns * rows))];
+      const [was, now] = [afterThreshold[i]!, afterScissors[i]!];
+      if (voxel[0] !== column) {
+        if (now !== was && wrong.length < 10) wrong.push(`${voxel.join(',')} changed off the sagittal slice (column ${column})`);
+        continue;
+      }
+      const distance = Math.hypot(...sub(voxelToWorld(voxel), centre));
+      if (now !== was) filled++;
+      if (distance <= SCISSORS_MM - EDGE_MM) {
+        inside++;
+        if (now !== BONE && wrong.length < 10) wrong.push(`${voxel.join(',')} at ${distance.toFixed(1)} mm from the centre holds ${now}`);
+      } else if (distance > SCISSORS_MM + EDGE_MM && now !== was && wrong.length < 10) {
+        wrong.push(`${voxel.join(',')} at ${distance.toFixed(1)} mm from the centre changed`);
+      }
+    }
+    console.log(`scissors: ${inside} voxels well inside the disc; the commit compared ${report.compared} voxels on slices ${report.firstSlice}–${report.lastSlice} and changed ${report.changed}`);
+    expect(wrong, 'the disc on the sagittal slice, and nothing else').toEqual([]);
+    expect(inside, 'voxels well inside the disc').toBeGreaterThan(150);
+    expect(filled).toBe(report.changed);
+
+    // Each edit one step of one history: the scissors, the threshold stroke, the sagittal paint stroke.
+    await page.keyboard.press('Control+z');
+    await expectLabelmap(afterThreshold, 'the undo of the scissors');
+    await page.keyboard.press('Control+z');
+    await expectLabelmap(beforeThreshold, 'the undo of the threshold stroke');
+    await page.keyboard.press('Control+z');
+    await expectLabelmap(beforePaint, 'the undo of the sagittal paint stroke');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Control+y');
+    await expectLabelmap(afterScissors, 'the three redos');
+    await expectImagesMatchDocument('after the undos and redos');
     await page.getByTestId('tool-crosshairs').click();
   });
 });

@@ -3,6 +3,7 @@
 // margin, fill between slices, logical operations). Those run in the effects worker
 // with a progress bar and Cancel; each application is one undoable step of the model.
 import { clear, el } from '../ui/dom.ts';
+import { BRUSH_RADIUS_MM, nextBrushRadius } from './brush-keys.ts';
 import type { EditorContext } from './editor-context.ts';
 import { messageOf } from './error-text.ts';
 import type { EffectRunReport, EffectTestState } from '../test-hook-types.ts';
@@ -32,6 +33,8 @@ export type EffectsView = {
   effectState(): EffectTestState;
   /** What the planes' brush, threshold paint and scissors use: the same settings as here. */
   planeSettings(): PlaneEditingSettings;
+  /** One brush key press (brush-keys.ts): the radius a step smaller or larger; returns the new radius in mm. */
+  stepBrushRadius(direction: -1 | 1): number;
 };
 
 export function createEffectsView(context: EditorContext): EffectsView {
@@ -58,7 +61,7 @@ export function createEffectsView(context: EditorContext): EffectsView {
   const erase = toolButton('erase', 'Erase');
   const cut = toolButton('scissors', 'Scissors');
 
-  const radius = el('input', { type: 'range', min: 0.5, max: 50, step: 0.5, value: settings.radiusMm, 'data-testid': 'segment-brush-radius', 'aria-label': 'Brush radius (mm)' });
+  const radius = el('input', { type: 'range', min: BRUSH_RADIUS_MM.min, max: BRUSH_RADIUS_MM.max, step: BRUSH_RADIUS_MM.sliderStep, value: settings.radiusMm, 'data-testid': 'segment-brush-radius', 'aria-label': 'Brush radius (mm)' });
   const radiusText = el('span', { class: 'seg-value', 'data-testid': 'segment-brush-radius-value' }, `${settings.radiusMm} mm`);
   const shape = select('segment-brush-shape', [['2d', '2D circle'], ['3d', '3D sphere']], settings.shape);
   const updateBrush = () => {
@@ -265,6 +268,13 @@ export function createEffectsView(context: EditorContext): EffectsView {
   return {
     element,
     applyScissors,
+    stepBrushRadius: (direction) => {
+      radius.value = String(nextBrushRadius(settings.radiusMm, direction));
+      updateBrush();
+      // The planes' brushes take the radius at the next refresh, so their cursor shows it at once.
+      context.refresh();
+      return settings.radiusMm;
+    },
     planeSettings: () => ({
       radiusMm: settings.radiusMm,
       shape: settings.shape,

@@ -5,12 +5,16 @@
 // as one SegmentationModel.edit — one entry in the one undo history that the stack
 // view's strokes and the effects share — keeping only the changes the editor's own
 // rules allow (erase clears only the active segment; nothing overwrites a locked one);
-// anything else is put back in the images.
+// anything else is put back in the images. Only what the stroke touched is compared
+// (stroke-tracker.ts finds it, stroke-commit.ts decides), so a mouse-up costs the size of
+// the stroke, not of the series.
 import { ToolGroupManager, utilities as toolUtilities } from '@cornerstonejs/tools';
 import type { Target } from './effect-grid.ts';
 import type { CornerstoneLabelmap } from './cornerstone-labelmap.ts';
 import type { BrushShape, ThresholdRange } from './segment-effects.ts';
 import type { SegmentationModel } from './segmentation-model.ts';
+import { commitStroke, everySlice, type StrokeCommit } from './stroke-commit.ts';
+import { StrokeTracker } from './stroke-tracker.ts';
 
 /** What the planes' segment tools do (the toolbar's seg-* tool ids). */
 export type PlaneToolId = 'seg-paint' | 'seg-erase' | 'seg-threshold' | 'seg-scissors';
@@ -48,9 +52,15 @@ export class PlaneEditing {
   private readonly options: PlaneEditingOptions;
   private toolGroupId: string | null = null;
   private stroke: { tool: PlaneToolId; pane: string } | null = null;
+  /** The ended stroke whose commit waits for Cornerstone to finish it. */
+  private pending: { timer: ReturnType<typeof setTimeout>; run(): void } | null = null;
+  private readonly tracker: StrokeTracker;
+  /** What the last stroke's commit did (the test hook reports it). */
+  lastCommit: (StrokeCommit & { label: string }) | null = null;
 
   constructor(options: PlaneEditingOptions) {
     this.options = options;
+    this.tracker = new StrokeTracker(options.labelmap);
   }
 
   /**
@@ -69,7 +79,10 @@ export class PlaneEditing {
         const pane = (event.target as HTMLElement).closest<HTMLElement>('.volume-pane')?.dataset['pane'] ?? 'plane';
         const model = this.options.model();
         if (!model || !this.options.target(model)) return;
+        // A press before the last stroke's commit ran: commit it now, before the tracker forgets what it wrote.
+        this.flushPending();
         this.configure();
+        this.tracker.begin(model.dims.slices);
         this.stroke = { tool, pane };
       },
       true,
@@ -79,8 +92,19 @@ export class PlaneEditing {
       const stroke = this.stroke;
       this.stroke = null;
       // Cornerstone ends its stroke in its own mouseup listener: read the images after it.
-      setTimeout(() => this.commit(stroke.tool, stroke.pane), 0);
+      const run = () => {
+        this.pending = null;
+        this.commit(stroke.tool, stroke.pane);
+      };
+      this.pending = { timer: setTimeout(run, 0), run };
     });
+  }
+
+  private flushPending(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    pending.run();
   }
 
   /** Brush radius, threshold and scissors mode, from the editor's settings. */
@@ -100,32 +124,19 @@ export class PlaneEditing {
 
   /** Copies what the stroke changed in the labelmap images into the model, as one undoable edit. */
   commit(tool: PlaneToolId, pane: string): number {
+    const touched = this.tracker.end();
     const model = this.options.model();
     const labelmap = this.options.labelmap;
     if (!model || labelmap.attachedModel !== model) return 0;
     const target = this.options.target(model);
     const erasing = tool === 'seg-erase' || (tool === 'seg-scissors' && this.options.settings().scissors === 'erase');
-    let rejected = 0;
-    const n = model.sliceLength;
-    const changed = model.edit(`${LABELS[tool]} (${pane})`, (values) => {
-      for (let slice = 0; slice < model.dims.slices; slice++) {
-        const painted = labelmap.sliceData(slice);
-        if (!painted) continue;
-        const offset = slice * n;
-        for (let i = 0; i < n; i++) {
-          const now = painted[i]!;
-          const was = values[offset + i]!;
-          if (now === was) continue;
-          const allowed = target !== null && (erasing ? now === 0 && was === target.segment : now === target.segment && !target.locked.has(was));
-          if (allowed) values[offset + i] = now;
-          else rejected++;
-        }
-      }
-    });
+    const label = `${LABELS[tool]} (${pane})`;
+    const result = commitStroke(model, label, touched ?? everySlice(model.dims), (slice) => labelmap.sliceData(slice), { target, erasing });
+    this.lastCommit = { ...result, label };
     // The images hold what the editor refused: give them the document's voxels back.
-    if (rejected > 0) labelmap.syncSlices(0, model.dims.slices - 1);
-    if (changed > 0) this.options.report(`${LABELS[tool]} in the ${pane} pane: ${changed.toLocaleString('en')} voxels changed.`);
-    return changed;
+    if (result.rejected > 0 && result.span) labelmap.syncSlices(result.span.firstSlice, result.span.lastSlice);
+    if (result.changed > 0) this.options.report(`${LABELS[tool]} in the ${pane} pane: ${result.changed.toLocaleString('en')} voxels changed.`);
+    return result.changed;
   }
 }
 

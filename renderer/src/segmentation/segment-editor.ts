@@ -7,8 +7,9 @@ import type { SeriesDetail } from '../../../electron/common/dicom-model.ts';
 import { Autosaver } from '../../../electron/host/seg/autosave-scheduler.ts';
 import { imageIdsForSlices } from '../cornerstone/image-ids.ts';
 import type { StackViewer } from '../cornerstone/stack-viewer.ts';
-import type { SegmentationTestHook } from '../test-hook-types.ts';
+import type { PlaneStrokeReport, SegmentationTestHook } from '../test-hook-types.ts';
 import { el } from '../ui/dom.ts';
+import { brushKeyDirection } from './brush-keys.ts';
 import { CornerstoneLabelmap } from './cornerstone-labelmap.ts';
 import { createEffectsView } from './effects-view.ts';
 import { EffectsWorkerClient } from './effects-worker-client.ts';
@@ -165,13 +166,20 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
   );
 
   document.addEventListener('keydown', (event) => {
-    if (!current || !(event.ctrlKey || event.metaKey)) return;
+    if (!current) return;
     const target = event.target as HTMLElement | null;
     if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT' || target.isContentEditable)) return;
-    const key = event.key.toLowerCase();
-    if (key === 'z' && !event.shiftKey) current.model.undo();
-    else if (key === 'y' || (key === 'z' && event.shiftKey)) current.model.redo();
-    else return;
+    if (event.ctrlKey || event.metaKey) {
+      const key = event.key.toLowerCase();
+      if (key === 'z' && !event.shiftKey) current.model.undo();
+      else if (key === 'y' || (key === 'z' && event.shiftKey)) current.model.redo();
+      else return;
+    } else {
+      // The brush's keys (brush-keys.ts): one radius for the stack view's brush and the planes'.
+      const direction = event.altKey ? null : brushKeyDirection(event.key);
+      if (direction === null) return;
+      report(`Brush radius ${effects.stepBrushRadius(direction)} mm.`);
+    }
     event.preventDefault();
   });
 
@@ -323,6 +331,12 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
     return counted.stats;
   }
 
+  function planeStrokeReport(): PlaneStrokeReport | null {
+    const last = planes.lastCommit;
+    if (!last) return null;
+    return { label: last.label, firstSlice: last.span?.firstSlice ?? null, lastSlice: last.span?.lastSlice ?? null, compared: last.compared, changed: last.changed, rejected: last.rejected };
+  }
+
   const testHook: SegmentationTestHook = {
     state: () => {
       const model = current?.model ?? null;
@@ -351,6 +365,7 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
         autosaveSessionId: current?.sessionId ?? null,
         effect: effects.effectState(),
         surfaces: surfaces3d.state,
+        planeStroke: planeStrokeReport(),
       };
     },
     sliceCounts: (slice) => {
@@ -374,6 +389,18 @@ export function createSegmentEditor(options: SegmentEditorOptions): SegmentEdito
       const chunk = 0x8000;
       for (let i = 0; i < model.labelmap.length; i += chunk) text += String.fromCharCode(...model.labelmap.subarray(i, i + chunk));
       return btoa(text);
+    },
+    labelmapImageMismatches: () => {
+      const model = current?.model;
+      if (!model || csLabelmap.attachedModel !== model) return null;
+      let mismatches = 0;
+      const n = model.sliceLength;
+      for (let slice = 0; slice < model.dims.slices; slice++) {
+        const image = csLabelmap.sliceData(slice);
+        if (!image) return null;
+        for (let i = 0; i < n; i++) if (image[i] !== model.labelmap[slice * n + i]) mismatches++;
+      }
+      return mismatches;
     },
     labelAt: (column, row, slice) => {
       const model = current?.model;

@@ -112,7 +112,27 @@ export function createPlanesToolGroup(): ToolTypes.IToolGroup {
   for (const name of measurementToolNames) group.setToolPassive(name);
   for (const [name, strategy] of planeBrushes) group.addToolInstance(name, BrushTool.toolName, { activeStrategy: strategy });
   group.addTool(CircleScissorsTool.toolName, { activeStrategy: 'FILL_INSIDE' });
+  for (const name of Object.keys(group.getToolInstances())) dropCornerstoneKeys(group, name);
   return group;
+}
+
+/** The keys a tool of `group` answers to by itself (Cornerstone's key actions); none once dropCornerstoneKeys has run. */
+export function cornerstoneKeysOf(group: ToolTypes.IToolGroup, toolName: string): string[] {
+  const tool = group.hasTool(toolName) ? (group.getToolInstance(toolName) as { configuration?: { actions?: Record<string, { bindings?: Array<{ key?: string }> }> } }) : undefined;
+  return Object.values(tool?.configuration?.actions ?? {}).flatMap((action) => (action.bindings ?? []).flatMap((binding) => (binding.key === undefined ? [] : [binding.key])));
+}
+
+/**
+ * Cornerstone's tools bring keys of their own, which the viewer's keys would run as well
+ * (its keyboard events go to the active tools, and then on to the document): the brush's
+ * i and e interpolate behind the document's back (and are Invert and Ellipse here), its
+ * Enter and Escape accept and reject a preview the planes do not use, and Length's z and
+ * y undo and redo Cornerstone's own history — which holds the planes' strokes too, so
+ * Ctrl+Z would undo a stroke in the images besides the editor's step. Every key here is
+ * the app's, listed once in the shortcuts help (shortcut-list.ts).
+ */
+function dropCornerstoneKeys(group: ToolTypes.IToolGroup, toolName: string): void {
+  if (cornerstoneKeysOf(group, toolName).length > 0) group.setToolConfiguration(toolName, { actions: {} });
 }
 
 /** Makes `tool` the left-button tool; measurements stay visible and editable (passive). */
@@ -132,6 +152,8 @@ export function setPrimaryTool(group: ToolTypes.IToolGroup, tool: PrimaryToolId)
     if (candidate.toolName === CrosshairsTool.toolName && !(group.hasTool(CrosshairsTool.toolName) && group.getToolOptions(CrosshairsTool.toolName))) continue;
     group.setToolPassive(candidate.toolName);
   }
+  // The stack view's group too (stack-tool-group.ts): no tool made the left button's goes with keys of its own.
+  dropCornerstoneKeys(group, entry.toolName);
   const bindings =
     entry.toolName === WindowLevelTool.toolName
       ? [{ mouseButton: MouseBindings.Primary }, { mouseButton: MouseBindings.Primary, modifierKey: KeyboardBindings.Ctrl }]
