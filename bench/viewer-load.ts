@@ -4,39 +4,45 @@
 //   npx node bench/viewer-load.ts [--runs N]
 // Needs `npm run build:renderer` first. The series is generated once into the temp folder.
 //
-// Three ways of loading the same files are measured in one run, each in a fresh browser
-// context (no shared cache), alternating, N times (default 2), medians printed:
-//   - 'now': the 1×1 view's slice is requested first, its neighbours after it is drawn, the
-//     volume fills nearest it first (renderer/src/viewer/load-plan.ts), and the bytes come in
-//     file batches (renderer/src/cornerstone/batched-file-loader.ts, /file-batch);
+// Four ways of loading the same files are measured in one run, each in a fresh browser
+// context (no shared cache), alternating, N times (default 2), medians printed, after one
+// uncounted warm-up load (the browser's first compiles shaders and the workers' code):
+//   - 'now': the 1×1 view's slice is requested first (alone, through dicom-image-loader's own
+//     path), the volume fills nearest it first (renderer/src/viewer/load-plan.ts), and the other
+//     files come in file batches that the slice-batch worker fetches, parses and decodes
+//     (renderer/src/cornerstone/slice-batch.worker.ts): the page only builds the images;
+//   - 'before the slice worker': the same batches fetched and split on the page, every file
+//     handed to dicom-image-loader (its dcmjs metadata on the page, its decode workers), selected
+//     through the page global `__mrSliceWorker = false`;
 //   - 'before batches': the same order, one request per file (the image loader's own XHRs),
-//     selected through the page global `__mrFileBatches = false`;
+//     selected through `__mrFileBatches = false`;
 //   - 'before #18': one request per file and the volume's requests first, in Cornerstone's
 //     default order (`__mrLoadPlan = 'volume-first'`);
 //   - two peers: the app's page with no series open, fetching the same files (six requests
 //     in flight, one per file; or four /file-batch requests of 24 files in flight, the same
 //     transport as 'now'), parsing each with dicom-parser and applying the rescale into one
-//     Int16 volume (what "decoding" is for this uncompressed series), no Cornerstone.
+//     Int16 volume on the page's thread (what "decoding" is for this uncompressed series), no
+//     Cornerstone.
+// The older columns run today's host (it now reads a batch's files into one reused buffer, which
+// took ~1.5 s of garbage collection off a 500-file load), so they are faster than they were.
 //
 // Times are taken in the page (performance.now() at the click, when the series' image is
 // first drawn, when the volume's first and last slices arrive). The figures of issue #18
 // (first image 2.0 s) were this process's polls, which the page answers late while its main
 // thread is busy: they are printed too, as "as this process saw it".
 //
-// Measured 2026-12-02 02:52 UTC, `--runs 3`, on the 2-core machine shared with other sessions
-// (load average 7–8 throughout, so a figure moves by a second or more between runs):
-//   | 512×512×500 CT, median of 3 | before #18 | before batches | now | peer, a request per file | peer, file batches |
-//   |---|---|---|---|---|---|
-//   | first image (stack view) | 525 ms | 388 ms | 139 ms | 253 ms | 276 ms (first slice decoded) |
-//   | first image as this process saw it | 2569 ms | 1624 ms | 924 ms | – | – |
-//   | first slices in the volume | 3384 ms | 988 ms | 791 ms | – | – |
-//   | full volume | 6562 ms | 5993 ms | 6371 ms | 6409 ms | 2720 ms (all slices decoded) |
-//   | full volume ÷ peer in file batches | 2.41 | 2.20 | 2.34 | 2.36 | 1 |
-// File batches take the peer from 6.4 s to 2.7 s: the transport was its bottleneck. The
-// viewer's full volume does not follow (6.0 s → 6.4 s, within the noise): in a CPU profile
-// the bytes are all in by ~3.6 s and the rest is the page's own work per slice (the image
-// loader's dcmjs metadata, its worker round trip, the volume's per-slice copy and events),
-// which is where the remaining gap to ≤ 3 s lies.
+// Measured 2026-12-02 05:50 UTC, `--runs 3`, on the idle 2-core machine:
+//   | 512×512×500 CT, median of 3 | before #18 | before batches | before the slice worker | now | peer, a request per file | peer, file batches |
+//   |---|---|---|---|---|---|---|
+//   | first image (stack view) | 259 ms | 312 ms | 92 ms | 106 ms | 62 ms (first slice decoded) | 263 ms (first slice decoded) |
+//   | first image as this process saw it | 938 ms | 1316 ms | 405 ms | 584 ms | – | – |
+//   | first slices in the volume | 3490 ms | 538 ms | 501 ms | 361 ms | – | – |
+//   | full volume | 4454 ms | 4865 ms | 3654 ms | 2734 ms | 3788 ms | 1757 ms |
+//   | full volume ÷ peer in file batches | 2.53 | 2.77 | 2.08 | 1.56 | 2.16 | 1 |
+//   per run, now: 2467, 2858, 2734 ms (warm-up 2306 ms).
+// Where the CPU went during a 'now' load (2 cores, ~2.7 s): renderer processes ~4 s (the
+// worker ~1.8 s: naturalizing ~1.1 ms, decoding ~1.3 ms a file), host 0.5 s, GPU process
+// 0.6 s: the machine is busy throughout, so the next cuts are per-file worker work.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
