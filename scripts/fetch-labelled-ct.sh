@@ -12,7 +12,8 @@ if [ -f "$out/${files[-1]}" ]; then
   exit 0
 fi
 pip=()
-if [ -x "$root/.venv-models/bin/pip" ]; then pip=("$root/.venv-models/bin/pip")
+venv="${MEDREASONER_VENV:-$root/.venv-models}"
+if [ -x "$venv/bin/pip" ]; then pip=("$venv/bin/pip")
 elif python3 -m pip --version >/dev/null 2>&1; then pip=(python3 -m pip)
 else echo "Need pip: run npm run setup:python (it makes .venv-models) or install python3-pip" >&2; exit 1
 fi

@@ -31,7 +31,15 @@ const PIXEL_DATA_KEYS = ['PixelData', 'FloatPixelData', 'DoubleFloatPixelData'];
 let installed: { prefix: string; batcher: FileBatcher<SliceOutcome, DecodeRequest | null>; fileUrl(key: string): string } | null = null;
 
 /** A file once its batch answered: decoded pixels waiting for their image, or its bytes in the naturalized metadata. */
-type Decoded = { kind: 'decoded'; frame: DecodedFrame; natural: Record<string, unknown>; scaling: ScalingParameters | null; request: DecodeRequest };
+type Decoded = {
+  kind: 'decoded';
+  frame: DecodedFrame;
+  natural: Record<string, unknown>;
+  scaling: ScalingParameters | null;
+  request: DecodeRequest;
+  /** An image was built on the frame's array already: the next asker (a load outside the cache at the same moment) gets a copy. */
+  taken: boolean;
+};
 type Arrival = Decoded | { kind: 'naturalized' };
 /** Files on their way, by base image id: every asker of a file shares one arrival. */
 const arriving = new Map<string, Promise<Arrival>>();
@@ -119,7 +127,9 @@ async function loadImage(imageId: string, options: Record<string, unknown> | und
       // Decoded for another asker (the labelmap, before the volume asked): only the array type can
       // differ, and createImage converts to the type asked for just so.
       const type = request.targetType ?? pixelArrayForRange(arrival.frame.smallestPixelValue, arrival.frame.largestPixelValue);
-      const frame = arrival.frame.pixelData.constructor.name === type ? arrival.frame : { ...arrival.frame, pixelData: new PIXEL_ARRAYS[type](arrival.frame.pixelData) };
+      const own = arrival.frame.pixelData.constructor.name === type && !arrival.taken;
+      arrival.taken = true;
+      const frame = own ? arrival.frame : { ...arrival.frame, pixelData: new PIXEL_ARRAYS[type](arrival.frame.pixelData) };
       return imageFromDecodedFrame(imageId, frame, arrival.natural);
     }
     // Decoded with the other rescale setting: the loader's own way for this one.
@@ -154,7 +164,8 @@ async function fetchFile(key: string): Promise<ArrayBuffer> {
  * The file of `imageId` from the batches, once: decoded for `request` when the worker can
  * (`request` null: an asker of the metadata only, whose frame is kept for the image that will
  * ask), or its bytes added to the naturalized metadata for the loader's own path (a file the
- * worker hands back, or whose metadata disagrees with what the worker decoded).
+ * worker hands back, or whose metadata disagrees with what the worker decoded). An `urgent`
+ * file not yet on its way is fetched alone instead; one already queued moves to the front.
  */
 function arrive(imageId: string, urgent: boolean, request: DecodeRequest | null): Promise<Arrival> {
   const base = downloadKeyOf(imageId);
@@ -180,7 +191,7 @@ function arrive(imageId: string, urgent: boolean, request: DecodeRequest | null)
   }
   const wanted = request ?? { ...DEFAULT_DECODE, allowFloatRendering: canRenderFloatTextures() };
   const next = batcher
-    .get(key, urgent, wanted)
+    .get(key, false, wanted)
     .then(async (outcome): Promise<Arrival> => {
       let bytes: ArrayBuffer;
       if (outcome.kind === 'decoded') {
@@ -188,7 +199,7 @@ function arrive(imageId: string, urgent: boolean, request: DecodeRequest | null)
         storeNaturalized(base, natural);
         const why = disagreement(imageId, outcome.frame, outcome.scaling, wanted.preScale);
         if (why === null) {
-          const decoded: Decoded = { kind: 'decoded', frame: outcome.frame, natural, scaling: outcome.scaling, request: wanted };
+          const decoded: Decoded = { kind: 'decoded', frame: outcome.frame, natural, scaling: outcome.scaling, request: wanted, taken: false };
           if (request === null) keepUnclaimed(base, decoded);
           return decoded;
         }
