@@ -3,7 +3,9 @@
 // read before the worker stopped. The worker stops between files; if it does not answer
 // within CANCEL_GRACE_MS (one enormous file) it is terminated and the outcome is empty.
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
+import { WorkerRpc, type ReplyMeaning } from '../../common/worker-rpc.ts';
+import { startNodeWorker } from '../node-worker-port.ts';
 import { siblingWorkerUrl } from '../worker-url.ts';
 import { DatabaseCorruptError } from '../db/study-db.ts';
 import type { WorkerInput, WorkerMessage } from './import-protocol.ts';
@@ -37,51 +39,63 @@ export function importDicom(options: ImportOptions): Promise<ImportOutcome> {
   if (signal?.aborted) return Promise.resolve(emptyOutcome(true, elapsed()));
 
   const cancelFlag = new SharedArrayBuffer(4);
-  const input: WorkerInput = {
+  const input = (id: number): WorkerInput => ({
+    id,
     paths: options.paths.map((p) => resolve(p)),
     cancelFlag,
     ...(options.initialReadBytes !== undefined ? { initialReadBytes: options.initialReadBytes } : {}),
     ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}),
     ...(options.onlyChanged ? { onlyChanged: true } : {}),
     ...(options.check ? { check: true } : {}),
-  };
-  const worker = new Worker(siblingWorkerUrl('import-worker', import.meta.url), { workerData: input });
+  });
+  const rpc = new WorkerRpc<ImportRpc>({
+    name: 'DICOM import worker',
+    start: () => startNodeWorker(siblingWorkerUrl('import-worker', import.meta.url)),
+    read: readWorkerMessage,
+    afterFailure: 'stay-failed',
+  });
 
-  return new Promise<ImportOutcome>((resolvePromise, reject) => {
-    let settled = false;
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    const finish = (action: () => void) => {
-      if (settled) return;
-      settled = true;
+  const abandoned = new ImportAbandoned();
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    Atomics.store(new Int32Array(cancelFlag), 0, 1);
+    graceTimer = setTimeout(() => rpc.stop(abandoned), CANCEL_GRACE_MS);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  return rpc
+    .request(input, { onProgress: (update) => onProgress?.(update) })
+    .then(
+      (outcome): ImportOutcome => ({ ...outcome, elapsedMs: elapsed() }),
+      (error: Error) => {
+        if (error === abandoned) return emptyOutcome(true, elapsed());
+        throw error;
+      },
+    )
+    .finally(() => {
       clearTimeout(graceTimer);
       signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
-      action();
-    };
-    const onAbort = () => {
-      Atomics.store(new Int32Array(cancelFlag), 0, 1);
-      graceTimer = setTimeout(() => finish(() => resolvePromise(emptyOutcome(true, elapsed()))), CANCEL_GRACE_MS);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+      void rpc.close();
+    });
+}
 
-    worker.on('message', (message: WorkerMessage) => {
-      if (settled) return;
-      if (message.type === 'progress') {
-        onProgress?.(message.update);
-      } else if (message.type === 'result') {
-        const outcome: ImportOutcome = { ...message.outcome, elapsedMs: elapsed() };
-        finish(() => resolvePromise(outcome));
-      } else if (message.type === 'database-corrupt') {
-        finish(() => reject(new DatabaseCorruptError(message.message)));
-      } else {
-        finish(() => reject(new Error(`The DICOM import failed: ${message.message}`)));
-      }
-    });
-    worker.on('error', (error) => finish(() => reject(new Error(`The DICOM import worker crashed: ${error.message}`, { cause: error }))));
-    worker.on('exit', (code) => {
-      finish(() => reject(new Error(`The DICOM import worker exited (code ${code}) without a result.`)));
-    });
-  });
+type ImportRpc = { request: WorkerInput; reply: WorkerMessage; result: Omit<ImportOutcome, 'elapsedMs'>; progress: ImportProgressUpdate; transfer: Transferable };
+
+/** The worker did not stop within CANCEL_GRACE_MS of a cancel and was terminated. */
+class ImportAbandoned extends Error {}
+
+function readWorkerMessage(message: WorkerMessage): ReplyMeaning<ImportRpc> {
+  const { id } = message;
+  switch (message.type) {
+    case 'progress':
+      return { id, kind: 'progress', progress: message.update };
+    case 'result':
+      return { id, kind: 'result', result: message.outcome };
+    case 'database-corrupt':
+      return { id, kind: 'error', error: new DatabaseCorruptError(message.message) };
+    case 'failed':
+      return { id, kind: 'error', error: new Error(`The DICOM import failed: ${message.message}`) };
+  }
 }
 
 function emptyOutcome(cancelled: boolean, elapsedMs: number): ImportOutcome {

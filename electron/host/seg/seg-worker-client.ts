@@ -1,7 +1,9 @@
 // Starts a seg worker for one host request and talks to it. Errors thrown in the
 // worker come back as the same classes (SegValidationError, SegReadError), so the
 // host maps them to contract error codes the same way in both places.
-import { Worker } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
+import { WorkerRpc } from '../../common/worker-rpc.ts';
+import { startNodeWorker } from '../node-worker-port.ts';
 import { siblingWorkerUrl } from '../worker-url.ts';
 import { SegReadError } from './seg-reader.ts';
 import type { SegWorkerRequest, SegWorkerResponse, SegWorkerResults, SerializedError } from './seg-worker-protocol.ts';
@@ -23,42 +25,23 @@ export function reviveError(error: SerializedError): Error {
   return revived;
 }
 
-export class SegWorker {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  #nextId = 1;
-  #failure: Error | null = null;
+type SegRpc = { request: SegWorkerRequest; reply: SegWorkerResponse; result: unknown; progress: never; transfer: Transferable };
 
-  constructor() {
-    this.#worker = new Worker(siblingWorkerUrl('seg-worker', import.meta.url));
-    this.#worker.on('message', (response: SegWorkerResponse) => {
-      const pending = this.#pending.get(response.id);
-      if (!pending) return;
-      this.#pending.delete(response.id);
-      if (response.ok) pending.resolve(response.result);
-      else pending.reject(reviveError(response.error));
-    });
-    const fail = (error: Error) => {
-      this.#failure = error;
-      for (const pending of this.#pending.values()) pending.reject(error);
-      this.#pending.clear();
-    };
-    this.#worker.on('error', (error) => fail(new Error(`The seg worker crashed: ${error.message}`, { cause: error })));
-    this.#worker.on('exit', (code) => fail(new Error(`The seg worker exited (code ${code}) before it answered.`)));
-  }
+/** One seg worker; once it has crashed or exited, every request rejects with why. */
+export class SegWorker {
+  readonly #rpc = new WorkerRpc<SegRpc>({
+    name: 'seg worker',
+    start: () => startNodeWorker(siblingWorkerUrl('seg-worker', import.meta.url)),
+    read: (response) => (response.ok ? { id: response.id, kind: 'result', result: response.result } : { id: response.id, kind: 'error', error: reviveError(response.error) }),
+    afterFailure: 'stay-failed',
+  });
 
   request<Op extends Request['op']>(request: Extract<Request, { op: Op }>, transfer: ArrayBuffer[] = []): Promise<SegWorkerResults[Op]> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.#worker.postMessage({ ...request, id }, transfer);
-    });
+    return this.#rpc.request((id) => ({ ...request, id }) as SegWorkerRequest, { transfer }) as Promise<SegWorkerResults[Op]>;
   }
 
-  async close(): Promise<void> {
-    this.#worker.removeAllListeners('exit');
-    await this.#worker.terminate();
+  close(): Promise<void> {
+    return this.#rpc.close();
   }
 }
 
