@@ -14,7 +14,7 @@ export interface InstanceInfoRequest {
 
 export type InstanceInfoReply =
   | { id: number; ok: true; info: InstanceInfo; digest: string }
-  | { id: number; ok: false; name: string; message: string };
+  | { id: number; ok: false; name: string; message: string; code?: string };
 
 export interface InspectedInstance {
   info: InstanceInfo;
@@ -41,7 +41,8 @@ function startWorker(): Worker {
     if (pending.size === 0) started.unref();
     if (reply.ok) waiting.resolve({ info: reply.info, digest: reply.digest });
     else if (reply.name === 'NotPart10Error') waiting.reject(new NotPart10Error(reply.message));
-    else waiting.reject(new Error(reply.message));
+    // A system error keeps its code (ENOENT, EACCES…): the store tells its own failures from a file's.
+    else waiting.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
   });
   const fail = (error: Error) => {
     if (worker !== started) return;
