@@ -489,8 +489,9 @@ export const RetrieveProgress = z.object({
   jobId: JobId,
   phase: z.enum(['connecting', 'receiving', 'importing', 'done']),
   received: z.number().int().nonnegative(),
-  /** As RetrieveResult's: failed at the PACS, and refused here. */
+  /** As in RetrieveResult: failed at the PACS (other than what we refused)… */
   failed: z.number().int().nonnegative(),
+  /** …and refused here, so far. */
   skipped: z.number().int().nonnegative(),
   /** Expected instances, when the PACS said (C-GET/C-MOVE remaining counts, or a QIDO count). */
   total: z.number().int().nonnegative().nullable(),
