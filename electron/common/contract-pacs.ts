@@ -297,14 +297,40 @@ export type FindResult = z.infer<typeof FindResult>;
 export const RetrieveMethod = z.enum(['c-get', 'c-move', 'wado-rs']);
 export type RetrieveMethod = z.infer<typeof RetrieveMethod>;
 
+/** The most skipped instances a retrieve lists with their reasons; the rest are counted. */
+export const MAX_SKIPPED_LISTED = 100;
+
+/** An instance that arrived but that this workstation refused to store: discarded, the retrieve went on. */
+export const SkippedInstance = z.object({
+  /** Its SOP Instance UID, when it could be read (a part that is not DICOM has none). */
+  sopInstanceUid: Uid.nullable(),
+  /** Where it came, from 1: its part in the WADO-RS answer, or its C-STORE among those of the C-GET or C-MOVE. */
+  position: z.number().int().positive(),
+  /** Why it was refused (not DICOM, malformed, past a limit…). */
+  reason: z.string().max(1000),
+});
+export type SkippedInstance = z.infer<typeof SkippedInstance>;
+
+export const SkippedInstances = z.object({
+  count: z.number().int().nonnegative(),
+  /** The first MAX_SKIPPED_LISTED of them, in the order they came. */
+  instances: z.array(SkippedInstance).max(MAX_SKIPPED_LISTED),
+});
+export type SkippedInstances = z.infer<typeof SkippedInstances>;
+
 export const RetrieveResult = z.object({
   jobId: z.string(),
   method: RetrieveMethod,
   cancelled: z.boolean(),
   /** Instances written to the local store by this retrieve. */
   received: z.number().int().nonnegative(),
-  /** Sub-operations the PACS reported as failed. */
+  /**
+   * Sub-operations the PACS reported as failed (C-GET, C-MOVE), not counting those that
+   * failed because this workstation refused the instance: those are in `skipped`.
+   */
   failed: z.number().int().nonnegative(),
+  /** Instances that arrived and were refused here, each with its reason; a retrieve with some is not a failure. */
+  skipped: SkippedInstances,
   /** The series folders written (<dataDir>/store/<study>/<series>). */
   folders: z.array(z.string()),
   /** The import of what arrived; null when nothing arrived or the retrieve was cancelled. */
@@ -463,7 +489,10 @@ export const RetrieveProgress = z.object({
   jobId: JobId,
   phase: z.enum(['connecting', 'receiving', 'importing', 'done']),
   received: z.number().int().nonnegative(),
+  /** As in RetrieveResult: failed at the PACS (other than what we refused)… */
   failed: z.number().int().nonnegative(),
+  /** …and refused here, so far. */
+  skipped: z.number().int().nonnegative(),
   /** Expected instances, when the PACS said (C-GET/C-MOVE remaining counts, or a QIDO count). */
   total: z.number().int().nonnegative().nullable(),
   bytes: z.number().int().nonnegative(),

@@ -2,12 +2,16 @@
 // DICOMweb node through the UI, test both connections (and see a refused one named as
 // such), query, expand a study into its series, retrieve a series over C-GET, view it,
 // then send the built-in sample from the UI and find every one of its instances at
-// Orthanc through Orthanc's own REST API. Orthanc is seeded with dcmtk's storescu, so
-// what we retrieve does not stand on our own sender.
+// Orthanc through Orthanc's own REST API; last, a WADO-RS study with an instance our store
+// refuses shows "1 instance skipped" with the reason. Orthanc is seeded with dcmtk's
+// storescu, so what we retrieve does not stand on our own sender.
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrthancFixture, freePort } from '../host/orthanc-fixture.ts';
-import { CT_SMALL, MR_SMALL, pydicomValues, requirePydicomFiles } from '../host/orthanc-test-data.ts';
+import { deflatedCt, withInflateBudget } from '../host/deflate-bomb.ts';
+import { makeTempDir } from '../host/fixtures-dicom.ts';
+import { CT_SMALL, MR_SMALL, pydicomValues, randomUid, requirePydicomFiles, writeTestSeries } from '../host/orthanc-test-data.ts';
 import {
   launchChromium,
   openApp,
@@ -32,6 +36,7 @@ let workstation: Workstation;
 let app: AppPage;
 let ct: Record<string, string>;
 let mr: Record<string, string>;
+const work = makeTempDir('e2e-pacs');
 
 beforeAll(async () => {
   requirePydicomFiles();
@@ -50,6 +55,7 @@ afterAll(async () => {
   await browser?.close();
   await workstation?.close();
   await orthanc?.dispose();
+  work.remove();
 });
 
 async function allSeries(): Promise<StudiesAnswer['patients'][number]['studies'][number]['series']> {
@@ -263,5 +269,36 @@ describe('PACS panel (browser mode, real Orthanc)', () => {
     await screenshotPage(page, 'pacs-outbox-waiting');
     await group.getByTestId('pacs-outbox-group-remove').click();
     await expect.poll(() => page.getByTestId('pacs-outbox').innerText(), { timeout: 20_000 }).toMatch(/Nothing sent yet/);
+  });
+
+  it('retrieves a WADO-RS study with an instance our store refuses: the others arrive, "1 instance skipped" with the reason', async () => {
+    const { page } = app;
+    const good = writeTestSeries(path.join(work.path, 'partly-refused'), 2, { patientId: 'PACS-UI-SKIP', patientName: 'Test^Patient', accessionNumber: 'ACC-UI-SKIP' });
+    orthanc.storeWithDcmtk(good.files);
+    const bombSop = randomUid();
+    const bomb = await deflatedCt(path.join(work.path, 'partly-refused'), bombSop, 4 * 1024 * 1024, good.seriesInstanceUid, { studyUid: good.studyInstanceUid, patientId: good.patientId });
+    await orthanc.rest('/instances', { method: 'POST', body: bomb });
+
+    if (await page.getByTestId('pacs-panel').isHidden()) await page.getByTestId('pacs-open').click();
+    await page.getByTestId('pacs-tab-query').click();
+    await page.getByTestId('pacs-query-node').selectOption('Orthanc web');
+    await page.getByTestId('pacs-query-patient-name').fill('');
+    await page.getByTestId('pacs-query-patient-id').fill(good.patientId);
+    await page.getByTestId('pacs-query-search').click();
+    await expect.poll(() => page.getByTestId('pacs-query-message').innerText(), { timeout: 30_000 }).toBe('1 study found.');
+    const summary = page.getByTestId('pacs-retrieve-summary');
+    // The host runs in this process: the budget set here is the one its instance parser applies.
+    await withInflateBudget(1, async () => {
+      await page.locator(`.pacs-study[data-study-uid="${good.studyInstanceUid}"]`).getByTestId('pacs-study-retrieve').click();
+      await expect.poll(() => summary.innerText(), { timeout: 60_000 }).toMatch(/^Retrieved 2 instances of .* by WADO-RS in [\d.]+ s; 1 instance skipped\./);
+    });
+    expect(await summary.getAttribute('data-state')).toBe('error');
+    const items = page.getByTestId('pacs-retrieve-skipped-item');
+    expect(await items.count()).toBe(1);
+    expect(await items.first().innerText()).toMatch(new RegExp(`^${bombSop.replaceAll('.', '\\.')} \\(part [1-3]\\): the deflated data set inflates past 1 MB`));
+    // The two good instances are in the local index as one series.
+    const local = (await allSeries()).find((entry) => entry.seriesInstanceUid === good.seriesInstanceUid);
+    expect(local).toMatchObject({ instanceCount: 2 });
+    await screenshotPage(page, 'pacs-retrieve-skipped');
   });
 });

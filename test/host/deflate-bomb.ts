@@ -28,8 +28,18 @@ async function deflateStreamed(zeros: number): Promise<Buffer> {
 }
 
 /** A Part 10 file in Deflated Explicit VR Little Endian whose Pixel Data holds `pixelBytes` zeros. */
-export async function deflatedCt(dir: string, sopUid: string, pixelBytes: number, seriesUid = '1.2.77.1'): Promise<Buffer> {
-  const plain = writeDicom(join(dir, `plain-${sopUid}.dcm`), ctSlice({ seriesUid, sopUid, rows: 16, columns: 16, position: [0, 0, 0], orientation: [1, 0, 0, 0, 1, 0] }));
+export async function deflatedCt(
+  dir: string,
+  sopUid: string,
+  pixelBytes: number,
+  seriesUid = '1.2.77.1',
+  /** To put it in another study (a PACS files it under that study's patient too). */
+  identity: { studyUid?: string; patientId?: string } = {},
+): Promise<Buffer> {
+  const plain = writeDicom(
+    join(dir, `plain-${sopUid}.dcm`),
+    ctSlice({ seriesUid, sopUid, rows: 16, columns: 16, position: [0, 0, 0], orientation: [1, 0, 0, 0, 1, 0], ...identity }),
+  );
   const start = readPart10Header(plain).datasetOffset;
   const pixelTag = findTag(plain, 0x7fe0, 0x0010);
   const pixelHeader = Buffer.alloc(12);
@@ -49,3 +59,15 @@ export async function deflatedCt(dir: string, sopUid: string, pixelBytes: number
   return Buffer.concat([encodeFileMeta({ sopClassUid: SOP_CLASS, sopInstanceUid: sopUid, transferSyntaxUid: DEFLATED }), deflated]);
 }
 
+
+/** Runs `work` with MEDREASONER_MAX_INFLATE_MB set (the instance parser reads it on every file), then restores it. */
+export async function withInflateBudget<T>(megabytes: number, work: () => Promise<T>): Promise<T> {
+  const previous = process.env.MEDREASONER_MAX_INFLATE_MB;
+  process.env.MEDREASONER_MAX_INFLATE_MB = String(megabytes);
+  try {
+    return await work();
+  } finally {
+    if (previous === undefined) delete process.env.MEDREASONER_MAX_INFLATE_MB;
+    else process.env.MEDREASONER_MAX_INFLATE_MB = previous;
+  }
+}

@@ -6,10 +6,11 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOutboxCommand } from '../../electron/cli/commands/outbox-command.ts';
 import { runPacsCommand } from '../../electron/cli/commands/pacs-command.ts';
+import { deflatedCt, withInflateBudget } from './deflate-bomb.ts';
 import { listFilesRecursively, makeTempDir } from './fixtures-dicom.ts';
 import { pydicomCompare } from './orthanc-dicom-compare.ts';
 import { freePort, OrthancFixture } from './orthanc-fixture.ts';
-import { LIVER_SEG, pydicomValues, requirePydicomFiles, writeTestSeries, type TestSeries } from './orthanc-test-data.ts';
+import { LIVER_SEG, pydicomValues, randomUid, requirePydicomFiles, writeTestSeries, type TestSeries } from './orthanc-test-data.ts';
 
 let orthanc: OrthancFixture;
 let work: { path: string; remove: () => void };
@@ -128,6 +129,27 @@ describe('medreasoner pacs against Orthanc', () => {
     expect(report.differences).toEqual({});
     const none = await pacs('get', 'orthanc', '--study', '1.2.3.4.5.6.7.8.9.0.1', '--to', path.join(work.path, 'got-none'));
     expect(none.code).toBe(1);
+  });
+
+  it('gets a study by WADO-RS in which one instance is refused here: prints it with the reason, keeps the others, exits 1', async () => {
+    const dir = path.join(work.path, 'partly-refused');
+    const good = writeTestSeries(dir, 2, { patientId: 'PACS-CLI-3', patientName: 'Test^Patient', accessionNumber: 'ACC-CLI-3' });
+    orthanc.storeWithDcmtk(good.files);
+    const bombSop = randomUid();
+    const bomb = await deflatedCt(dir, bombSop, 4 * 1024 * 1024, good.seriesInstanceUid, { studyUid: good.studyInstanceUid, patientId: good.patientId });
+    await orthanc.rest('/instances', { method: 'POST', body: bomb });
+    const to = path.join(work.path, 'got-partly');
+    const result = await withInflateBudget(1, () => pacs('get', 'web-open', '--study', good.studyInstanceUid, '--to', to));
+    expect(result.code, 'not everything arrived').toBe(1);
+    expect(result.out).toMatch(/^Retrieved 2 instances by WADO-RS \(1 skipped\) in [\d.]+ s\./);
+    expect(result.out).toContain('1 instance skipped (refused here):');
+    expect(result.out).toMatch(new RegExp(`^  ${bombSop.replaceAll('.', '\\.')} \\(part [1-3]\\): the deflated data set inflates past 1 MB`, 'm'));
+    expect(result.err).toBe('');
+    const files = listFilesRecursively(to).filter((file) => !file.includes(`${path.sep}.incoming`));
+    const report = pydicomCompare(good.files, files);
+    expect(report.unmatched).toEqual([]);
+    expect(report.differences).toEqual({});
+    expect(files).toHaveLength(2);
   });
 
   it('sends a SEG and waits for its delivery', async () => {

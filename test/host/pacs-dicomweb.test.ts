@@ -1,18 +1,25 @@
 // DICOMweb against a real Orthanc (with its DICOMweb plugin, behind HTTP basic auth):
 // the QIDO-RS "test connection" and its precise failures, QIDO-RS queries, WADO-RS
-// retrieval of a series (files identical to Orthanc's), cancel, and a SEG sent by
-// STOW-RS through the outbox and read back.
-import { readFileSync } from 'node:fs';
+// retrieval of a series (files identical to Orthanc's), cancel, a study with an instance
+// our store refuses (skipped with its reason, the others kept), and a SEG sent by STOW-RS
+// through the outbox and read back.
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DicomwebNode } from '../../electron/common/contract-pacs.ts';
+import { pacsCalls, type DicomwebNode, type RetrieveProgress } from '../../electron/common/contract-pacs.ts';
+import { readPart10Header } from '../../electron/host/pacs/part10.ts';
 import { PacsService } from '../../electron/host/pacs/pacs-service.ts';
+import { DEFLATED, deflatedCt, withInflateBudget } from './deflate-bomb.ts';
 import { listFilesRecursively, makeTempDir } from './fixtures-dicom.ts';
 import { pydicomCompare, pydicomDifferences } from './orthanc-dicom-compare.ts';
 import { freePort, OrthancFixture } from './orthanc-fixture.ts';
-import { LIVER_SEG, MR_SMALL, pydicomValues, recordingImporter, requirePydicomFiles, writeTestSeries, type TestSeries } from './orthanc-test-data.ts';
+import { LIVER_SEG, MR_SMALL, pydicomValues, randomUid, recordingImporter, requirePydicomFiles, writeTestSeries, type TestSeries } from './orthanc-test-data.ts';
 
 const USER = 'alice';
+
+function readPart10TransferSyntax(file: Buffer): string {
+  return readPart10Header(file).transferSyntaxUid;
+}
 const PASSWORD = 'wonderland-7f3a';
 
 let orthanc: OrthancFixture;
@@ -122,6 +129,52 @@ describe('DICOMweb retrieve (WADO-RS)', () => {
     });
     expect(result.failure).toMatchObject({ code: 'http-status', httpStatus: 401 });
     expect(result.received).toBe(0);
+  });
+});
+
+describe('WADO-RS of a study with an instance our store refuses', () => {
+  it('receives the good instances, skips the refused one with the reason naming the limit, and the retrieve is not a failure', async () => {
+    const dir = path.join(work.path, 'partly-refused');
+    const good = writeTestSeries(dir, 3, { patientId: 'PACS-WEB-2', patientName: 'Test^Patient', accessionNumber: 'ACC-WEB-2' });
+    orthanc.storeWithDcmtk(good.files);
+    // The kind of bomb the hardening tests use, small enough for Orthanc to take: 4 MiB of zeros, deflated,
+    // against a budget of 1 MB here. Posted to Orthanc's REST API so it is kept exactly as written.
+    const bombSop = randomUid();
+    const bomb = await deflatedCt(dir, bombSop, 4 * 1024 * 1024, good.seriesInstanceUid, { studyUid: good.studyInstanceUid, patientId: good.patientId });
+    await orthanc.rest('/instances', { method: 'POST', body: bomb });
+    expect(readPart10TransferSyntax(await orthanc.instanceFile(bombSop)), 'Orthanc holds the deflated instance as sent').toBe(DEFLATED);
+
+    const progress: RetrieveProgress[] = [];
+    const result = await withInflateBudget(1, () =>
+      service.retrieve({ jobId: 'wado-skip', node, studyInstanceUid: good.studyInstanceUid, onProgress: (update) => progress.push(update) }),
+    );
+
+    // What the renderer would receive: valid against the contract.
+    pacsCalls['pacs.retrieve'].result.parse(result);
+    expect(result).toMatchObject({ method: 'wado-rs', cancelled: false, received: 3, failed: 0, failure: null });
+    expect(result.skipped.count).toBe(1);
+    const [skipped] = result.skipped.instances;
+    expect(skipped).toMatchObject({ sopInstanceUid: bombSop, reason: expect.stringContaining('inflates past 1 MB') });
+    expect(skipped!.position, 'its part in the 4-part answer').toBeGreaterThanOrEqual(1);
+    expect(skipped!.position).toBeLessThanOrEqual(4);
+    expect(progress.at(-1)).toMatchObject({ phase: 'done', received: 3, skipped: 1, failed: 0 });
+
+    // The three good files, as pydicom reads them, and nothing of the refused one.
+    const folder = path.join(work.path, 'app', 'store', good.studyInstanceUid, good.seriesInstanceUid);
+    expect(result.folders).toEqual([folder]);
+    const files = listFilesRecursively(folder);
+    expect(files).toHaveLength(3);
+    const report = pydicomCompare(good.files, files);
+    expect(report.unmatched).toEqual([]);
+    expect(report.differences).toEqual({});
+    expect(listFilesRecursively(path.join(work.path, 'app', 'store')).filter((file) => file.includes(bombSop))).toEqual([]);
+    expect(readdirSync(path.join(work.path, 'app', 'store', '.incoming'))).toEqual([]);
+    // In the index: one series of the three good slices.
+    const imported = importer.outcomes.at(-1)!.outcome;
+    expect(imported.series).toHaveLength(1);
+    expect(imported.series[0]!.summary).toMatchObject({ seriesInstanceUid: good.seriesInstanceUid, sliceCount: 3 });
+    expect(imported.series[0]!.slices.map((slice) => slice.sopInstanceUid)).toEqual(good.sopInstanceUids);
+    expect(result.import).toMatchObject({ jobId: 'wado-skip', instancesAdded: 3 });
   });
 });
 

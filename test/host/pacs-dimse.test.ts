@@ -2,10 +2,10 @@
 // C-MOVE of a series (the files compared with what Orthanc holds and with the originals),
 // cancel, a SEG sent through the outbox and read back, and the storage listener.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DimseNode, RetrieveProgress } from '../../electron/common/contract-pacs.ts';
+import { pacsCalls, type DimseNode, type RetrieveProgress } from '../../electron/common/contract-pacs.ts';
 import { readPart10Header } from '../../electron/host/pacs/part10.ts';
 import { PacsService } from '../../electron/host/pacs/pacs-service.ts';
 import { listFilesRecursively, makeTempDir } from './fixtures-dicom.ts';
@@ -206,6 +206,39 @@ describe('DIMSE retrieve', () => {
     const result = await service.retrieve({ jobId: 'get-none', node, studyInstanceUid: '1.2.3.4.5.6.7.8.9' });
     expect(result.received).toBe(0);
     expect(result.import).toBeNull();
+  });
+});
+
+describe('DIMSE retrieve of an instance our store refuses', () => {
+  it('C-GET skips it with the reason and keeps the others (the PACS counts it failed, the result once, as skipped); C-MOVE names it too', async () => {
+    const partly = writeTestSeries(path.join(work.path, 'partly-refused'), 3, { patientId: 'PACS-DIMSE-2', patientName: 'Dimse^Refused', accessionNumber: 'ACC-DIMSE-2' });
+    orthanc.storeWithDcmtk(partly.files);
+    // A file already at the victim's place that no parser reads: the store may neither replace it nor compare with it.
+    const victim = partly.sopInstanceUids[1]!;
+    const damaged = service.store.pathFor({ studyInstanceUid: partly.studyInstanceUid, seriesInstanceUid: partly.seriesInstanceUid, sopInstanceUid: victim });
+    mkdirSync(path.dirname(damaged), { recursive: true });
+    writeFileSync(damaged, 'damaged on disk');
+    const request = { studyInstanceUid: partly.studyInstanceUid, seriesInstanceUid: partly.seriesInstanceUid };
+    const skippedVictim = { sopInstanceUid: victim, position: expect.any(Number), reason: expect.stringContaining('cannot be read to compare with') };
+
+    const progress: RetrieveProgress[] = [];
+    const got = await service.retrieve({ jobId: 'get-refused', node, ...request, onProgress: (update) => progress.push(update) });
+    pacsCalls['pacs.retrieve'].result.parse(got);
+    expect(got).toMatchObject({ method: 'c-get', cancelled: false, received: 2, failed: 0, failure: null, skipped: { count: 1, instances: [skippedVictim] } });
+    expect(got.skipped.instances[0]!.position).toBeLessThanOrEqual(3);
+    expect(progress.at(-1)).toMatchObject({ phase: 'done', received: 2, failed: 0, skipped: 1 });
+
+    // Orthanc (1.10) ends a C-MOVE at its first failed sub-operation, with 0xC000: what came before the victim arrived,
+    // and the victim is named with our reason rather than counted as a failure at the PACS.
+    const moved = await service.retrieve({ jobId: 'move-refused', node: { ...node, retrieveMethod: 'c-move' }, ...request });
+    pacsCalls['pacs.retrieve'].result.parse(moved);
+    expect(moved).toMatchObject({ method: 'c-move', cancelled: false, failed: 0, skipped: { count: 1, instances: [skippedVictim] } });
+    expect(moved.received).toBe(moved.skipped.instances[0]!.position - 1);
+    expect(moved.failure === null || moved.failure.dimseStatus === 0xc000, JSON.stringify(moved.failure)).toBe(true);
+
+    expect(readFileSync(damaged, 'utf8')).toBe('damaged on disk');
+    const others = listFilesRecursively(got.folders[0]!).filter((file) => file !== damaged);
+    await expectSameAsSent(others, partly.files.filter((_, index) => index !== 1));
   });
 });
 

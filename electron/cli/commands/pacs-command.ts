@@ -5,7 +5,7 @@ import { defaultDataDir } from '../../host/app-paths.ts';
 import { parseArgs, positiveSeconds, UsageError, type ParsedArgs } from '../../host/pacs/cli-args.ts';
 import { NodeReferenceError, parseNodeReference, type NodeReference } from '../../host/pacs/node-ref.ts';
 import { PacsError } from '../../host/pacs/pacs-failure.ts';
-import { formatFailure, formatOutbox, formatSeries, formatStudies, summarizeOutbox } from '../../host/pacs/pacs-format.ts';
+import { formatFailure, formatOutbox, formatSeries, formatSkipped, formatStudies, summarizeOutbox } from '../../host/pacs/pacs-format.ts';
 import { withPacsService as withService, type PacsService } from '../../host/pacs/pacs-service.ts';
 import { describePacsNode, SettingsError, viewOfNode } from '../../host/pacs/pacs-settings.ts';
 import { normalizeDateRange } from '../../host/pacs/query.ts';
@@ -23,7 +23,9 @@ const USAGE = `Usage: medreasoner pacs <command> …
   get <node> --study UID [--series UID] [--to DIR] [--move] [--aet AET]
                                            Retrieve a study or series (C-GET, C-MOVE with --move
                                            via the storage listener, or WADO-RS) into DIR or the
-                                           app's store
+                                           app's store. An instance refused here (not DICOM,
+                                           malformed, past a limit) is skipped with its reason;
+                                           exit 1 when any instance did not arrive
   send <node> <file|folder>… [--wait SECONDS] [--aet AET]
                                            Queue in the outbox, then wait up to SECONDS (default 10)
                                            for delivery; exit 0 once queued, saying what is pending
@@ -189,7 +191,9 @@ async function get(args: string[], io: CliIO, dataDir: string): Promise<number> 
         signal: controller.signal,
       });
       const where = result.folders.length > 0 ? `\n${result.folders.join('\n')}` : '';
-      io.out(`Retrieved ${result.received} instance${result.received === 1 ? '' : 's'} by ${result.method.toUpperCase()}${result.failed ? ` (${result.failed} failed at the PACS)` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s.${where}`);
+      const missing = [result.failed > 0 && `${result.failed} failed at the PACS`, result.skipped.count > 0 && `${result.skipped.count} skipped`].filter(Boolean);
+      io.out(`Retrieved ${result.received} instance${result.received === 1 ? '' : 's'} by ${result.method.toUpperCase()}${missing.length > 0 ? ` (${missing.join(', ')})` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s.${where}`);
+      if (result.skipped.count > 0) io.out(formatSkipped(result.skipped, result.method));
       if (result.cancelled) {
         io.err('medreasoner pacs get: interrupted.');
         return EXIT_FAILED;
@@ -198,11 +202,16 @@ async function get(args: string[], io: CliIO, dataDir: string): Promise<number> 
         io.err(`medreasoner pacs get: ${formatFailure(result.failure)}`);
         return EXIT_FAILED;
       }
+      if (result.received === 0 && result.skipped.count > 0) {
+        io.err('medreasoner pacs get: every instance the PACS sent was refused here (see above).');
+        return EXIT_FAILED;
+      }
       if (result.received === 0) {
         io.err('medreasoner pacs get: the PACS sent nothing for this study/series (check the UIDs with find).');
         return EXIT_FAILED;
       }
-      return result.failed > 0 ? EXIT_FAILED : EXIT_OK;
+      // Like a failed sub-operation: what arrived is kept, and a script learns that not all of it did.
+      return result.failed > 0 || result.skipped.count > 0 ? EXIT_FAILED : EXIT_OK;
     } finally {
       process.off('SIGINT', interrupt);
     }

@@ -6,13 +6,14 @@
 // AbortSignal for cancel and timeouts, and the socket error codes we classify.
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import type { DicomwebAuth, DicomwebNode, FindQuery, PacsFailure, SeriesResult, StudyResult } from '../../common/contract-pacs.ts';
+import type { DicomwebAuth, DicomwebNode, FindQuery, PacsFailure, SeriesResult, SkippedInstance, SkippedInstances, StudyResult } from '../../common/contract-pacs.ts';
 import type { InstanceInfo } from './instance-info.ts';
-import type { InstanceStore, StoredInstance } from './instance-store.ts';
+import { InstanceRefusedError, type InstanceStore, type StoredInstance } from './instance-store.ts';
 import { encodeMultipart, newBoundary, parseContentType, readMultipart } from './multipart.ts';
 import { httpFailure, pacsFailure, PacsError, socketFailure } from './pacs-failure.ts';
 import { recordFromDicomJson, seriesQidoParams, sortSeries, sortStudies, studyQidoParams, toSeriesResult, toStudyResult } from './query.ts';
 import type { StoreOutcome } from './dimse-scu.ts';
+import { SkippedList } from './skipped-instances.ts';
 
 export type DicomwebTarget = Pick<DicomwebNode, 'baseUrl' | 'auth'>;
 
@@ -192,12 +193,17 @@ export interface WadoRetrieveOptions {
   signal?: AbortSignal;
   timeouts?: Partial<DicomwebTimeouts>;
   onStored?: (instance: StoredInstance) => void;
+  /** A part our store refused: dropped, and the answer read on. */
+  onSkipped?: (skipped: SkippedInstance) => void;
   onBytes?: (bytes: number) => void;
 }
 
 export interface WadoRetrieveResult {
   received: number;
+  /** Parts refused as instances (not DICOM, malformed, past a limit), each with its reason. */
+  skipped: SkippedInstances;
   cancelled: boolean;
+  /** What ended the answer early: the connection, the server or the multipart framing, never one instance. */
   failure: PacsFailure | null;
 }
 
@@ -219,7 +225,11 @@ export async function dicomwebInstanceCount(target: DicomwebTarget, studyInstanc
   }
 }
 
-/** WADO-RS study or series, every instance as stored (transfer-syntax=*), each part streamed into the store. */
+/**
+ * WADO-RS study or series, every instance as stored (transfer-syntax=*), each part streamed
+ * into the store. A part the store refuses is skipped with its reason, as a C-GET's failed
+ * sub-operation would be; the connection, the framing, a timeout or a cancel end the retrieve.
+ */
 export async function dicomwebRetrieve(target: DicomwebTarget, store: InstanceStore, options: WadoRetrieveOptions): Promise<WadoRetrieveResult> {
   const label = describeDicomweb(target);
   const idleMs = options.timeouts?.idleMs ?? DEFAULT_DICOMWEB_TIMEOUTS.idleMs;
@@ -232,6 +242,8 @@ export async function dicomwebRetrieve(target: DicomwebTarget, store: InstanceSt
   };
   const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
   let received = 0;
+  let position = 0;
+  const skipped = new SkippedList();
   let current: ReturnType<InstanceStore['beginPart10']> | undefined;
   touch();
   try {
@@ -260,6 +272,7 @@ export async function dicomwebRetrieve(target: DicomwebTarget, store: InstanceSt
       }
     })();
     await readMultipart(chunks, contentType.params.boundary ?? '', (headers) => {
+      const part = ++position;
       const partType = parseContentType(headers['content-type'] ?? 'application/dicom').mediaType;
       if (partType !== 'application/dicom') {
         // Bulk data or rendered parts are not instances: read past them.
@@ -273,20 +286,30 @@ export async function dicomwebRetrieve(target: DicomwebTarget, store: InstanceSt
         },
         end: async () => {
           current = undefined;
-          const stored = await incoming.finish();
+          let stored: StoredInstance;
+          try {
+            stored = await incoming.finish();
+          } catch (error) {
+            if (!(error instanceof InstanceRefusedError)) throw error;
+            // Recorded first: an optional call would skip evaluating its argument.
+            const entry = skipped.add({ sopInstanceUid: error.sopInstanceUid, position: part, reason: error.message });
+            options.onSkipped?.(entry);
+            return;
+          }
           received++;
           options.onStored?.(stored);
         },
       };
     });
-    return { received, cancelled: false, failure: null };
+    return { received, skipped: skipped.report(), cancelled: false, failure: null };
   } catch (error) {
     await current?.discard();
-    if (options.signal?.aborted) return { received, cancelled: true, failure: null };
-    if (idle.signal.aborted) return { received, cancelled: false, failure: pacsFailure('timeout', `${label} stopped sending for ${Math.round(idleMs / 1000)} s in the middle of the WADO-RS answer.`) };
-    if (error instanceof PacsError) return { received, cancelled: false, failure: error.failure };
+    const ended = (failure: PacsFailure | null, cancelled = false): WadoRetrieveResult => ({ received, skipped: skipped.report(), cancelled, failure });
+    if (options.signal?.aborted) return ended(null, true);
+    if (idle.signal.aborted) return ended(pacsFailure('timeout', `${label} stopped sending for ${Math.round(idleMs / 1000)} s in the middle of the WADO-RS answer.`));
+    if (error instanceof PacsError) return ended(error.failure);
     const failure = socketFailure(error, label);
-    return { received, cancelled: false, failure: failure.code === 'protocol' ? pacsFailure('protocol', `WADO-RS from ${label}: ${error instanceof Error ? error.message : String(error)}`) : failure };
+    return ended(failure.code === 'protocol' ? pacsFailure('protocol', `WADO-RS from ${label}: ${error instanceof Error ? error.message : String(error)}`) : failure);
   } finally {
     clearTimeout(idleTimer);
   }

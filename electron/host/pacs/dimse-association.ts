@@ -70,6 +70,8 @@ export interface AssociationOptions {
   /** Where C-STORE sub-operations (C-GET) are written. */
   incoming?: InstanceStore;
   onStored?: (instance: StoredInstance) => void;
+  /** A C-STORE sub-operation we refused (0xA700): which one (from 1), and why. */
+  onRefused?: (refusal: StoreRefusal) => void;
   /** The association is up; `cancel` sends C-CANCEL for a C-FIND, C-GET or C-MOVE in flight. */
   onAccepted?: (association: Association, cancel: (request: DimseRequest) => void) => void;
   /** Last changes to the proposed presentation contexts before the association request goes out. */
@@ -79,6 +81,13 @@ export interface AssociationOptions {
   onCancel?: (cancel: (request: DimseRequest) => void) => void;
   /** How long a cancelled exchange may take to wind down before we abort it. */
   cancelGraceMs?: number;
+}
+
+/** An instance a peer sent us that our store refused; the peer counts it as a failed sub-operation. */
+export interface StoreRefusal {
+  sopInstanceUid: string;
+  position: number;
+  reason: string;
 }
 
 export interface AssociationOutcome {
@@ -131,6 +140,8 @@ export function runAssociation(requests: DimseRequest[], options: AssociationOpt
   const target = describeNode(node);
   const client = new Client();
   for (const request of requests) client.addRequest(request);
+  /** C-STOREs the PACS sent us on this association (C-GET sub-operations), for naming a refused one. */
+  let storeRequests = 0;
 
   return new Promise<AssociationOutcome>((resolve) => {
     let accepted = false;
@@ -256,22 +267,24 @@ export function runAssociation(requests: DimseRequest[], options: AssociationOpt
   });
 
   async function answerStore(request: CStoreRequest, callback: (response: CStoreResponseType) => void): Promise<void> {
+    const position = ++storeRequests;
     const response = CStoreResponse.fromRequest(request);
-    const received = (request.getDataset() as ReceivedDataset | undefined)?.receivedFile;
-    if (!received) {
-      response.setStatus(0xa700); // Refused: out of resources — nowhere to put it
+    const refuse = (reason: string) => {
+      response.setStatus(0xa700); // Refused: out of resources
+      // Error Comment is 64 characters at most (PS3.7 C.4.2.1.4); onRefused has the whole reason.
+      response.setErrorComment(`could not store: ${reason}`.slice(0, 64));
       callback(response);
-      return;
-    }
+      options.onRefused?.({ sopInstanceUid: request.getAffectedSopInstanceUid(), position, reason });
+    };
+    const received = (request.getDataset() as ReceivedDataset | undefined)?.receivedFile;
+    if (!received) return refuse('nowhere to store it');
     try {
       const stored = await received.finish({ source: node.calledAet });
       response.setStatus(Status.Success);
       callback(response);
       options.onStored?.(stored);
     } catch (error) {
-      response.setStatus(0xa700);
-      response.setErrorComment(`could not store: ${error instanceof Error ? error.message : String(error)}`.slice(0, 64));
-      callback(response);
+      refuse(error instanceof Error ? error.message : String(error));
     }
   }
 }

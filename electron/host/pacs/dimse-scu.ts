@@ -2,12 +2,13 @@
 // and C-STORE, each as one association through runAssociation.
 import dcmjsDimse from 'dcmjs-dimse';
 import { readFileSync } from 'node:fs';
-import type { DimseNode, FindQuery, PacsFailure, SeriesResult, StudyResult } from '../../common/contract-pacs.ts';
+import type { DimseNode, FindQuery, PacsFailure, SeriesResult, SkippedInstance, SkippedInstances, StudyResult } from '../../common/contract-pacs.ts';
 import { describeNode, runAssociation, Status, TransferSyntax, type Association, type DimseRequest, type DimseTimeouts } from './dimse-association.ts';
 import type { InstanceInfo } from './instance-info.ts';
 import type { InstanceStore, StoredInstance } from './instance-store.ts';
 import { dimseStatusFailure, pacsFailure } from './pacs-failure.ts';
 import { recordFromNaturalized, seriesFindIdentifier, sortSeries, sortStudies, studyFindIdentifier, toSeriesResult, toStudyResult } from './query.ts';
+import { SkippedList } from './skipped-instances.ts';
 
 const { Dataset } = dcmjsDimse;
 const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest, CStoreRequest } = dcmjsDimse.requests;
@@ -187,33 +188,48 @@ function trackSubOperations(request: DimseRequest, operation: string, target: st
   };
 }
 
+export interface DimseGetResult extends DimseRetrieveResult {
+  /**
+   * The C-STORE sub-operations we refused (0xA700), each with its reason. The PACS counts
+   * them among its failed sub-operations too (progress.failed): it only knows they failed.
+   */
+  skipped: SkippedInstances;
+}
+
 /** C-GET: the PACS sends the instances back on our association; we write each to the store. */
 export async function dimseGet(
   node: DimseTarget,
   store: InstanceStore,
-  options: DimseRetrieveOptions & { onStored?: (instance: StoredInstance) => void },
-): Promise<DimseRetrieveResult> {
+  options: DimseRetrieveOptions & { onStored?: (instance: StoredInstance) => void; onSkipped?: (skipped: SkippedInstance) => void },
+): Promise<DimseGetResult> {
   const target = describeNode(node);
   const request = options.seriesInstanceUid
     ? CGetRequest.createSeriesGetRequest(options.studyInstanceUid, options.seriesInstanceUid)
     : CGetRequest.createStudyGetRequest(options.studyInstanceUid);
   const tracker = trackSubOperations(request, 'C-GET', target, options.onProgress);
   let getAccepted = true;
+  const skipped = new SkippedList();
   const outcome = await runAssociation([request], {
     node,
     receiveStorage: true,
     incoming: store,
     ...(options.onStored ? { onStored: options.onStored } : {}),
+    onRefused: (refusal) => {
+      // Recorded first: an optional call would skip evaluating its argument.
+      const entry = skipped.add(refusal);
+      options.onSkipped?.(entry);
+    },
     ...(options.signal ? { signal: options.signal } : {}),
     onCancel: (cancel) => cancel(request),
     onAccepted: (association) => {
       getAccepted = association.getAcceptedPresentationContextFromRequest(request) !== undefined;
     },
   });
-  if (outcome.cancelled) return { progress: tracker.progress, cancelled: true, failure: null };
-  if (outcome.failure) return { progress: tracker.progress, cancelled: false, failure: outcome.failure };
-  if (!getAccepted) return { progress: tracker.progress, cancelled: false, failure: pacsFailure('not-accepted', `${target} does not offer C-GET (Study Root): use C-MOVE for this node.`) };
-  return { progress: tracker.progress, cancelled: false, failure: tracker.failure() };
+  const ended = (failure: PacsFailure | null, cancelled = false): DimseGetResult => ({ progress: tracker.progress, skipped: skipped.report(), cancelled, failure });
+  if (outcome.cancelled) return ended(null, true);
+  if (outcome.failure) return ended(outcome.failure);
+  if (!getAccepted) return ended(pacsFailure('not-accepted', `${target} does not offer C-GET (Study Root): use C-MOVE for this node.`));
+  return ended(tracker.failure());
 }
 
 /** C-MOVE: the PACS opens its own association to destinationAet (our storage listener) and stores there. */

@@ -16,7 +16,7 @@ export interface InstanceInfoRequest {
 
 export type InstanceInfoReply =
   | { id: number; ok: true; info: InstanceInfo; digest: string }
-  | { id: number; ok: false; name: string; message: string };
+  | { id: number; ok: false; name: string; message: string; code?: string };
 
 export interface InspectedInstance {
   info: InstanceInfo;
@@ -29,7 +29,8 @@ const rpc = new WorkerRpc<{ request: InstanceInfoRequest; reply: InstanceInfoRep
   start: () => startNodeWorker(siblingWorkerUrl('instance-info-worker', import.meta.url), { env: SHARE_ENV, holdOnlyWhileBusy: true }),
   read: (reply) => {
     if (reply.ok) return { id: reply.id, kind: 'result', result: { info: reply.info, digest: reply.digest } };
-    const error = reply.name === 'NotPart10Error' ? new NotPart10Error(reply.message) : new Error(reply.message);
+    // A system error keeps its code (ENOENT, EACCES…): the store tells its own failures from a file's.
+    const error = reply.name === 'NotPart10Error' ? new NotPart10Error(reply.message) : Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {});
     return { id: reply.id, kind: 'error', error };
   },
   afterFailure: 'restart',

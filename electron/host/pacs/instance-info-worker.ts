@@ -25,11 +25,13 @@ port.on('message', (request: InstanceInfoRequest) => {
       const digest = await datasetDigest(request.file, info.datasetOffset);
       port.postMessage({ id: request.id, ok: true, info, digest } satisfies InstanceInfoReply);
     } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
       port.postMessage({
         id: request.id,
         ok: false,
         name: error instanceof Error ? error.name : 'Error',
         message: error instanceof Error ? error.message : String(error),
+        ...(typeof code === 'string' ? { code } : {}),
       } satisfies InstanceInfoReply);
     }
   })();

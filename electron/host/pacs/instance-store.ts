@@ -6,13 +6,13 @@
 // The received file is parsed in a worker thread (instance-info-client.ts), never here.
 import { randomBytes, createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { chmod, rename, rm, stat } from 'node:fs/promises';
+import { chmod, open, rename, rm, stat } from 'node:fs/promises';
 import { linkExclusive, mkdirPrivate, mkdirPrivateSync, PRIVATE_FILE_MODE } from '../atomic-file.ts';
 import path from 'node:path';
 import type { StoreConflict } from '../../common/contract-pacs.ts';
 import type { InstanceInfo } from './instance-info.ts';
 import { inspectInstance, type InspectedInstance } from './instance-info-client.ts';
-import { encodeFileMeta, isPathSafeUid, type FileMetaFields } from './part10.ts';
+import { encodeFileMeta, isPathSafeUid, readPart10Header, type FileMetaFields } from './part10.ts';
 import { StoreConflicts } from './store-conflicts.ts';
 
 export interface StoredInstance extends InstanceInfo {
@@ -34,6 +34,22 @@ export interface InstanceStoreOptions {
 export interface FinishOptions {
   /** Who sent it, for the conflict record: a calling AE title or a node. */
   source?: string;
+}
+
+/**
+ * The received instance itself is refused: not DICOM, malformed, past the inflate budget, or
+ * its SOP Instance UID is that of a stored file that cannot be read to compare with. A
+ * transfer can go on with the next instance. Anything else finish() throws is about the
+ * store (a full disk, no permission) and would refuse every instance alike.
+ */
+export class InstanceRefusedError extends Error {
+  /** From the data set, else from the file meta information; null when neither could be read. */
+  readonly sopInstanceUid: string | null;
+  constructor(reason: string, sopInstanceUid: string | null, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.name = 'InstanceRefusedError';
+    this.sopInstanceUid = sopInstanceUid;
+  }
 }
 
 export interface IncomingFile {
@@ -96,7 +112,7 @@ export class InstanceStore {
         try {
           await closed;
           await chmod(temporary, PRIVATE_FILE_MODE);
-          const received = await inspectInstance(temporary);
+          const received = await inspectReceived(temporary);
           return await this.file(temporary, received, options.source ?? '');
         } finally {
           await rm(temporary, { force: true });
@@ -116,7 +132,15 @@ export class InstanceStore {
     const target = this.pathFor(info);
     await mkdirPrivate(path.dirname(target));
     if (await linkIfAbsent(temporary, target)) return { ...info, path: target };
-    const stored = await inspectInstance(target);
+    const stored = await inspectInstance(target).catch((error: unknown) => {
+      if (isStoreError(error)) throw error;
+      // Neither replaced nor compared: the stored file stays as it is, whatever it holds.
+      throw new InstanceRefusedError(
+        `an instance with SOP Instance UID ${info.sopInstanceUid} is stored at ${target} but cannot be read to compare with (${messageOf(error)}); the stored file is kept, the received one dropped`,
+        info.sopInstanceUid,
+        { cause: error },
+      );
+    });
     if (stored.digest === received.digest) return { ...info, path: target, duplicate: true };
 
     const conflictPath = path.join(
@@ -146,6 +170,45 @@ export class InstanceStore {
     this.onConflict?.(conflict);
     return { ...info, path: target, conflict };
   }
+}
+
+/** The received file's identity; a file that cannot be read as an instance is refused with the reason. */
+async function inspectReceived(file: string): Promise<InspectedInstance> {
+  try {
+    return await inspectInstance(file);
+  } catch (error) {
+    if (isStoreError(error)) throw error;
+    throw new InstanceRefusedError(messageOf(error), await metaSopInstanceUid(file), { cause: error });
+  }
+}
+
+/** The meta group is small and never deflated: it often names an instance whose data set is refused. */
+const META_PREFIX_BYTES = 64 * 1024;
+
+async function metaSopInstanceUid(file: string): Promise<string | null> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const prefix = Buffer.alloc(META_PREFIX_BYTES);
+      const { bytesRead } = await handle.read(prefix, 0, prefix.length, 0);
+      const uid = readPart10Header(prefix.subarray(0, bytesRead)).mediaStorageSopInstanceUid;
+      return uid || null;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** A system error (ENOSPC, EACCES…): the store, not the instance, is the problem. */
+function isStoreError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

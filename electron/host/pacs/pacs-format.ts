@@ -1,5 +1,6 @@
 // Text for people: query results, outbox states and failures as the CLI prints them.
-import type { OutboxItemView, PacsFailure, SeriesResult, StudyResult } from '../../common/contract-pacs.ts';
+import type { OutboxItemView, PacsFailure, RetrieveMethod, SeriesResult, SkippedInstances, StudyResult } from '../../common/contract-pacs.ts';
+import { describeSkippedInstance } from '../../common/skipped-instance-text.ts';
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
@@ -43,6 +44,14 @@ export function formatSeries(series: SeriesResult[]): string {
 
 export function formatFailure(failure: PacsFailure): string {
   return `${failure.message} [${failure.code}${failure.httpStatus ? ` ${failure.httpStatus}` : ''}${failure.dimseStatus !== undefined ? ` 0x${failure.dimseStatus.toString(16).toUpperCase().padStart(4, '0')}` : ''}]`;
+}
+
+/** One line per listed instance, and how many more there were. */
+export function formatSkipped(skipped: SkippedInstances, method: RetrieveMethod): string {
+  const lines = skipped.instances.map((entry) => `  ${describeSkippedInstance(entry, method)}`);
+  const unlisted = skipped.count - skipped.instances.length;
+  if (unlisted > 0) lines.push(`  … and ${unlisted} more`);
+  return [`${skipped.count} instance${skipped.count === 1 ? '' : 's'} skipped (refused here):`, ...lines].join('\n');
 }
 
 function when(iso: string | null): string {

@@ -21,6 +21,8 @@ import {
   type RetrieveMethod,
   type RetrieveProgress,
   type RetrieveResult,
+  type SkippedInstance,
+  type SkippedInstances,
   type StoreConflict,
 } from '../../common/contract-pacs.ts';
 import { CallerPolicy, type KnownCaller, type ResolveHost } from './caller-policy.ts';
@@ -32,8 +34,10 @@ import { Outbox, type EnqueueResult, type OutboxOptions } from './outbox.ts';
 import type { OutboxTarget } from './outbox-store.ts';
 import { echoNode, findOnNode, nodeAddress } from './pacs-client.ts';
 import { pacsFailure, PacsError, UnknownNodeError } from './pacs-failure.ts';
+import { describeSkippedInstance } from '../../common/skipped-instance-text.ts';
 import { completeNode, PacsSettingsStore, type PacsSettings } from './pacs-settings.ts';
-import { StorageListener, type ReceivedInstance } from './storage-listener.ts';
+import { SkippedList } from './skipped-instances.ts';
+import { StorageListener, type ReceivedInstance, type RefusedInstance } from './storage-listener.ts';
 import type { CallerVerdict } from './caller-policy.ts';
 
 /** What listener.start and the CLI may change: the address, AE title, port, and some limits. */
@@ -76,6 +80,9 @@ interface MoveCollector {
   sourceName: string;
   instances: StoredInstance[];
   onStored: (instance: StoredInstance) => void;
+  /** What the listener refused from this PACS while the move ran (C-STOREs answered 0xA700). */
+  skipped: SkippedList;
+  onSkipped: (skipped: SkippedInstance) => void;
 }
 
 export class PacsService {
@@ -230,7 +237,10 @@ export class PacsService {
     const store = request.storeRoot ? new InstanceStore(request.storeRoot, { onConflict: (conflict) => this.onConflict(conflict) }) : this.store;
     const method: RetrieveMethod = node.type === 'dicomweb' ? 'wado-rs' : node.retrieveMethod;
     const stored: StoredInstance[] = [];
-    const state: RetrieveProgress = { jobId, phase: 'connecting', received: 0, failed: 0, total: null, bytes: 0 };
+    const state: RetrieveProgress = { jobId, phase: 'connecting', received: 0, failed: 0, skipped: 0, total: null, bytes: 0 };
+    // The PACS counts the instances we refused among its failed sub-operations; we report those as skipped, with reasons.
+    let failedAtPacs = 0;
+    const failedAtPacsOnly = () => Math.max(0, failedAtPacs - state.skipped);
     let lastEmit = 0;
     const report = (force = false) => {
       const now = performance.now();
@@ -247,8 +257,15 @@ export class PacsService {
       state.bytes += instance.bytes;
       report();
     };
+    const onSkipped = (skipped: SkippedInstance) => {
+      state.skipped++;
+      state.failed = failedAtPacsOnly();
+      this.options.log?.(`retrieve ${jobId} from ${node.name}: skipped ${describeSkippedInstance(skipped, method)}`);
+      report();
+    };
     const onSubOperations = (progress: SubOperationProgress) => {
-      state.failed = progress.failed;
+      failedAtPacs = progress.failed;
+      state.failed = failedAtPacsOnly();
       if (progress.remaining !== null) state.total = progress.remaining + progress.completed + progress.failed + progress.warnings;
       report();
     };
@@ -256,7 +273,7 @@ export class PacsService {
 
     let failure: PacsFailure | null = null;
     let cancelled = false;
-    let failedCount = 0;
+    let skipped: SkippedInstances = { count: 0, instances: [] };
     if (node.type === 'dicomweb') {
       state.total = await dicomwebInstanceCount(node, request.studyInstanceUid, request.seriesInstanceUid);
       report(true);
@@ -265,26 +282,32 @@ export class PacsService {
         ...(request.seriesInstanceUid ? { seriesInstanceUid: request.seriesInstanceUid } : {}),
         signal,
         onStored,
+        onSkipped,
       });
       failure = result.failure;
       cancelled = result.cancelled;
+      skipped = result.skipped;
     } else if (node.retrieveMethod === 'c-get') {
       const result = await dimseGet(node, store, {
         studyInstanceUid: request.studyInstanceUid,
         ...(request.seriesInstanceUid ? { seriesInstanceUid: request.seriesInstanceUid } : {}),
         signal,
         onStored,
+        onSkipped,
         onProgress: onSubOperations,
       });
       failure = result.failure;
       cancelled = result.cancelled;
-      failedCount = result.progress.failed;
+      skipped = result.skipped;
+      failedAtPacs = result.progress.failed;
     } else {
-      const result = await this.moveToListener(node, request, store, signal, onStored, onSubOperations);
+      const result = await this.moveToListener(node, request, store, signal, onStored, onSkipped, onSubOperations);
       failure = result.failure;
       cancelled = result.cancelled;
-      failedCount = result.failed;
+      skipped = result.skipped;
+      failedAtPacs = result.failed;
     }
+    state.skipped = skipped.count;
 
     const folders = [...new Set(stored.map((instance) => path.dirname(instance.path)))].sort();
     let imported: ImportResult | null = null;
@@ -295,14 +318,15 @@ export class PacsService {
     }
     state.phase = 'done';
     state.received = stored.length;
-    state.failed = failedCount;
+    state.failed = failedAtPacsOnly();
     report(true);
     return {
       jobId,
       method,
       cancelled,
       received: stored.length,
-      failed: failedCount,
+      failed: failedAtPacsOnly(),
+      skipped,
       folders,
       import: imported,
       failure: cancelled ? null : failure,
@@ -317,14 +341,16 @@ export class PacsService {
     store: InstanceStore,
     signal: AbortSignal,
     onStored: (instance: StoredInstance) => void,
+    onSkipped: (skipped: SkippedInstance) => void,
     onProgress: (progress: SubOperationProgress) => void,
-  ): Promise<{ failure: PacsFailure | null; cancelled: boolean; failed: number }> {
+  ): Promise<{ failure: PacsFailure | null; cancelled: boolean; failed: number; skipped: SkippedInstances }> {
     const startedHere = !this.listener?.running;
     if (startedHere) {
       try {
         await this.startListener({}, { persist: false });
       } catch (error) {
-        return { failure: pacsFailure('config', `C-MOVE needs the storage listener, which could not start: ${error instanceof Error ? error.message : String(error)}`), cancelled: false, failed: 0 };
+        const failure = pacsFailure('config', `C-MOVE needs the storage listener, which could not start: ${error instanceof Error ? error.message : String(error)}`);
+        return { failure, cancelled: false, failed: 0, skipped: { count: 0, instances: [] } };
       }
     }
     const destinationAet = this.runningListener?.aeTitle ?? (await this.settings.load()).listener.aeTitle;
@@ -342,6 +368,8 @@ export class PacsService {
       sourceName: node.name,
       instances: [],
       onStored,
+      skipped: new SkippedList(),
+      onSkipped,
     };
     // The listener writes into the app's store; a CLI --to folder gets the files moved there after.
     this.moves.add(collector);
@@ -356,7 +384,7 @@ export class PacsService {
       const expected = result.progress.completed + result.progress.warnings;
       for (let waited = 0; collector.instances.length < expected && waited < 2000; waited += 50) await delay(50);
       if (store !== this.store) await relocate(collector.instances, store);
-      return { failure: result.failure, cancelled: result.cancelled, failed: result.progress.failed };
+      return { failure: result.failure, cancelled: result.cancelled, failed: result.progress.failed, skipped: collector.skipped.report() };
     } finally {
       this.moves.delete(collector);
       if (startedHere) await this.stopListener({ persist: false });
@@ -405,6 +433,7 @@ export class PacsService {
       limits: settings.limits,
       acceptCaller: (callingAet, remoteAddress) => this.acceptCaller(callingAet, remoteAddress, settings.acceptUnknownCallers),
       onReceived: (instance) => this.onListenerReceived(instance),
+      onRefused: (refusal) => this.onListenerRefused(refusal),
       onAssociationDone: (instances) => void this.importPushed(instances),
       ...(this.options.log ? { log: this.options.log } : {}),
     });
@@ -467,6 +496,14 @@ export class PacsService {
       studyInstanceUid: instance.studyInstanceUid,
       seriesInstanceUid: instance.seriesInstanceUid,
     });
+  }
+
+  /** A refusal during our own C-MOVE belongs to its report: the moving PACS is the caller (the listener has logged it already). */
+  private onListenerRefused(refusal: RefusedInstance): void {
+    const move = [...this.moves].find((candidate) => candidate.sourceAet === refusal.callingAet);
+    if (!move) return;
+    const position = move.instances.length + move.skipped.count + 1;
+    move.onSkipped(move.skipped.add({ sopInstanceUid: refusal.sopInstanceUid, position, reason: refusal.reason }));
   }
 
   /** What a modality or PACS pushed (not our own moves) is imported once its association ends. */

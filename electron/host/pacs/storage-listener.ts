@@ -30,6 +30,13 @@ export interface ReceivedInstance extends StoredInstance {
   callingAet: string;
 }
 
+/** A C-STORE the listener refused (a quota, or the store refused the instance). */
+export interface RefusedInstance {
+  callingAet: string;
+  sopInstanceUid: string;
+  reason: string;
+}
+
 /**
  * Bounds on what a PDU header may announce. The A-ASSOCIATE-RQ bound is 128 KiB: the most
  * a request can propose, 128 presentation contexts, each with a 64-character abstract
@@ -50,6 +57,7 @@ export interface StorageListenerOptions {
   /** Whether this caller may store to us: its calling AE title and the address it connects from. */
   acceptCaller: (callingAet: string, remoteAddress: string | undefined) => Promise<CallerVerdict>;
   onReceived?: (instance: ReceivedInstance) => void;
+  onRefused?: (refusal: RefusedInstance) => void;
   /** Every instance of one association, when it ends (the importer takes them together). */
   onAssociationDone?: (instances: ReceivedInstance[]) => void;
   log?: (message: string) => void;
@@ -180,6 +188,7 @@ export class StorageListener {
           // Error Comment is 64 characters at most (PS3.7 C.4.2.1.4): the log has the whole reason.
           response.setErrorComment(comment.slice(0, 64));
           callback(response);
+          listener.options.onRefused?.({ callingAet: this.callingAet, sopInstanceUid: sop, reason: comment });
         };
         if (dataset?.refusal) return refuseStore(dataset.refusal);
         const received = dataset?.receivedFile;

@@ -7,6 +7,7 @@ import type { FindQuery, RetrieveProgress, RetrieveResult, SeriesResult, StudyRe
 import { el, formatDicomDate, formatPersonName } from '../ui/dom.ts';
 import { createNodeSelect } from './node-select.ts';
 import type { NodeStore } from './node-store.ts';
+import { describeSkippedInstance } from '../../../electron/common/skipped-instance-text.ts';
 import { describeError, describeFailure, dicomDateRange, newJobId, plural } from './pacs-text.ts';
 
 const phaseLabels: Record<RetrieveProgress['phase'], string> = {
@@ -52,10 +53,11 @@ export function createQueryView(options: { host: HostApi; store: NodeStore; onVi
   let runningJob: string | null = null;
   host.on('pacs.retrieveProgress', (event) => {
     if (event.jobId !== runningJob) return;
-    progressLabel.textContent = `${phaseLabels[event.phase]}: ${event.received}${event.total !== null ? ` of ${event.total}` : ''} instances${event.failed > 0 ? `, ${event.failed} failed` : ''}`;
+    const missing = [event.failed > 0 && `${event.failed} failed`, event.skipped > 0 && `${event.skipped} skipped`].filter(Boolean);
+    progressLabel.textContent = `${phaseLabels[event.phase]}: ${event.received}${event.total !== null ? ` of ${event.total}` : ''} instances${missing.map((text) => `, ${text}`).join('')}`;
     if (event.total && event.total > 0) {
       progressBar.max = event.total;
-      progressBar.value = Math.min(event.received + event.failed, event.total);
+      progressBar.value = Math.min(event.received + event.failed + event.skipped, event.total);
     } else {
       progressBar.removeAttribute('value');
     }
@@ -195,9 +197,9 @@ export function createQueryView(options: { host: HostApi; store: NodeStore; onVi
     const seconds = (result.elapsedMs / 1000).toFixed(1);
     const head = result.cancelled
       ? `Retrieve of ${what} cancelled after ${plural(result.received, 'instance')}.`
-      : `Retrieved ${plural(result.received, 'instance')} of ${what} by ${result.method.toUpperCase()} in ${seconds} s${result.failed > 0 ? `; ${result.failed} failed at the PACS` : ''}.`;
+      : `Retrieved ${plural(result.received, 'instance')} of ${what} by ${result.method.toUpperCase()} in ${seconds} s${result.failed > 0 ? `; ${result.failed} failed at the PACS` : ''}${result.skipped.count > 0 ? `; ${plural(result.skipped.count, 'instance')} skipped` : ''}.`;
     const failure = result.failure ? ` ${describeFailure(result.failure)}` : '';
-    const state = result.failure || result.failed > 0 ? 'error' : 'ok';
+    const state = result.failure || result.failed > 0 || result.skipped.count > 0 ? 'error' : 'ok';
     showMessage(retrieveSummary, state, head + failure);
     const keys = result.import?.seriesKeys ?? [];
     if (keys.length > 0) {
@@ -205,6 +207,18 @@ export function createQueryView(options: { host: HostApi; store: NodeStore; onVi
       view.addEventListener('click', () => options.onViewSeries(keys));
       retrieveSummary.append(' ', view);
     }
+    if (result.skipped.count > 0) retrieveSummary.append(skippedList(result));
+  }
+
+  /** Why each skipped instance was refused: the first ones the host listed, then how many more. */
+  function skippedList(result: RetrieveResult): HTMLElement {
+    const unlisted = result.skipped.count - result.skipped.instances.length;
+    return el(
+      'ul',
+      { class: 'pacs-skipped', 'data-testid': 'pacs-retrieve-skipped' },
+      ...result.skipped.instances.map((entry) => el('li', { 'data-testid': 'pacs-retrieve-skipped-item' }, describeSkippedInstance(entry, result.method))),
+      ...(unlisted > 0 ? [el('li', {}, `… and ${unlisted} more`)] : []),
+    );
   }
 
   return el('div', { class: 'pacs-view', 'data-testid': 'pacs-query-view' }, form, message, progress, retrieveSummary, results);
