@@ -117,6 +117,11 @@ export class WorkerRpc<P extends RpcProtocol> {
     });
   }
 
+  /** Starts the worker now if none runs, so the first request does not wait for it to load (a large worker script). */
+  prepare(): void {
+    this.#ensurePort();
+  }
+
   /** Posts a message that expects no answer (state the worker keeps for later requests), starting the worker if needed. */
   post(message: unknown, transfer: readonly P['transfer'][] = []): void {
     this.#ensurePort().post(message, transfer);

@@ -28,7 +28,7 @@ const FILES_PER_BATCH = 24;
 const BATCHES_IN_FLIGHT = 4;
 const PIXEL_DATA_KEYS = ['PixelData', 'FloatPixelData', 'DoubleFloatPixelData'];
 
-let installed: { prefix: string; batcher: FileBatcher<SliceOutcome, DecodeRequest | null>; fileUrl(key: string): string } | null = null;
+let installed: { prefix: string; batcher: FileBatcher<SliceOutcome, DecodeRequest>; fileUrl(key: string): string } | null = null;
 
 /** A file once its batch answered: decoded pixels waiting for their image, or its bytes in the naturalized metadata. */
 type Decoded = {
@@ -67,7 +67,7 @@ function sliceWorkerCount(): number {
 export function installBatchedFileLoader(host: HostApi, options: { sliceWorker?: boolean } = {}): void {
   const urls = { batchUrl: (keys: readonly string[]) => host.fileBatchUrl(keys), fileUrl: (key: string) => host.fileUrl(key) };
   const transport = options.sliceWorker === false ? bytesOnThisThread(fetchBatchTransport(urls)) : new SliceBatchClient(urls, sliceWorkerCount());
-  const batcher = new FileBatcher<SliceOutcome, DecodeRequest | null>({ filesPerBatch: FILES_PER_BATCH, batchesInFlight: BATCHES_IN_FLIGHT, transport });
+  const batcher = new FileBatcher<SliceOutcome, DecodeRequest>({ filesPerBatch: FILES_PER_BATCH, batchesInFlight: BATCHES_IN_FLIGHT, transport });
   installed = { prefix: `wadouri:${host.fileUrl('')}`, batcher, fileUrl: (key) => host.fileUrl(key) };
   registerDownloadCanceller((downloadKeys) => {
     for (const base of downloadKeys) {
@@ -90,7 +90,7 @@ export function installBatchedFileLoader(host: HostApi, options: { sliceWorker?:
 }
 
 /** The batches fetched and split on the page, each file handed to the image loader as it is: the loading before the slice-batch worker, kept to be measured against. */
-function bytesOnThisThread(transport: BatchTransport<ArrayBuffer, undefined>): BatchTransport<SliceOutcome, DecodeRequest | null> {
+function bytesOnThisThread(transport: BatchTransport<ArrayBuffer, undefined>): BatchTransport<SliceOutcome, DecodeRequest> {
   return {
     send: (files, signal, deliver) =>
       transport.send(
@@ -289,10 +289,11 @@ export async function probeDecodePaths(fileKey: string, asked: { targetType: Pix
     let worker: ImageSummary | null = null;
     let workerPath: string;
     if (outcome.kind === 'decoded') {
-      storeNaturalized(workerId, naturalFromWire(outcome.natural));
+      const natural = naturalFromWire(outcome.natural);
+      storeNaturalized(workerId, natural);
       const why = disagreement(workerId, outcome.frame, outcome.scaling, request.preScale);
       workerPath = why === null ? 'decoded' : `disagrees: ${why}`;
-      worker = summarizeImage(imageFromDecodedFrame(workerId, outcome.frame, naturalFromWire(outcome.natural)), workerId);
+      worker = summarizeImage(imageFromDecodedFrame(workerId, outcome.frame, natural), workerId);
     } else {
       workerPath = `handed back: ${outcome.why}`;
     }

@@ -16,7 +16,7 @@ type PlaneModule = { columnPixelSpacing?: number; rowPixelSpacing?: number };
 type VoiModule = { windowCenter?: number[]; windowWidth?: number[]; voiLUTFunction?: string | string[]; voiLutFunction?: string; voiLUTSequence?: unknown[] };
 type ModalityModule = { rescaleSlope?: number; rescaleIntercept?: number };
 
-/** Stores a file's naturalized metadata under its base image id (replacing none: the cache keeps the first). */
+/** Stores a file's naturalized metadata under its base image id, where Cornerstone's metadata providers look first. */
 export function storeNaturalized(baseImageId: string, natural: Record<string, unknown>): void {
   metadataUtilities.setCacheData(NATURALIZED, baseImageId, natural);
 }

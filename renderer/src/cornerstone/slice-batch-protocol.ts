@@ -78,8 +78,8 @@ export function naturalFromWire(wire: NaturalOnTheWire): Record<string, unknown>
 
 /**
  * What became of one file: decoded here, or handed back as bytes for the image loader's
- * own path (color, multi-frame, deflated, PT/RTDOSE scaling, a modality LUT, or nothing
- * asked but its metadata), with the reason.
+ * own path (colour, multi-frame, deflated, PT/RTDOSE scaling, a modality LUT, a file it
+ * cannot read), with the reason.
  */
 export type SliceOutcome =
   | { kind: 'decoded'; natural: NaturalOnTheWire; frame: DecodedFrame; transferSyntaxUid: string; scaling: ScalingParameters | null }
@@ -87,17 +87,17 @@ export type SliceOutcome =
 
 export type SliceBatchRequest = {
   kind: 'slice-batch';
-  batchId: number;
+  id: number;
   /** The batch URL (electron/common/file-batch-format.ts), and each file's own URL for a batch refused as too large. */
   url: string;
-  files: Array<{ key: string; url: string; decode: DecodeRequest | null }>;
+  files: Array<{ key: string; url: string; decode: DecodeRequest }>;
 };
-export type SliceBatchCancel = { kind: 'slice-batch-cancel'; batchId: number };
+export type SliceBatchCancel = { kind: 'slice-batch-cancel'; id: number };
 export type ToSliceWorker = SliceBatchRequest | SliceBatchCancel;
 
 export type SliceFileMessage =
-  | { kind: 'slice-file'; batchId: number; key: string; ok: true; outcome: SliceOutcome }
-  | { kind: 'slice-file'; batchId: number; key: string; ok: false; reason: string };
+  | { kind: 'slice-file'; id: number; key: string; ok: true; outcome: SliceOutcome }
+  | { kind: 'slice-file'; id: number; key: string; ok: false; reason: string };
 /** The batch is over: every file was answered, or `error` says why the rest were not. */
-export type SliceBatchDone = { kind: 'slice-batch-done'; batchId: number; error: string | null };
+export type SliceBatchDone = { kind: 'slice-batch-done'; id: number; error: string | null };
 export type FromSliceWorker = SliceFileMessage | SliceBatchDone;

@@ -11,7 +11,7 @@ const running = new Map<number, AbortController>();
 
 scope.addEventListener('message', (event) => {
   const message = event.data;
-  if (message.kind === 'slice-batch-cancel') running.get(message.batchId)?.abort();
+  if (message.kind === 'slice-batch-cancel') running.get(message.id)?.abort();
   else if (message.kind === 'slice-batch') void runBatch(message);
 });
 
@@ -19,14 +19,14 @@ function transferablesOf(outcome: SliceOutcome): Transferable[] {
   return [outcome.kind === 'decoded' ? (outcome.frame.pixelData.buffer as ArrayBuffer) : outcome.bytes];
 }
 
-async function answer(batchId: number, key: string, bytes: ArrayBuffer, decode: DecodeRequest | null): Promise<void> {
+async function answer(id: number, key: string, bytes: ArrayBuffer, decode: DecodeRequest): Promise<void> {
   const outcome = await decodeSliceFile(bytes, decode);
-  scope.postMessage({ kind: 'slice-file', batchId, key, ok: true, outcome }, transferablesOf(outcome));
+  scope.postMessage({ kind: 'slice-file', id, key, ok: true, outcome }, transferablesOf(outcome));
 }
 
 async function runBatch(request: SliceBatchRequest): Promise<void> {
   const controller = new AbortController();
-  running.set(request.batchId, controller);
+  running.set(request.id, controller);
   const init: RequestInit = { signal: controller.signal, credentials: 'same-origin' };
   const wanted = new Map(request.files.map((file) => [file.key, file]));
   let error: string | null = null;
@@ -37,9 +37,9 @@ async function runBatch(request: SliceBatchRequest): Promise<void> {
       for (const file of request.files) {
         const single = await fetch(file.url, init);
         if (!single.ok) {
-          scope.postMessage({ kind: 'slice-file', batchId: request.batchId, key: file.key, ok: false, reason: `HTTP ${single.status} ${await single.text()}` });
+          scope.postMessage({ kind: 'slice-file', id: request.id, key: file.key, ok: false, reason: `HTTP ${single.status} ${await single.text()}` });
         } else {
-          await answer(request.batchId, file.key, await single.arrayBuffer(), file.decode);
+          await answer(request.id, file.key, await single.arrayBuffer(), file.decode);
         }
         wanted.delete(file.key);
       }
@@ -49,15 +49,15 @@ async function runBatch(request: SliceBatchRequest): Promise<void> {
         const file = wanted.get(record.key);
         if (!file) continue;
         wanted.delete(record.key);
-        if (record.ok) await answer(request.batchId, record.key, record.bytes, file.decode);
-        else scope.postMessage({ kind: 'slice-file', batchId: request.batchId, key: record.key, ok: false, reason: record.reason });
+        if (record.ok) await answer(request.id, record.key, record.bytes, file.decode);
+        else scope.postMessage({ kind: 'slice-file', id: request.id, key: record.key, ok: false, reason: record.reason });
       }
       if (wanted.size > 0) error = `the file batch did not answer for ${[...wanted.keys()].join(', ')}`;
     }
   } catch (caught) {
     error = controller.signal.aborted ? 'cancelled' : caught instanceof Error ? caught.message : String(caught);
   } finally {
-    running.delete(request.batchId);
-    scope.postMessage({ kind: 'slice-batch-done', batchId: request.batchId, error });
+    running.delete(request.id);
+    scope.postMessage({ kind: 'slice-batch-done', id: request.id, error });
   }
 }

@@ -63,9 +63,8 @@ const textOf = (value: unknown): string | undefined => {
   return typeof first === 'string' ? first : undefined;
 };
 
-/** Decodes one file for `request`, or hands it back (null request: only its metadata is wanted, so the bytes go back whole). */
-export async function decodeSliceFile(bytes: ArrayBuffer, request: DecodeRequest | null): Promise<SliceOutcome> {
-  if (request === null) return back(bytes, 'metadata only');
+/** Decodes one file for `request`, or hands it back with the reason. */
+export async function decodeSliceFile(bytes: ArrayBuffer, request: DecodeRequest): Promise<SliceOutcome> {
   let naturalized: { natural: Record<string, unknown>; transferSyntaxUid: string };
   try {
     naturalized = naturalizeFile(bytes);
