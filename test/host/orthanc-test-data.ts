@@ -7,8 +7,10 @@ import path from 'node:path';
 import type { ImportResult } from '../../electron/common/dicom-model.ts';
 import { importDicom } from '../../electron/host/dicom/importer.ts';
 import type { ImportOutcome } from '../../electron/host/dicom/import-types.ts';
+import { deflatedCt } from './deflate-bomb.ts';
 import { ctSlice, writeDicom } from './fixtures-dicom.ts';
 import { DEBIAN_PYTHON } from './orthanc-dicom-compare.ts';
+import type { OrthancFixture } from './orthanc-fixture.ts';
 
 export const PYDICOM_TEST_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 export const LIVER_SEG = path.join(PYDICOM_TEST_FILES, 'liver_1frame.dcm');
@@ -115,4 +117,23 @@ export function recordingImporter(): {
       };
     },
   };
+}
+
+/**
+ * A study in Orthanc with `count` good CT instances and one our store refuses: 4 MiB of zeros,
+ * deflated, beside them in the same series (refused under a 1 MB inflate budget). Posted through
+ * Orthanc's REST API so Orthanc keeps it exactly as written.
+ */
+export async function storeStudyWithRefusedInstance(
+  orthanc: Pick<OrthancFixture, 'storeWithDcmtk' | 'rest'>,
+  dir: string,
+  count: number,
+  identity: { patientId: string; patientName: string; accessionNumber: string },
+): Promise<{ good: TestSeries; refusedSop: string }> {
+  const good = writeTestSeries(dir, count, identity);
+  orthanc.storeWithDcmtk(good.files);
+  const refusedSop = randomUid();
+  const bomb = await deflatedCt(dir, refusedSop, 4 * 1024 * 1024, good.seriesInstanceUid, { studyUid: good.studyInstanceUid, patientId: good.patientId });
+  await orthanc.rest('/instances', { method: 'POST', body: bomb });
+  return { good, refusedSop };
 }

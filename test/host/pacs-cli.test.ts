@@ -6,11 +6,11 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOutboxCommand } from '../../electron/cli/commands/outbox-command.ts';
 import { runPacsCommand } from '../../electron/cli/commands/pacs-command.ts';
-import { deflatedCt, withInflateBudget } from './deflate-bomb.ts';
+import { withInflateBudget } from './deflate-bomb.ts';
 import { listFilesRecursively, makeTempDir } from './fixtures-dicom.ts';
 import { pydicomCompare } from './orthanc-dicom-compare.ts';
 import { freePort, OrthancFixture } from './orthanc-fixture.ts';
-import { LIVER_SEG, pydicomValues, randomUid, requirePydicomFiles, writeTestSeries, type TestSeries } from './orthanc-test-data.ts';
+import { LIVER_SEG, pydicomValues, requirePydicomFiles, storeStudyWithRefusedInstance, writeTestSeries, type TestSeries } from './orthanc-test-data.ts';
 
 let orthanc: OrthancFixture;
 let work: { path: string; remove: () => void };
@@ -133,11 +133,7 @@ describe('medreasoner pacs against Orthanc', () => {
 
   it('gets a study by WADO-RS in which one instance is refused here: prints it with the reason, keeps the others, exits 1', async () => {
     const dir = path.join(work.path, 'partly-refused');
-    const good = writeTestSeries(dir, 2, { patientId: 'PACS-CLI-3', patientName: 'Test^Patient', accessionNumber: 'ACC-CLI-3' });
-    orthanc.storeWithDcmtk(good.files);
-    const bombSop = randomUid();
-    const bomb = await deflatedCt(dir, bombSop, 4 * 1024 * 1024, good.seriesInstanceUid, { studyUid: good.studyInstanceUid, patientId: good.patientId });
-    await orthanc.rest('/instances', { method: 'POST', body: bomb });
+    const { good, refusedSop: bombSop } = await storeStudyWithRefusedInstance(orthanc, dir, 2, { patientId: 'PACS-CLI-3', patientName: 'Test^Patient', accessionNumber: 'ACC-CLI-3' });
     const to = path.join(work.path, 'got-partly');
     const result = await withInflateBudget(1, () => pacs('get', 'web-open', '--study', good.studyInstanceUid, '--to', to));
     expect(result.code, 'not everything arrived').toBe(1);

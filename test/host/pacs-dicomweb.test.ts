@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pacsCalls, type DicomwebNode, type RetrieveProgress } from '../../electron/common/contract-pacs.ts';
 import { readPart10Header } from '../../electron/host/pacs/part10.ts';
 import { PacsService } from '../../electron/host/pacs/pacs-service.ts';
-import { DEFLATED, deflatedCt, withInflateBudget } from './deflate-bomb.ts';
+import { DEFLATED, withInflateBudget } from './deflate-bomb.ts';
 import { listFilesRecursively, makeTempDir } from './fixtures-dicom.ts';
 import { pydicomCompare, pydicomDifferences } from './orthanc-dicom-compare.ts';
 import { freePort, OrthancFixture } from './orthanc-fixture.ts';
-import { LIVER_SEG, MR_SMALL, pydicomValues, randomUid, recordingImporter, requirePydicomFiles, writeTestSeries, type TestSeries } from './orthanc-test-data.ts';
+import { LIVER_SEG, MR_SMALL, pydicomValues, recordingImporter, requirePydicomFiles, storeStudyWithRefusedInstance, writeTestSeries, type TestSeries } from './orthanc-test-data.ts';
 
 const USER = 'alice';
 
@@ -135,13 +135,8 @@ describe('DICOMweb retrieve (WADO-RS)', () => {
 describe('WADO-RS of a study with an instance our store refuses', () => {
   it('receives the good instances, skips the refused one with the reason naming the limit, and the retrieve is not a failure', async () => {
     const dir = path.join(work.path, 'partly-refused');
-    const good = writeTestSeries(dir, 3, { patientId: 'PACS-WEB-2', patientName: 'Test^Patient', accessionNumber: 'ACC-WEB-2' });
-    orthanc.storeWithDcmtk(good.files);
-    // The kind of bomb the hardening tests use, small enough for Orthanc to take: 4 MiB of zeros, deflated,
-    // against a budget of 1 MB here. Posted to Orthanc's REST API so it is kept exactly as written.
-    const bombSop = randomUid();
-    const bomb = await deflatedCt(dir, bombSop, 4 * 1024 * 1024, good.seriesInstanceUid, { studyUid: good.studyInstanceUid, patientId: good.patientId });
-    await orthanc.rest('/instances', { method: 'POST', body: bomb });
+    // The kind of bomb the hardening tests use, small enough for Orthanc to take, against a budget of 1 MB here.
+    const { good, refusedSop: bombSop } = await storeStudyWithRefusedInstance(orthanc, dir, 3, { patientId: 'PACS-WEB-2', patientName: 'Test^Patient', accessionNumber: 'ACC-WEB-2' });
     expect(readPart10TransferSyntax(await orthanc.instanceFile(bombSop)), 'Orthanc holds the deflated instance as sent').toBe(DEFLATED);
 
     const progress: RetrieveProgress[] = [];
